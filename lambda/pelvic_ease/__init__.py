@@ -1,0 +1,1 @@
+"""Pelvic Ease: a voice-guided pelvic relaxation and self-massage Alexa skill."""

@@ -1,0 +1,460 @@
+"""Request handlers: one class per intent, registered in the order of ``request_handlers``.
+
+The SDK runs the first handler whose ``can_handle`` is true, so that order is behaviour:
+specific handlers first, catch-alls last. ``can_handle`` only looks at the request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_intent_name, get_request_type, is_intent_name, is_request_type
+from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from .engine import Position, Segment
+from .observability import count, logger
+from .progress import Progress
+from .speech import Script, join, say
+from .turn import ANOTHER_OFFER, MENU, RESUME_OFFER, ROUTINE, Deps, Turn
+
+AREA_SLOT = "area"
+MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
+
+
+# -- flows shared by several handlers -----------------------------------------------------
+def show_menu(turn: Turn, lead: Script = ()) -> Response:
+    turn.mode = MENU
+    return turn.respond(join(lead, turn.say("menu")), turn.say("menu_reprompt"))
+
+
+def with_disclaimer(turn: Turn, progress: Progress) -> tuple[Script, Progress]:
+    """The disclaimer and the acknowledged record, if this user has not heard this version."""
+    library = turn.library
+    if progress.disclaimer_version >= library.disclaimer_version:
+        return (), progress
+    count("DisclaimerRead")
+    return say(library.disclaimer_text), replace(progress, disclaimer_version=library.disclaimer_version)
+
+
+def speak_segment(turn: Turn, progress: Progress, segment: Segment, lead: Script = ()) -> Response:
+    """Say ``segment`` (after ``lead``) and store the position, or the completion."""
+    disclaimer, progress = with_disclaimer(turn, progress)
+    count("SegmentSpoken")
+    routine_id = segment.position.routine_id
+    logger.append_keys(routine=routine_id, step=segment.position.step + 1)
+    speech = join(disclaimer, lead, segment.script)
+    if segment.final:
+        turn.save(progress.completing(routine_id, turn.now), completed_now=routine_id)
+        count("RoutineCompleted")
+        turn.finished = routine_id
+        turn.mode = ANOTHER_OFFER
+        return turn.respond(speech, turn.say("another_reprompt"))
+    turn.save(progress.at(segment.position, turn.now))
+    turn.mode = ROUTINE
+    return turn.respond(speech, turn.say("invitation_reprompt"))
+
+
+def start_routine(turn: Turn, routine_id: str, lead: Script = ()) -> Response:
+    progress = turn.progress()
+    count("RoutineStarted")
+    return speak_segment(turn, progress, turn.engine.start(routine_id, progress.pace), lead)
+
+
+def resume(turn: Turn) -> Response:
+    """Carry on from the start of the stored step, or say there is nothing to carry on."""
+    progress = turn.progress()
+    position = progress.position
+    if position is None:
+        return show_menu(turn, turn.say("nothing_to_resume"))
+    count("SessionResumed")
+    segment = turn.engine.step_start(position, progress.pace)
+    return speak_segment(turn, progress, segment, turn.say("resume_intro", **turn.routine_fields(position)))
+
+
+def offer_resume(turn: Turn, progress: Progress, position: Position, lead: Script = ()) -> Response:
+    days = (turn.now - progress.updated_at) // 86_400
+    fields = turn.routine_fields(position)
+    if days >= turn.deps.settings.stale_after_days:
+        question = turn.say("resume_offer_stale", days=days, **fields)
+    else:
+        question = turn.say("resume_offer", **fields)
+    turn.mode = RESUME_OFFER
+    return turn.respond(join(lead, question), turn.say("resume_reprompt"))
+
+
+def current_position(turn: Turn) -> Position | None:
+    """The routine position, only while a routine is under way in this session."""
+    return turn.progress().position if turn.mode == ROUTINE else None
+
+
+def advance(turn: Turn) -> Response:
+    progress = turn.progress()
+    position = current_position(turn)
+    if position is None:
+        return show_menu(turn)
+    segment = turn.engine.advance(position, progress.pace)
+    if segment is None:  # the record says finished already (e.g. another device): offer more
+        return show_menu(turn)
+    return speak_segment(turn, progress, segment)
+
+
+def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
+    """(routine id, what the user said) from the area slot; id None if it matches nothing."""
+    request = turn.handler_input.request_envelope.request
+    slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
+    slot = (slots or {}).get(AREA_SLOT)
+    heard = (slot.value or "").strip() if slot else ""
+    authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
+    for authority in authorities or []:
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
+            for resolved in authority.values or []:
+                area_id = resolved.value.id if resolved.value else None
+                routine = turn.library.routine_for_area(area_id) if area_id else None
+                if routine is not None:
+                    return routine.id, heard
+    return None, heard
+
+
+# -- handlers ---------------------------------------------------------------------------
+class Handler(AbstractRequestHandler):
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        return self.respond(Turn(handler_input, self.deps))
+
+    def respond(self, turn: Turn) -> Response:
+        raise NotImplementedError
+
+
+class IntentHandler(Handler):
+    intents: tuple[str, ...] = ()
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
+
+
+class SkillDisabledHandler(Handler):
+    """The SkillDisabled event: delete everything stored for the account."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input))
+
+    def respond(self, turn: Turn) -> Response:
+        self.deps.store.delete_attributes(turn.handler_input.request_envelope)
+        logger.info("skill disabled: stored progress deleted")
+        return turn.silent()
+
+
+class SessionEndedHandler(Handler):
+    """SessionEndedRequest: nothing to say or save (progress is saved on every turn)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("SessionEndedRequest")(handler_input))
+
+    def respond(self, turn: Turn) -> Response:
+        request = turn.handler_input.request_envelope.request
+        reason = getattr(request, "reason", None)
+        logger.info("session ended", extra={"reason": getattr(reason, "value", None)})
+        return turn.silent()
+
+
+class LaunchHandler(Handler):
+    """ "Open pelvic ease": disclaimer the first time, an offer to resume, or the menu."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("LaunchRequest")(handler_input))
+
+    def respond(self, turn: Turn) -> Response:
+        progress = turn.progress()
+        first_time = progress.version == 0
+        disclaimer, acknowledged = with_disclaimer(turn, progress)
+        if disclaimer:
+            progress = turn.save(replace(acknowledged, updated_at=progress.updated_at))
+        welcome = turn.say("welcome_new" if first_time else "welcome_back")
+        position = progress.position
+        if position is not None:
+            return offer_resume(turn, progress, position, disclaimer)
+        return show_menu(turn, join(welcome, disclaimer))
+
+
+class ResumeHandler(IntentHandler):
+    """ "Resume", "continue my session", "pick up where I left off", "where was I"."""
+
+    intents = ("ResumeRoutineIntent", "AMAZON.ResumeIntent")
+
+    def respond(self, turn: Turn) -> Response:
+        return resume(turn)
+
+
+class StartRoutineHandler(IntentHandler):
+    """ "Massage my inner thighs", "let's do the psoas release", "start a routine"."""
+
+    intents = ("StartRoutineIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        routine_id, heard = routine_from_slot(turn)
+        if routine_id is not None:
+            return start_routine(turn, routine_id)
+        if heard:
+            lead = turn.say("unknown_area", heard=heard[:MAX_ECHO_CHARS])
+        else:
+            lead = turn.say("unknown_area_unheard")
+        turn.mode = MENU
+        choices = turn.say("area_choices")
+        return turn.respond(join(lead, choices), choices)
+
+
+class ListRoutinesHandler(IntentHandler):
+    """ "What can you do", "what routines are there"."""
+
+    intents = ("ListRoutinesIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        names = [r.name for r in turn.library.routines.values()]
+        spoken = ", ".join(f"the {n}" for n in names[:-1]) + f", and the {names[-1]}"
+        turn.mode = MENU
+        return turn.respond(
+            turn.say("list_routines", count=len(names), routines=spoken), turn.say("menu_reprompt")
+        )
+
+
+class ReadDisclaimerHandler(IntentHandler):
+    """ "Read the disclaimer": the whole disclaimer, at any time."""
+
+    intents = ("ReadDisclaimerIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        progress = turn.progress()
+        count("DisclaimerRead")
+        if progress.disclaimer_version < turn.library.disclaimer_version:
+            turn.save(replace(progress, disclaimer_version=turn.library.disclaimer_version))
+        text = say(turn.library.disclaimer_text)
+        position = current_position(turn)
+        if position is not None:
+            back = turn.say("disclaimer_return_routine", **turn.routine_fields(position))
+            return turn.respond(join(text, back), back)
+        return show_menu(turn, text)
+
+
+class YesHandler(IntentHandler):
+    """ "Yes", "sure": carry on, after whatever question was asked."""
+
+    intents = ("AMAZON.YesIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        if turn.mode == RESUME_OFFER:
+            return resume(turn)
+        if turn.mode == ROUTINE:
+            return advance(turn)
+        return show_menu(turn)
+
+
+class NoHandler(IntentHandler):
+    """ "No": to the menu after a resume offer, goodbye after "another routine?"."""
+
+    intents = ("AMAZON.NoIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        if turn.mode == RESUME_OFFER:
+            return show_menu(turn)
+        if turn.mode == ROUTINE:
+            return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
+        return turn.respond(turn.say("goodbye"), end=True)
+
+
+class NextHandler(IntentHandler):
+    """ "Next", "continue", "go on", "I'm ready"."""
+
+    intents = ("AMAZON.NextIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        if turn.mode == RESUME_OFFER:
+            return resume(turn)
+        if turn.mode == ROUTINE:
+            return advance(turn)
+        if turn.progress().position is not None:
+            return resume(turn)
+        return show_menu(turn)
+
+
+class PreviousHandler(IntentHandler):
+    """ "Go back", "previous": the start of this step, or the step before."""
+
+    intents = ("AMAZON.PreviousIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is None:
+            return show_menu(turn)
+        progress = turn.progress()
+        segment, moved = turn.engine.back(position, progress.pace)
+        lead = () if moved else turn.say("at_first_step")
+        return speak_segment(turn, progress, segment, lead)
+
+
+class RepeatHandler(IntentHandler):
+    """ "Repeat", "say that again": the last segment exactly, or the last question."""
+
+    intents = ("AMAZON.RepeatIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is not None:
+            segment = turn.engine.segment(position, turn.progress().pace)
+            return turn.respond(segment.script, turn.say("invitation_reprompt"))
+        if turn.mode == RESUME_OFFER:
+            progress = turn.progress()
+            if progress.position is not None:
+                return offer_resume(turn, progress, progress.position)
+        if turn.mode == ANOTHER_OFFER:
+            return turn.respond(turn.say("another_offer"), turn.say("another_reprompt"))
+        return show_menu(turn)
+
+
+class StartOverHandler(IntentHandler):
+    """ "Start over", "from the top": the current routine from its first step."""
+
+    intents = ("AMAZON.StartOverIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        progress = turn.progress()
+        position = progress.position if turn.mode in (ROUTINE, RESUME_OFFER) else None
+        if position is None and turn.mode == ANOTHER_OFFER:
+            position = Position(turn.finished, 0, 0) if turn.finished else None
+        if position is None:
+            return show_menu(turn, turn.say("nothing_to_start_over"))
+        routine = turn.engine.routine(position.routine_id)
+        return start_routine(turn, routine.id, turn.say("start_over", routine=routine.name))
+
+
+class PauseHandler(IntentHandler):
+    """ "Pause", "hold on": keep the place and end the session quietly."""
+
+    intents = ("AMAZON.PauseIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        if current_position(turn) is None:
+            return turn.respond(turn.say("goodbye"), end=True)
+        return turn.respond(turn.say("pause"), end=True)
+
+
+class HelpHandler(IntentHandler):
+    """ "Help": what can be said here, inside a routine or at the menu."""
+
+    intents = ("AMAZON.HelpIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is not None:
+            return turn.respond(
+                turn.say("help_routine", **turn.routine_fields(position)), turn.say("help_routine_reprompt")
+            )
+        if turn.mode != ROUTINE:
+            turn.mode = MENU
+        return turn.respond(turn.say("help_menu"), turn.say("menu_reprompt"))
+
+
+class StopHandler(IntentHandler):
+    """ "Stop", "cancel": a warm goodbye that says how to resume."""
+
+    intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
+
+    def respond(self, turn: Turn) -> Response:
+        position = turn.progress().position if turn.mode in (ROUTINE, RESUME_OFFER) else None
+        if position is not None:
+            return turn.respond(turn.say("stop_in_routine", **turn.routine_fields(position)), end=True)
+        return turn.respond(turn.say("goodbye"), end=True)
+
+
+class NavigateHomeHandler(IntentHandler):
+    """ "Go home", "main menu": the menu; the place in a routine is kept."""
+
+    intents = ("AMAZON.NavigateHomeIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        return show_menu(turn)
+
+
+class FallbackHandler(IntentHandler):
+    """Anything the model does not understand (AMAZON.FallbackIntent)."""
+
+    intents = ("AMAZON.FallbackIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        if current_position(turn) is not None:
+            return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
+        return show_menu(turn, turn.say("fallback_menu"))
+
+
+class UnknownIntentHandler(Handler):
+    """An intent this code does not know (a model newer than the code): say so, carry on."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("IntentRequest")(handler_input))
+
+    def respond(self, turn: Turn) -> Response:
+        logger.warning("unknown intent", extra={"intent": get_intent_name(turn.handler_input)})
+        if current_position(turn) is not None:
+            return turn.respond(
+                join(turn.say("unhandled"), turn.say("invitation_reprompt")), turn.say("invitation_reprompt")
+            )
+        return show_menu(turn, turn.say("unhandled"))
+
+
+class OtherRequestHandler(Handler):
+    """Any other request type (new device events, unknown types): nothing to say."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return True
+
+    def respond(self, turn: Turn) -> Response:
+        logger.info("request type not handled", extra={"request_type": get_request_type(turn.handler_input)})
+        return turn.silent()
+
+
+def request_handlers(deps: Deps) -> list[Handler]:
+    """Every handler, in the order the SDK tries them: specific first, catch-alls last."""
+    return [
+        SkillDisabledHandler(deps),
+        SessionEndedHandler(deps),
+        LaunchHandler(deps),
+        ResumeHandler(deps),
+        StartRoutineHandler(deps),
+        ListRoutinesHandler(deps),
+        ReadDisclaimerHandler(deps),
+        YesHandler(deps),
+        NoHandler(deps),
+        NextHandler(deps),
+        PreviousHandler(deps),
+        RepeatHandler(deps),
+        StartOverHandler(deps),
+        PauseHandler(deps),
+        HelpHandler(deps),
+        StopHandler(deps),
+        NavigateHomeHandler(deps),
+        FallbackHandler(deps),
+        UnknownIntentHandler(deps),
+        OtherRequestHandler(deps),
+    ]
+
+
+class CatchAllExceptionHandler(AbstractExceptionHandler):
+    """Any exception a handler raised: apologise, log it, keep the session usable."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
+        return True
+
+    def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
+        logger.exception("handler failed", exc_info=exception)
+        count("ErrorSpoken")
+        turn = Turn(handler_input, self.deps)
+        if get_request_type(handler_input) not in ("LaunchRequest", "IntentRequest"):
+            return turn.silent()
+        return turn.respond(turn.say("error"), turn.say("error_reprompt"))

@@ -1,0 +1,29 @@
+"""Configuration from the environment; template.yaml sets every name read here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+ENV_TABLE = "PROGRESS_TABLE"
+ENV_SKILL_ID = "SKILL_ID"
+ENV_STALE_DAYS = "STALE_AFTER_DAYS"
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    skill_id: str | None = None  # None: the SDK accepts any application id
+    stale_after_days: int = 14  # older progress is offered as "carry on or start again?"
+    ttl_days: int = 365
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        table = os.environ.get(ENV_TABLE)
+        if not table:
+            raise RuntimeError(f"{ENV_TABLE} is not set: template.yaml passes the table name")
+        return cls(
+            table_name=table,
+            skill_id=os.environ.get(ENV_SKILL_ID) or None,
+            stale_after_days=int(os.environ.get(ENV_STALE_DAYS, "14")),
+        )

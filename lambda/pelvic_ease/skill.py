@@ -1,0 +1,36 @@
+"""Build the skill once: content, engine, store and handlers wired together."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ask_sdk_core.skill import CustomSkill
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+
+from .content import Library, load_library
+from .engine import Engine
+from .handlers import CatchAllExceptionHandler, request_handlers
+from .interceptors import LogContextInterceptor, LogOutcomeInterceptor
+from .settings import Settings
+from .store import DynamoProgressStore
+from .turn import Deps, wall_clock
+
+
+def build_skill(
+    settings: Settings,
+    store: DynamoProgressStore | None = None,
+    library: Library | None = None,
+    clock: Callable[[], float] = wall_clock,
+) -> CustomSkill:
+    """The ready skill. Tests pass their own store (moto-backed) and clock."""
+    library = library or load_library()
+    store = store or DynamoProgressStore(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
+    deps = Deps(library=library, engine=Engine(library), store=store, clock=clock, settings=settings)
+    builder = CustomSkillBuilder(persistence_adapter=store)
+    builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK annotates it as None
+    for handler in request_handlers(deps):
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(CatchAllExceptionHandler(deps))
+    builder.add_global_request_interceptor(LogContextInterceptor())
+    builder.add_global_response_interceptor(LogOutcomeInterceptor())
+    return builder.create()

@@ -1,0 +1,1 @@
+"""Talk to Pelvic Ease without an Echo: the conversation driver and the demo."""

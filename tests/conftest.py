@@ -1,0 +1,67 @@
+"""Fixtures: moto-backed DynamoDB built from template.yaml, the real handler, a clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+# Before any client exists: fake credentials and a region, so nothing can reach AWS.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    POWERTOOLS_METRICS_NAMESPACE="PelvicEase",
+    POWERTOOLS_SERVICE_NAME="pelvic-ease",
+)
+os.environ.pop("AWS_PROFILE", None)
+
+from pelvic_ease import app
+from pelvic_ease.settings import Settings
+from pelvic_ease.skill import build_skill
+from pelvic_ease.store import DynamoProgressStore
+from sim.driver import DEFAULT_SKILL_ID, Conversation
+from tests.support import TABLE_NAME, Clock, create_table_from_template
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[Any]:
+    """A low-level DynamoDB client on moto, with the table from template.yaml."""
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        create_table_from_template(client)
+        yield client
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(dynamodb: Any, clock: Clock) -> DynamoProgressStore:
+    return DynamoProgressStore(TABLE_NAME, client_factory=lambda: dynamodb, clock=clock)
+
+
+@pytest.fixture
+def handler(store: DynamoProgressStore, clock: Clock) -> Iterator[Callable[..., dict[str, Any]]]:
+    """The real lambda_handler, with the container's skill built on the moto store."""
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    app.use_skill(build_skill(settings, store=store, clock=clock))
+    yield app.lambda_handler
+    app.use_skill(None)
+
+
+@pytest.fixture
+def conv(handler: Callable[..., dict[str, Any]]) -> Conversation:
+    return Conversation(handler)
+
+
+def stored_items(client: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME)["Items"]
+    return items
