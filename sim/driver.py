@@ -38,8 +38,19 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.CancelIntent": ("cancel", "never mind", "forget it"),
     "AMAZON.NavigateHomeIntent": ("go home", "home", "main menu"),
 }
-_LAUNCH = re.compile(r"^(?:alexa )?(?:open|launch|start|begin) (?P<name>.+)$")
-_ONE_SHOT = re.compile(r"^(?:alexa )?(?:ask|tell) (?P<name>.+?)(?: (?:to|for|that|about))? (?P<rest>.+)$")
+
+
+class Clock:
+    """Time under the caller's control (epoch seconds): tests and scripts move it on."""
+
+    def __init__(self, start: float = 1_795_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, days: float = 0, hours: float = 0, seconds: float = 0) -> None:
+        self.now += days * 86_400 + hours * 3_600 + seconds
 
 
 class DriverError(Exception):
@@ -244,12 +255,14 @@ class Conversation:
     def say(self, utterance: str) -> Reply:
         """Speak to the device: "open pelvic ease", "ask pelvic ease to resume", "next"."""
         text = normalise(utterance)
-        launch = _LAUNCH.match(text)
-        if launch and launch.group("name") == self.model.invocation:
+        name = re.escape(self.model.invocation)
+        if re.fullmatch(rf"(?:alexa )?(?:open|launch|start|begin) {name}", text):
             self.start_session()
             return self.send({"type": "LaunchRequest"})
-        one_shot = _ONE_SHOT.match(text)
-        if one_shot and one_shot.group("name") == self.model.invocation:
+        one_shot = re.fullmatch(
+            rf"(?:alexa )?(?:ask|tell) {name}(?: (?:to|for|that|about|if))? (?P<rest>.+)", text
+        )
+        if one_shot:
             self.start_session()
             return self.intent_request(self.model.resolve(one_shot.group("rest")))
         if self.session_id is None:

@@ -34,7 +34,7 @@ def dynamodb() -> Iterator[Any]:
     """A low-level DynamoDB client on moto, with the table from template.yaml."""
     with mock_aws():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        create_table_from_template(client)
+        create_table_from_template(client, TABLE_NAME)
         yield client
 
 

@@ -1,0 +1,88 @@
+"""DynamoDB without AWS: moto's server on 127.0.0.1, with the table template.yaml defines."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_TABLE = "pelvic-ease-local-progress"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "local",
+    "AWS_SECRET_ACCESS_KEY": "local",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML loader that keeps CloudFormation's short-form tags (!Ref, !GetAtt, !Sub)."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node)
+    else:
+        value = loader.construct_mapping(node)  # type: ignore[arg-type]
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load_template() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=_CfnLoader)
+    return data
+
+
+def create_table_from_template(client: Any, table_name: str) -> None:
+    """Create the progress table exactly as template.yaml defines it (keys, billing, TTL)."""
+    props = load_template()["Resources"]["ProgressTable"]["Properties"]
+    client.create_table(
+        TableName=table_name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        BillingMode=props["BillingMode"],
+    )
+    ttl = props["TimeToLiveSpecification"]
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]},
+    )
+
+
+@contextmanager
+def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
+    """Start moto's DynamoDB server on a free loopback port, create the table, yield the URL.
+
+    While it runs, AWS_ENDPOINT_URL_DYNAMODB points boto3 at it, with throwaway credentials,
+    so nothing can reach AWS. The environment is restored afterwards.
+    """
+    import boto3  # noqa: PLC0415
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    saved = {key: os.environ.get(key) for key in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB"]}
+    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB=url)
+    try:
+        create_table_from_template(boto3.client("dynamodb"), table_name)
+        yield url
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

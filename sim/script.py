@@ -1,0 +1,148 @@
+"""Play a conversation script through the real handler and print what Alexa would say.
+
+A script is a plain text file, one line per thing a person or a device does:
+
+    open pelvic ease          what the person says (any utterance)
+    # a comment               ignored;  ## a heading  printed as a heading
+    /timeout                  the session times out (SessionEndedRequest EXCEEDED_MAX_REPROMPTS)
+    /end USER_INITIATED       the session ends for that reason (USER_INITIATED, ERROR, ...)
+    /drop                     the session ends without any SessionEndedRequest
+    /wait 3d | 2h | 90s       time passes
+    /user NAME | /person ID   another user on the device, or a recognised voice profile
+    /intent Name slot=value   send an intent directly
+    /record                   show what is stored for this user
+    /expect some words        the last reply must contain these words (else the script fails)
+    /expect-open | /expect-closed   the microphone must be open / closed after the last reply
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
+
+from pelvic_ease.store import DynamoProgressStore
+
+from .driver import Clock, Conversation, DriverError, Reply
+
+_WAIT = re.compile(r"^(\d+(?:\.\d+)?)([dhms])$")
+_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+class ScriptFailure(Exception):
+    """A script's expectation was not met, or a response broke Alexa's rules."""
+
+
+def describe(reply: Reply, width: int = 100) -> str:
+    """A reply as readable lines: speech with pauses, duration, microphone, reprompt."""
+    lines = []
+    if reply.ssml:
+        body = textwrap.fill(
+            reply.speech.text, width=width, initial_indent="alexa> ", subsequent_indent="       "
+        )
+        lines.append(body)
+    else:
+        lines.append("alexa> (no speech)")
+    mic = "microphone open" if reply.session_open else "session ends"
+    detail = f"       (≈ {reply.speech.seconds:.0f} s spoken, {mic}"
+    if reply.reprompt_ssml:
+        detail += f'; reprompt: "{reply.reprompt.words_only}"'
+    lines.append(detail + ")")
+    return "\n".join(lines)
+
+
+@dataclass
+class Simulator:
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
+    store: DynamoProgressStore
+    clock: Clock
+    out: TextIO
+    conversation: Conversation = field(init=False)
+    last: Reply | None = None
+
+    def __post_init__(self) -> None:
+        self.conversation = Conversation(self.handler, strict=False, user_id="amzn1.ask.account.SIMULATED")
+
+    def print(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def run_line(self, line: str) -> None:
+        line = line.strip()
+        if not line or (line.startswith("#") and not line.startswith("##")):
+            return
+        if line.startswith("##"):
+            self.print(f"\n=== {line.lstrip('#').strip()} ===")
+            return
+        if line.startswith("/"):
+            self.command(line)
+            return
+        self.print(f"you> {line}")
+        self.show(self.conversation.say(line))
+
+    def show(self, reply: Reply) -> None:
+        self.last = reply
+        self.print(describe(reply))
+        if problems := reply.problems():
+            raise ScriptFailure(f"the response breaks the rules: {problems}")
+
+    def command(self, line: str) -> None:
+        name, *args = line[1:].split()
+        conv = self.conversation
+        if name == "timeout":
+            self.print("(the microphone closes: no answer, the session times out)")
+            conv.end_session("EXCEEDED_MAX_REPROMPTS")
+        elif name == "end":
+            reason = args[0] if args else "USER_INITIATED"
+            self.print(f"(the session ends: {reason})")
+            conv.end_session(reason)
+        elif name == "drop":
+            self.print("(the session ends without a word to the skill)")
+            conv.drop_session()
+        elif name == "wait":
+            match = _WAIT.match(args[0] if args else "")
+            if not match:
+                raise ScriptFailure(f"/wait needs a duration like 3d, 2h, 90s: {line!r}")
+            self.clock.advance(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+            self.print(f"(time passes: {args[0]})")
+        elif name == "user":
+            conv.user_id = f"amzn1.ask.account.{(args[0] if args else 'OTHER').upper()}"
+            conv.drop_session()
+            self.print(f"(another user: {conv.user_id})")
+        elif name == "person":
+            conv.person_id = f"amzn1.ask.person.{args[0].upper()}" if args else None
+            self.print(f"(voice profile: {conv.person_id or 'none'})")
+        elif name == "intent":
+            slots = dict(arg.split("=", 1) for arg in args[1:])
+            self.print(f"you> [{args[0]} {slots or ''}]")
+            self.show(conv.intent(args[0], **slots))
+        elif name == "record":
+            self.print(f"(stored: {self.stored_record()})")
+        elif name == "expect":
+            wanted = " ".join(args).lower()
+            heard = self.last.text.lower() if self.last else ""
+            if wanted not in heard:
+                raise ScriptFailure(f"expected to hear {wanted!r}, but Alexa said: {heard[:300]!r}")
+        elif name in ("expect-open", "expect-closed"):
+            is_open = bool(self.last and self.last.session_open)
+            if is_open != (name == "expect-open"):
+                raise ScriptFailure(f"expected the microphone to be {name[7:]} after the last reply")
+        else:
+            raise ScriptFailure(f"unknown command {line!r}")
+
+    def stored_record(self) -> dict[str, Any]:
+        envelope = self.conversation.envelope({"type": "LaunchRequest"})
+        parsed = DefaultSerializer().deserialize(json.dumps(envelope), RequestEnvelope)
+        return self.store.get_attributes(parsed)
+
+    def run_script(self, lines: list[str]) -> None:
+        for number, line in enumerate(lines, start=1):
+            try:
+                self.run_line(line)
+            except (ScriptFailure, DriverError) as error:
+                raise ScriptFailure(f"line {number} ({line.strip()!r}): {error}") from error
