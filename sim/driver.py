@@ -40,6 +40,9 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
 }
 
 
+FILLER_WORDS = {"the", "a", "an", "my", "please", "some"}
+
+
 class Clock:
     """Time under the caller's control (epoch seconds): tests and scripts move it on."""
 
@@ -97,7 +100,9 @@ class InteractionModel:
                     self._literal.setdefault(text, name)
                     continue
                 regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(text))
-                bare = re.fullmatch(r"\{\w+\}", text) is not None
+                # A sample with no real words besides its slot ("{area}", "the {area} please")
+                # is only taken for a known slot value, else everything would match it.
+                bare = not set(re.sub(r"\{\w+\}", " ", text).split()) - FILLER_WORDS
                 self._patterns.append((name, re.compile(f"^{regex}$"), bare))
         for name, phrases in BUILTIN_PHRASES.items():
             if name in self.intents:

@@ -93,47 +93,65 @@ class Simulator:
 
     def command(self, line: str) -> None:
         name, *args = line[1:].split()
-        conv = self.conversation
-        if name == "timeout":
-            self.print("(the microphone closes: no answer, the session times out)")
-            conv.end_session("EXCEEDED_MAX_REPROMPTS")
-        elif name == "end":
-            reason = args[0] if args else "USER_INITIATED"
-            self.print(f"(the session ends: {reason})")
-            conv.end_session(reason)
-        elif name == "drop":
-            self.print("(the session ends without a word to the skill)")
-            conv.drop_session()
-        elif name == "wait":
-            match = _WAIT.match(args[0] if args else "")
-            if not match:
-                raise ScriptFailure(f"/wait needs a duration like 3d, 2h, 90s: {line!r}")
-            self.clock.advance(seconds=float(match.group(1)) * _UNITS[match.group(2)])
-            self.print(f"(time passes: {args[0]})")
-        elif name == "user":
-            conv.user_id = f"amzn1.ask.account.{(args[0] if args else 'OTHER').upper()}"
-            conv.drop_session()
-            self.print(f"(another user: {conv.user_id})")
-        elif name == "person":
-            conv.person_id = f"amzn1.ask.person.{args[0].upper()}" if args else None
-            self.print(f"(voice profile: {conv.person_id or 'none'})")
-        elif name == "intent":
-            slots = dict(arg.split("=", 1) for arg in args[1:])
-            self.print(f"you> [{args[0]} {slots or ''}]")
-            self.show(conv.intent(args[0], **slots))
-        elif name == "record":
-            self.print(f"(stored: {self.stored_record()})")
-        elif name == "expect":
-            wanted = " ".join(args).lower()
-            heard = self.last.text.lower() if self.last else ""
-            if wanted not in heard:
-                raise ScriptFailure(f"expected to hear {wanted!r}, but Alexa said: {heard[:300]!r}")
-        elif name in ("expect-open", "expect-closed"):
-            is_open = bool(self.last and self.last.session_open)
-            if is_open != (name == "expect-open"):
-                raise ScriptFailure(f"expected the microphone to be {name[7:]} after the last reply")
-        else:
+        action = getattr(self, f"cmd_{name.replace('-', '_')}", None)
+        if action is None:
             raise ScriptFailure(f"unknown command {line!r}")
+        action(args)
+
+    def cmd_timeout(self, args: list[str]) -> None:
+        self.print("(the microphone closes: no answer, the session times out)")
+        self.conversation.end_session("EXCEEDED_MAX_REPROMPTS")
+
+    def cmd_end(self, args: list[str]) -> None:
+        reason = args[0] if args else "USER_INITIATED"
+        self.print(f"(the session ends: {reason})")
+        self.conversation.end_session(reason)
+
+    def cmd_drop(self, args: list[str]) -> None:
+        self.print("(the session ends without a word to the skill)")
+        self.conversation.drop_session()
+
+    def cmd_wait(self, args: list[str]) -> None:
+        match = _WAIT.match(args[0] if args else "")
+        if not match:
+            raise ScriptFailure("/wait needs a duration like 3d, 2h, 90s")
+        self.clock.advance(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        self.print(f"(time passes: {args[0]})")
+
+    def cmd_user(self, args: list[str]) -> None:
+        conv = self.conversation
+        conv.user_id = f"amzn1.ask.account.{(args[0] if args else 'OTHER').upper()}"
+        conv.drop_session()
+        self.print(f"(another user: {conv.user_id})")
+
+    def cmd_person(self, args: list[str]) -> None:
+        conv = self.conversation
+        conv.person_id = f"amzn1.ask.person.{args[0].upper()}" if args else None
+        self.print(f"(voice profile: {conv.person_id or 'none'})")
+
+    def cmd_intent(self, args: list[str]) -> None:
+        if not args:
+            raise ScriptFailure("/intent needs an intent name")
+        slots = dict(arg.split("=", 1) for arg in args[1:])
+        self.print(f"you> [{args[0]} {slots or ''}]")
+        self.show(self.conversation.intent(args[0], **slots))
+
+    def cmd_record(self, args: list[str]) -> None:
+        self.print(f"(stored: {self.stored_record()})")
+
+    def cmd_expect(self, args: list[str]) -> None:
+        wanted = " ".join(args).lower()
+        heard = self.last.text.lower() if self.last else ""
+        if wanted not in heard:
+            raise ScriptFailure(f"expected to hear {wanted!r}, but Alexa said: {heard[:300]!r}")
+
+    def cmd_expect_open(self, args: list[str]) -> None:
+        if not (self.last and self.last.session_open):
+            raise ScriptFailure("expected the microphone to be open after the last reply")
+
+    def cmd_expect_closed(self, args: list[str]) -> None:
+        if self.last is None or self.last.session_open:
+            raise ScriptFailure("expected the session to end after the last reply")
 
     def stored_record(self) -> dict[str, Any]:
         envelope = self.conversation.envelope({"type": "LaunchRequest"})

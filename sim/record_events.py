@@ -1,0 +1,88 @@
+"""Record the request envelopes in events/ from a real conversation with the skill.
+
+    python -m sim.record_events
+
+Each file is what Alexa would send at that point of the conversation, session attributes
+included, so it feeds `sam local invoke -e events/NAME.json` and the tests alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+EVENTS = Path(__file__).resolve().parent.parent / "events"
+USER = "amzn1.ask.account.RECORDED0000000000000000000000000000000000000000"
+# (file name, what happens) in conversation order; "/" lines are device actions.
+SCRIPT: list[tuple[str | None, str]] = [
+    ("launch", "open pelvic ease"),
+    ("list_routines", "what can you do"),
+    ("read_disclaimer", "read the disclaimer"),
+    ("start_routine_no_match", "massage my elbow"),
+    ("start_routine_missing_slot", "start a routine"),
+    ("start_routine", "massage my inner thighs"),
+    ("next", "next"),
+    ("previous", "go back"),
+    ("repeat", "repeat"),
+    ("help", "help"),
+    ("start_over", "start over"),
+    ("fallback", "purple monkey dishwasher"),
+    ("unknown_intent", "/intent AMAZON.SomeFutureIntent"),
+    ("navigate_home", "/intent AMAZON.NavigateHomeIntent"),
+    ("yes", "yes"),
+    ("no", "no"),
+    ("one_shot_resume", "ask pelvic ease to resume"),
+    ("pause", "pause"),
+    ("launch_returning", "open pelvic ease"),
+    ("resume_builtin", "/intent AMAZON.ResumeIntent"),
+    ("session_ended_timeout", "/end EXCEEDED_MAX_REPROMPTS"),
+    (None, "open pelvic ease"),
+    ("stop", "stop"),
+    (None, "open pelvic ease"),
+    ("cancel", "/intent AMAZON.CancelIntent"),
+    (None, "open pelvic ease"),
+    ("session_ended_user", "/end USER_INITIATED"),
+    (None, "open pelvic ease"),
+    ("session_ended_error", "/end ERROR"),
+    ("skill_disabled", "/disable"),
+]
+
+
+def main() -> int:
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    from pelvic_ease import app  # noqa: PLC0415
+    from pelvic_ease.settings import Settings  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from pelvic_ease.store import DynamoProgressStore  # noqa: PLC0415
+
+    from .demo import quietly  # noqa: PLC0415
+    from .driver import DEFAULT_SKILL_ID, Clock, Conversation  # noqa: PLC0415
+    from .local_dynamodb import LOCAL_TABLE, moto_server  # noqa: PLC0415
+
+    with moto_server():
+        clock = Clock()
+        store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
+        app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+        conv = Conversation(quietly(app.lambda_handler), user_id=USER)
+        conv.device_id = "amzn1.ask.device.RECORDED"
+        for name, action in SCRIPT:
+            if action.startswith("/intent "):
+                reply = conv.intent(action.split()[1])
+            elif action.startswith("/end "):
+                reply = conv.end_session(action.split()[1])
+            elif action == "/disable":
+                reply = conv.disable_skill()
+            else:
+                reply = conv.say(action)
+            if name:
+                path = EVENTS / f"{name}.json"
+                path.write_text(json.dumps(reply.request, indent=2) + "\n", encoding="utf-8")
+                print(f"wrote {path.relative_to(EVENTS.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
