@@ -173,7 +173,7 @@ class LaunchHandler(Handler):
         first_time = progress.version == 0
         disclaimer, acknowledged = with_disclaimer(turn, progress)
         if disclaimer:
-            progress = turn.save(replace(acknowledged, updated_at=progress.updated_at))
+            progress = turn.save(replace(acknowledged, updated_at=progress.updated_at), moved=False)
         welcome = turn.say("welcome_new" if first_time else "welcome_back")
         position = progress.position
         if position is not None:
@@ -231,7 +231,7 @@ class ReadDisclaimerHandler(IntentHandler):
         progress = turn.progress()
         count("DisclaimerRead")
         if progress.disclaimer_version < turn.library.disclaimer_version:
-            turn.save(replace(progress, disclaimer_version=turn.library.disclaimer_version))
+            turn.save(replace(progress, disclaimer_version=turn.library.disclaimer_version), moved=False)
         text = say(turn.library.disclaimer_text)
         position = current_position(turn)
         if position is not None:

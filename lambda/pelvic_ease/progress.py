@@ -44,18 +44,21 @@ class Progress:
         counts[routine_id] = counts.get(routine_id, 0) + 1
         return replace(self.at(None, now), completed=counts)
 
-    def merged_onto(self, theirs: Progress, completed_now: str | None) -> Progress:
+    def merged_onto(self, theirs: Progress, completed_now: str | None, moved: bool) -> Progress:
         """This turn's change re-applied on top of a record another device wrote meanwhile.
 
-        The position and pace are this turn's (it is the newest thing the user did);
-        the disclaimer acknowledgement never goes backwards; completion counts are the
-        other device's plus the completion this turn adds, so no count is lost.
+        If this turn moved the user (started, advanced, went back, finished), its position
+        and pace win: it is the newest thing the user did. If it did not (it only
+        acknowledged the disclaimer), the stored position stays. The disclaimer
+        acknowledgement never goes backwards; completion counts are the stored ones plus
+        the completion this turn adds, so no count is lost.
         """
         counts = dict(theirs.completed)
         if completed_now:
             counts[completed_now] = counts.get(completed_now, 0) + 1
+        base = self if moved else theirs
         return replace(
-            self,
+            base,
             version=theirs.version,
             disclaimer_version=max(self.disclaimer_version, theirs.disclaimer_version),
             completed=counts,

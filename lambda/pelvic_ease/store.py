@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_model import RequestEnvelope
 
+from .observability import logger
 from .progress import CorruptProgress
 
 if TYPE_CHECKING:
@@ -122,7 +123,16 @@ class DynamoProgressStore(AbstractPersistenceAdapter):
         """The stored record, or {} for a user with none. One strongly consistent GetItem."""
         result = self._call("get_item", Key=self._key(request_envelope), ConsistentRead=True)
         item = result.get("Item")
-        return decode(item) if item else {}
+        if not item:
+            return {}
+        try:
+            return decode(item)
+        except CorruptProgress:
+            # Keep only the version, so the next conditional write replaces the bad item
+            # instead of failing on it for ever.
+            version = item.get("version", {}).get("N", "")
+            logger.exception("stored progress is malformed; starting the user afresh")
+            return {"version": int(version)} if version.isdigit() else {}
 
     def save_attributes(self, request_envelope: RequestEnvelope, attributes: dict[str, Any]) -> None:
         """Write the record if the stored version still equals ``attributes["version"]``.

@@ -105,8 +105,11 @@ class Turn:
         pace = cached.get("pace") if isinstance(cached, dict) else None
         return pace if isinstance(pace, str) else None
 
-    def save(self, progress: Progress, completed_now: str | None = None) -> Progress:
-        """Store ``progress`` and return it as stored; keep it in the session either way."""
+    def save(self, progress: Progress, completed_now: str | None = None, moved: bool = True) -> Progress:
+        """Store ``progress`` and return it as stored; keep it in the session either way.
+
+        ``moved``: this turn changed the position (see Progress.merged_onto for conflicts).
+        """
         store = self.deps.store
         envelope = self.handler_input.request_envelope
         attributes = progress.to_dict()
@@ -122,7 +125,7 @@ class Turn:
                 except (StoreError, CorruptProgress):
                     logger.exception("could not re-read progress after a conflict")
                     break
-                progress = progress.merged_onto(theirs, completed_now)
+                progress = progress.merged_onto(theirs, completed_now, moved)
                 attributes = progress.to_dict()
             except StoreError:
                 logger.exception("could not save progress")

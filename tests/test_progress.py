@@ -1,0 +1,419 @@
+"""Progress in DynamoDB and resuming by voice (issue: Progress in DynamoDB, and resuming)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError, ReadTimeoutError
+
+from pelvic_ease import app
+from pelvic_ease.content import load_library
+from pelvic_ease.settings import Settings
+from pelvic_ease.skill import build_skill
+from pelvic_ease.store import DynamoProgressStore, decode, encode
+from sim.driver import DEFAULT_SKILL_ID, Conversation
+from sim.local_dynamodb import LOCAL_TABLE, moto_server
+from tests.conftest import stored_items
+from tests.support import TABLE_NAME, Clock
+
+LIB = load_library()
+PSOAS_STEPS = len(LIB.routines["psoas_release"].steps)
+
+
+def item_of(dynamodb: Any) -> dict[str, Any]:
+    items = stored_items(dynamodb)
+    assert len(items) == 1, items
+    return decode(items[0])
+
+
+class CallCounter:
+    """Counts DynamoDB operations at the botocore level (before-call events)."""
+
+    def __init__(self, client: Any) -> None:
+        self.calls: Counter[str] = Counter()
+        client.meta.events.register("before-call.dynamodb", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.name] += 1
+
+    def take(self) -> Counter[str]:
+        taken, self.calls = self.calls, Counter()
+        return taken
+
+
+# -- cost discipline -----------------------------------------------------------------------
+def test_one_read_per_session_and_one_write_per_progress_turn(conv: Conversation, dynamodb: Any) -> None:
+    counter = CallCounter(dynamodb)
+    conv.say("open pelvic ease")  # first use: read, and write the disclaimer acknowledgement
+    assert counter.take() == Counter(GetItem=1, PutItem=1)
+    conv.say("help")
+    conv.say("what can you do")
+    assert counter.take() == Counter()  # no read again, no write on help or a list
+    conv.say("release my psoas")
+    assert counter.take() == Counter(PutItem=1)
+    conv.say("repeat")
+    conv.say("purple monkey dishwasher")
+    conv.say("help")
+    assert counter.take() == Counter()  # no write on repeat, fallback or help
+    conv.say("go back")
+    assert counter.take() == Counter(PutItem=1)  # going back is a change of progress
+    for _ in range(PSOAS_STEPS - 1):
+        conv.say("next")
+    assert counter.take() == Counter(PutItem=PSOAS_STEPS - 1)  # the last one completes it
+    conv.say("no")
+    assert counter.take() == Counter()
+    print(f"one full psoas release (first use): reads 1, writes {1 + 1 + 1 + PSOAS_STEPS - 1}")
+
+
+def test_a_returning_session_reads_once(conv: Conversation, dynamodb: Any) -> None:
+    conv.say("ask pelvic ease to release my psoas")
+    conv.end_session()
+    counter = CallCounter(dynamodb)
+    conv.say("open pelvic ease")
+    conv.say("yes")
+    conv.say("next")
+    assert counter.take() == Counter(GetItem=1, PutItem=2)
+
+
+def test_session_ended_writes_nothing(conv: Conversation, dynamodb: Any) -> None:
+    conv.say("ask pelvic ease to release my psoas")
+    counter = CallCounter(dynamodb)
+    conv.end_session("EXCEEDED_MAX_REPROMPTS")
+    assert counter.take() == Counter()
+
+
+def test_stored_item_holds_only_progress_and_is_small(
+    conv: Conversation, dynamodb: Any, clock: Clock
+) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    raw = stored_items(dynamodb)[0]
+    assert set(raw) == {
+        "user_id", "profile", "version", "disclaimer_version", "routine", "step", "segment",
+        "updated_at", "completed", "expires_at",
+    }  # fmt: skip
+    assert conv.user_id not in str(raw)  # the raw Alexa user id is never stored
+    size = sum(len(name) + len(str(value)) for name, value in raw.items())
+    print(f"stored item: about {size} bytes")
+    assert size < 1024
+    assert int(raw["expires_at"]["N"]) == int(clock.now) + 365 * 86_400
+
+
+def test_each_use_pushes_the_expiry_out(conv: Conversation, dynamodb: Any, clock: Clock) -> None:
+    conv.say("ask pelvic ease to release my psoas")
+    conv.end_session()
+    clock.advance(days=40)
+    conv.say("ask pelvic ease to resume")
+    assert int(stored_items(dynamodb)[0]["expires_at"]["N"]) == int(clock.now) + 365 * 86_400
+
+
+# -- resuming -----------------------------------------------------------------------------
+def advance_to_step(conv: Conversation, routine_utterance: str, nexts: int) -> None:
+    conv.say("open pelvic ease")
+    conv.say(routine_utterance)
+    for _ in range(nexts):
+        conv.say("next")
+
+
+ENDINGS: dict[str, Callable[[Conversation], None]] = {
+    "timeout": lambda c: c.end_session("EXCEEDED_MAX_REPROMPTS") and None,
+    "user stop": lambda c: c.say("stop") and None,
+    "error": lambda c: c.end_session("ERROR") and None,
+    "no SessionEndedRequest": lambda c: c.drop_session(),
+}
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+@pytest.mark.parametrize("resume_by", ["launch", "one-shot", "in-session"])
+def test_resume_mid_step_after_every_kind_of_ending(
+    conv: Conversation, dynamodb: Any, ending: str, resume_by: str
+) -> None:
+    advance_to_step(conv, "release my psoas", nexts=2)  # on step 3
+    ENDINGS[ending](conv)
+    assert (item_of(dynamodb)["routine"], item_of(dynamodb)["step"]) == ("psoas_release", 2)
+
+    if resume_by == "launch":
+        offer = conv.say("open pelvic ease")
+        assert offer.text == LIB.say("resume_offer", step=3, total=PSOAS_STEPS, routine="psoas release")
+        reply = conv.say("yes")
+    elif resume_by == "one-shot":
+        reply = conv.say("ask pelvic ease to pick up where I left off")
+    else:
+        conv.say("open pelvic ease")
+        reply = conv.say("where was I")
+    step = LIB.routines["psoas_release"].steps[2]
+    assert reply.text.startswith(
+        f"{LIB.say('resume_intro', routine='psoas release')} Step 3 of {PSOAS_STEPS}"
+    )
+    assert step.position in reply.text  # the one-sentence recap of the position
+    assert item_of(dynamodb)["step"] == 2
+    assert "Step 4" in conv.say("next").text
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+def test_resume_mid_segment_goes_back_to_the_start_of_that_step(
+    conv: Conversation, dynamodb: Any, ending: str
+) -> None:
+    advance_to_step(conv, "down training", nexts=3)  # step 3 (two parts), second part
+    stored = item_of(dynamodb)
+    assert (stored["step"], stored["segment"]) == (2, 1)
+    ENDINGS[ending](conv)
+    reply = conv.say("ask pelvic ease to resume")
+    assert "Step 3 of 6: softening the pelvic floor." in reply.text
+    stored = item_of(dynamodb)
+    assert (stored["step"], stored["segment"]) == (2, 0)
+
+
+def test_after_the_last_step_there_is_nothing_to_resume(conv: Conversation, dynamodb: Any) -> None:
+    advance_to_step(conv, "release my psoas", nexts=PSOAS_STEPS - 1)
+    conv.end_session()
+    reply = conv.say("ask pelvic ease to resume")
+    assert reply.text == f"{LIB.say('nothing_to_resume')} {LIB.say('menu')}"
+    assert item_of(dynamodb)["completed"] == {"psoas_release": 1}
+    assert conv.say("stop").text == LIB.say("goodbye")
+
+
+def test_interrupted_during_the_disclaimer_it_is_not_read_again(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    conv.end_session("EXCEEDED_MAX_REPROMPTS")
+    reply = conv.say("open pelvic ease")
+    assert LIB.disclaimer_text not in reply.text
+    assert reply.text == f"{LIB.say('welcome_back')} {LIB.say('menu')}"
+
+
+def test_no_to_the_offer_keeps_the_old_progress_until_a_new_routine_starts(
+    conv: Conversation, dynamodb: Any
+) -> None:
+    advance_to_step(conv, "release my psoas", nexts=2)
+    conv.end_session()
+    conv.say("open pelvic ease")
+    assert conv.say("no").text == LIB.say("menu")
+    assert item_of(dynamodb)["routine"] == "psoas_release"
+    conv.say("massage my lower back")
+    assert (item_of(dynamodb)["routine"], item_of(dynamodb)["step"]) == ("lower_back", 0)
+
+
+def test_old_progress_is_offered_as_carry_on_or_start_again(conv: Conversation, clock: Clock) -> None:
+    advance_to_step(conv, "release my psoas", nexts=2)
+    conv.end_session()
+    clock.advance(days=15)
+    offer = conv.say("open pelvic ease")
+    assert offer.text == LIB.say(
+        "resume_offer_stale", days=15, step=3, total=PSOAS_STEPS, routine="psoas release"
+    )
+    again = conv.say("start over")
+    assert "Step 1 of 6" in again.text
+
+
+def test_nothing_to_resume_for_a_new_user(conv: Conversation) -> None:
+    reply = conv.say("ask pelvic ease to resume")
+    assert LIB.disclaimer_text not in reply.text  # nothing spoken of a routine, so no write needed
+    assert reply.text.endswith(LIB.say("menu"))
+
+
+def test_resume_builtin_intent_in_session(conv: Conversation) -> None:
+    advance_to_step(conv, "massage my lower back", nexts=1)
+    conv.say("stop")
+    conv.say("open pelvic ease")
+    assert "Step 2 of 4" in conv.intent("AMAZON.ResumeIntent").text
+
+
+# -- who is who ----------------------------------------------------------------------------
+def test_voice_profiles_keep_separate_progress(handler: Any, dynamodb: Any) -> None:
+    account = "amzn1.ask.account.HOUSEHOLD"
+    alex = Conversation(handler, user_id=account, person_id="amzn1.ask.person.ALEX")
+    sam = Conversation(handler, user_id=account, person_id="amzn1.ask.person.SAM")
+    advance_to_step(alex, "release my psoas", nexts=2)
+    advance_to_step(sam, "massage my lower back", nexts=1)
+    assert "psoas release" in alex.say("ask pelvic ease to resume").text
+    assert "lower-back release" in sam.say("ask pelvic ease to resume").text
+    assert len(stored_items(dynamodb)) == 2
+    assert all(item["user_id"] == stored_items(dynamodb)[0]["user_id"] for item in stored_items(dynamodb))
+
+
+def test_disabling_the_skill_deletes_every_record_of_the_account(handler: Any, dynamodb: Any) -> None:
+    account = "amzn1.ask.account.LEAVING"
+    for person in (None, "amzn1.ask.person.ONE", "amzn1.ask.person.TWO"):
+        advance_to_step(Conversation(handler, user_id=account, person_id=person), "release my psoas", nexts=1)
+    advance_to_step(Conversation(handler, user_id="amzn1.ask.account.STAYING"), "release my psoas", nexts=1)
+    assert len(stored_items(dynamodb)) == 4
+    reply = Conversation(handler, user_id=account).disable_skill()
+    assert "outputSpeech" not in reply.response
+    assert len(stored_items(dynamodb)) == 1
+
+
+# -- two devices ----------------------------------------------------------------------------
+def test_two_devices_the_latest_move_wins_and_no_completion_is_lost(handler: Any, dynamodb: Any) -> None:
+    user = "amzn1.ask.account.TWODEVICES"
+    kitchen = Conversation(handler, user_id=user)
+    bedroom = Conversation(handler, user_id=user)
+    kitchen.say("open pelvic ease")
+    bedroom.say("open pelvic ease")  # both sessions now hold the same version
+    kitchen.say("massage my inner thighs")
+    for _ in range(3):
+        kitchen.say("next")  # completes the inner-thigh massage on the kitchen device
+    assert item_of(dynamodb)["completed"] == {"inner_thigh": 1}
+
+    bedroom_start = bedroom.say("release my psoas")  # stale version: conflict, merged
+    assert "Step 1 of 6" in bedroom_start.text
+    assert LIB.say("save_failed") not in bedroom_start.text
+    stored = item_of(dynamodb)
+    assert (stored["routine"], stored["step"]) == ("psoas_release", 0)
+    assert stored["completed"] == {"inner_thigh": 1}  # the kitchen's completion survives
+
+    kitchen.say("massage my lower back")  # the kitchen moves again: its move is the newest
+    assert item_of(dynamodb)["routine"] == "lower_back"
+    bedroom.say("next")
+    stored = item_of(dynamodb)
+    assert (stored["routine"], stored["step"]) == ("psoas_release", 1)
+    assert stored["completed"] == {"inner_thigh": 1}
+
+
+# -- faults ------------------------------------------------------------------------------------
+def client_error(code: str, status: int, operation: str) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        operation,
+    )
+
+
+FAULTS: dict[str, Callable[[str], Exception]] = {
+    "throttling": lambda op: client_error("ProvisionedThroughputExceededException", 400, op),
+    "internal error": lambda op: client_error("InternalServerError", 500, op),
+    "timeout": lambda op: ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
+    "access denied": lambda op: client_error("AccessDeniedException", 400, op),
+}
+
+
+class FaultyClient:
+    """The moto client, but the named operations fail the next ``times`` calls."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.failing: dict[str, tuple[Callable[[str], Exception], int]] = {}
+
+    def fail(self, operation: str, fault: Callable[[str], Exception], times: int = 1) -> None:
+        self.failing[operation] = (fault, times)
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.client, name)
+
+        def call(**kwargs: Any) -> Any:
+            fault, times = self.failing.get(name, (None, 0))
+            if fault is not None and times > 0:
+                self.failing[name] = (fault, times - 1)
+                raise fault(name)
+            return method(**kwargs)
+
+        return call
+
+
+@pytest.fixture
+def faulty(store: DynamoProgressStore, dynamodb: Any) -> FaultyClient:
+    client = FaultyClient(dynamodb)
+    store._client = client
+    return client
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_put_item_fault_on_next_the_routine_goes_on_and_the_next_write_is_right(
+    conv: Conversation, dynamodb: Any, faulty: FaultyClient, fault: str
+) -> None:
+    advance_to_step(conv, "release my psoas", nexts=1)  # step 2 stored
+    faulty.fail("put_item", FAULTS[fault])
+    reply = conv.say("next")
+    assert reply.text.startswith(LIB.say("save_failed"))  # one short sentence, then the step
+    assert "Step 3 of 6" in reply.text
+    assert reply.session_open
+    assert item_of(dynamodb)["step"] == 1  # nothing half-written
+    again = conv.say("next")
+    assert LIB.say("save_failed") not in again.text  # said at most once
+    assert item_of(dynamodb)["step"] == 3  # the fault cleared: the right position stored
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_get_item_fault_on_launch_loses_nothing(
+    conv: Conversation, dynamodb: Any, faulty: FaultyClient, fault: str
+) -> None:
+    advance_to_step(conv, "release my psoas", nexts=2)
+    conv.end_session()
+    faulty.fail("get_item", FAULTS[fault])
+    reply = conv.say("open pelvic ease")
+    assert reply.session_open
+    assert reply.text  # something sensible: the welcome (and the disclaimer, to be safe)
+    stored = item_of(dynamodb)
+    assert (stored["routine"], stored["step"]) == ("psoas_release", 2)  # the place is kept
+    resumed = conv.say("where was I")  # the next turn reads again and finds the place
+    assert "Step 3 of 6" in resumed.text
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_get_item_fault_when_re_reading_after_a_conflict(
+    handler: Any, dynamodb: Any, faulty: FaultyClient, fault: str
+) -> None:
+    user = "amzn1.ask.account.CONFLICTFAULT"
+    one, two = Conversation(handler, user_id=user), Conversation(handler, user_id=user)
+    one.say("open pelvic ease")
+    two.say("open pelvic ease")
+    one.say("release my psoas")
+    faulty.fail("get_item", FAULTS[fault])
+    reply = two.say("massage my lower back")  # conflict, and the re-read fails
+    assert reply.text.startswith(LIB.say("save_failed"))
+    assert item_of(dynamodb)["routine"] == "psoas_release"  # the other device's write intact
+    two.say("next")  # the fault cleared: this device's newest move is stored
+    assert (item_of(dynamodb)["routine"], item_of(dynamodb)["step"]) == ("lower_back", 1)
+
+
+@pytest.mark.parametrize("operation", ["query", "delete_item"])
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_fault_while_deleting_on_disable_is_answered(
+    handler: Any, dynamodb: Any, faulty: FaultyClient, operation: str, fault: str
+) -> None:
+    conv = Conversation(handler)
+    conv.say("open pelvic ease")
+    faulty.fail(operation, FAULTS[fault])
+    reply = conv.disable_skill()  # answered (no speech is possible), the error is logged
+    assert "outputSpeech" not in reply.response
+    assert len(stored_items(dynamodb)) == 1  # nothing half-deleted that matters: retry deletes
+    conv.disable_skill()
+    assert stored_items(dynamodb) == []
+
+
+def test_a_corrupt_stored_item_is_replaced_not_fatal(conv: Conversation, dynamodb: Any) -> None:
+    conv.say("open pelvic ease")
+    raw = stored_items(dynamodb)[0]
+    raw["step"] = {"S": "three"}  # not the schema
+    dynamodb.put_item(TableName=TABLE_NAME, Item=raw)
+    conv.end_session()
+    conv.say("open pelvic ease")
+    reply = conv.say("release my psoas")
+    assert LIB.say("save_failed") not in reply.text
+    assert item_of(dynamodb)["routine"] == "psoas_release"
+
+
+# -- the real HTTP path ----------------------------------------------------------------------------
+def test_through_boto3_http_to_moto_server_on_loopback(clock: Clock) -> None:
+    with moto_server() as url:
+        assert url.startswith("http://127.0.0.1:")
+        store = DynamoProgressStore(LOCAL_TABLE, clock=clock)  # the default client: env endpoint
+        app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+        try:
+            conv = Conversation(app.lambda_handler)
+            advance_to_step(conv, "release my psoas", nexts=2)
+            conv.end_session()
+            assert "Step 3 of 6" in conv.say("ask pelvic ease to resume").text
+            items = boto3.client("dynamodb").scan(TableName=LOCAL_TABLE)["Items"]
+            assert decode(items[0])["step"] == 2
+        finally:
+            app.use_skill(None)
+
+
+def test_codec_round_trip() -> None:
+    record = {"version": 3, "disclaimer_version": 1, "routine": "psoas_release", "step": 2, "segment": 0,
+              "pace": "slow", "updated_at": 1_795_000_000, "completed": {"psoas_release": 4}}  # fmt: skip
+    assert decode(encode(record)) == record
