@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit clean
+.PHONY: demo test lint typecheck unit clean build-SkillFunction
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -32,3 +32,16 @@ test: lint typecheck unit
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+
+# `sam build` runs this (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set.
+# The artifact: the package, the content, and the pinned runtime requirements (boto3 is
+# in the Lambda runtime and is not packaged). Wheels are chosen for the runtime (arm64,
+# CPython 3.13), and constraints.txt keeps python-dateutil below 3 as the runtime's botocore needs.
+build-SkillFunction:
+	mkdir -p $(ARTIFACTS_DIR)/routines
+	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
+	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
+	find $(ARTIFACTS_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	$(PYTHON) -m pip install --quiet --no-compile --target $(ARTIFACTS_DIR) \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.13 --only-binary=:all: \
+		-r lambda/requirements.txt -c constraints.txt
