@@ -2,6 +2,9 @@
 #   make demo   - play a scripted conversation through the real Lambda handler
 #   make test   - lint, type check and the whole test suite
 PYTHON ?= python3
+# The Lambda runtime's interpreter, to precompile the artifact's bytecode (the deployed
+# code is read-only, so without it every cold start compiles every module again).
+RUNTIME_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13) $(shell command -v python3.13 2>/dev/null))
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -45,3 +48,9 @@ build-SkillFunction:
 	$(PYTHON) -m pip install --quiet --no-compile --target $(ARTIFACTS_DIR) \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.13 --only-binary=:all: \
 		-r lambda/requirements.txt -c constraints.txt
+	# aws-xray-sdk pulls in botocore: the runtime's own copies must not be shadowed.
+	rm -rf $(ARTIFACTS_DIR)/boto3 $(ARTIFACTS_DIR)/boto3-* $(ARTIFACTS_DIR)/botocore $(ARTIFACTS_DIR)/botocore-* \
+		$(ARTIFACTS_DIR)/s3transfer $(ARTIFACTS_DIR)/s3transfer-* $(ARTIFACTS_DIR)/bin
+	@if [ -n "$(RUNTIME_PYTHON)" ]; then \
+		PYTHONDONTWRITEBYTECODE=1 $(RUNTIME_PYTHON) -W ignore tools/precompile_loaded.py $(ARTIFACTS_DIR) events; \
+	else echo "note: no python3.13 here, the artifact has no precompiled bytecode"; fi

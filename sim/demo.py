@@ -36,10 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("script", nargs="?", type=Path, default=SCRIPTS / "demo.txt", help="script file")
     args = parser.parse_args(argv)
 
-    # Quiet the skill's own JSON logs and metrics so the transcript reads cleanly.
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-
     from pelvic_ease import app  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
     from pelvic_ease.skill import build_skill  # noqa: PLC0415
@@ -65,5 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def quiet_environment() -> None:
+    """Quiet the skill's own JSON logs and metrics so a transcript reads cleanly."""
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+
+
 if __name__ == "__main__":
+    quiet_environment()
     sys.exit(main())

@@ -163,7 +163,7 @@ class LambdaContext:
     """What the Lambda runtime passes as ``context``, enough for Powertools."""
 
     function_name: str = "pelvic-ease-local"
-    memory_limit_in_mb: int = 512
+    memory_limit_in_mb: int = 1024
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:pelvic-ease-local"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
 

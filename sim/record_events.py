@@ -9,7 +9,6 @@ included, so it feeds `sam local invoke -e events/NAME.json` and the tests alike
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -51,8 +50,6 @@ SCRIPT: list[tuple[str | None, str]] = [
 
 
 def main() -> int:
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     from pelvic_ease import app  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
     from pelvic_ease.skill import build_skill  # noqa: PLC0415
@@ -85,4 +82,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    from .demo import quiet_environment
+
+    quiet_environment()
     sys.exit(main())

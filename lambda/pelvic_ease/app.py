@@ -9,7 +9,7 @@ from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
-from .observability import logger, metrics
+from .observability import logger, observed
 from .settings import Settings
 from .skill import build_skill
 
@@ -30,9 +30,8 @@ def use_skill(custom: CustomSkill | None) -> None:
         _container["skill"] = custom
 
 
-@logger.inject_lambda_context(correlation_id_path="request.requestId")
-@metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One Alexa request envelope in, one response envelope out."""
     current = skill()
     envelope = current.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
     try:
@@ -41,3 +40,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("request rejected by the SDK (skill id or no handler)")
         raise
     return cast(dict[str, Any], current.serializer.serialize(response))
+
+
+lambda_handler = observed(answer)
