@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit clean build-SkillFunction
+.PHONY: demo chat preview test lint typecheck unit clean build-SkillFunction
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -20,6 +20,12 @@ $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 
 demo: $(STAMP)
 	$(PY) -m sim.demo
+
+chat: $(STAMP)
+	$(PY) -m sim.chat $(ARGS)
+
+preview: $(STAMP)
+	$(PY) -m sim.preview $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -271,7 +271,10 @@ class Conversation:
             self.start_session()
             return self.intent_request(self.model.resolve(one_shot.group("rest")))
         if self.session_id is None:
-            raise DriverError(f"no session is open: say 'open {self.model.invocation}' first ({utterance!r})")
+            raise DriverError(
+                f"the microphone is closed: say 'open {self.model.invocation}' or "
+                f"'ask {self.model.invocation} to ...' first ({utterance!r})"
+            )
         return self.intent_request(self.model.resolve(utterance))
 
     def intent(self, name: str, **slots: str) -> Reply:

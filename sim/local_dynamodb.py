@@ -88,4 +88,4 @@ def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
             if value is None:
                 os.environ.pop(key, None)
             else:
-                os.environ[key] = value
+                os.environ[key] = value  # the same restore as local_skill.restore_env

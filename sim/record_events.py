@@ -50,20 +50,11 @@ SCRIPT: list[tuple[str | None, str]] = [
 
 
 def main() -> int:
-    from pelvic_ease import app  # noqa: PLC0415
-    from pelvic_ease.settings import Settings  # noqa: PLC0415
-    from pelvic_ease.skill import build_skill  # noqa: PLC0415
-    from pelvic_ease.store import DynamoProgressStore  # noqa: PLC0415
+    from .driver import Conversation  # noqa: PLC0415
+    from .local_skill import local_skill  # noqa: PLC0415
 
-    from .demo import quietly  # noqa: PLC0415
-    from .driver import DEFAULT_SKILL_ID, Clock, Conversation  # noqa: PLC0415
-    from .local_dynamodb import LOCAL_TABLE, moto_server  # noqa: PLC0415
-
-    with moto_server():
-        clock = Clock()
-        store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
-        app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
-        conv = Conversation(quietly(app.lambda_handler), user_id=USER)
+    with local_skill() as skill:
+        conv = Conversation(skill.handler, user_id=USER)
         conv.device_id = "amzn1.ask.device.RECORDED"
         for name, action in SCRIPT:
             if action.startswith("/intent "):
@@ -82,7 +73,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from .demo import quiet_environment
+    from .local_skill import quiet_environment
 
     quiet_environment()
     sys.exit(main())

@@ -72,7 +72,7 @@ class Simulator:
     def print(self, text: str) -> None:
         print(text, file=self.out)
 
-    def run_line(self, line: str) -> None:
+    def run_line(self, line: str, echo: bool = True) -> None:
         line = line.strip()
         if not line or (line.startswith("#") and not line.startswith("##")):
             return
@@ -82,7 +82,8 @@ class Simulator:
         if line.startswith("/"):
             self.command(line)
             return
-        self.print(f"you> {line}")
+        if echo:
+            self.print(f"you> {line}")
         self.show(self.conversation.say(line))
 
     def show(self, reply: Reply) -> None:
@@ -133,7 +134,7 @@ class Simulator:
         if not args:
             raise ScriptFailure("/intent needs an intent name")
         slots = dict(arg.split("=", 1) for arg in args[1:])
-        self.print(f"you> [{args[0]} {slots or ''}]")
+        self.print(f"(sending {args[0]} {slots or ''})")
         self.show(self.conversation.intent(args[0], **slots))
 
     def cmd_record(self, args: list[str]) -> None:

@@ -1,0 +1,92 @@
+"""Talk to Pelvic Ease from a terminal: no Echo, no AWS account.
+
+Type what you would say ("open pelvic ease", "massage my lower back", "next"). Each
+utterance is resolved through the skill's own interaction model (anything that matches
+nothing is sent as AMAZON.FallbackIntent, as Alexa would), sent as a real request envelope
+to the real Lambda handler, and the answer is printed as Alexa would say it: pauses as
+[4 s], the estimated duration, whether the microphone stays open, and the reprompt.
+
+Device commands (start with a slash):
+  /timeout             the session times out (SessionEndedRequest EXCEEDED_MAX_REPROMPTS)
+  /end REASON          the session ends: USER_INITIATED, ERROR or EXCEEDED_MAX_REPROMPTS
+  /drop                the session ends without any SessionEndedRequest
+  /wait 3d | 2h | 90s  time passes (for "carry on or start again?" after 14 days)
+  /user NAME           another user on this device (a new session)
+  /person ID           a recognised voice profile (no ID: none)
+  /intent Name slot=value   send an intent directly, e.g. /intent StartRoutineIntent area=psoas
+  /record              show what is stored for this user
+  /help, /quit
+
+By default DynamoDB is moto's server on 127.0.0.1, started and stopped here. With
+--endpoint URL it talks to DynamoDB Local (or any endpoint); with --aws to the DynamoDB of
+the usual AWS environment (credentials, region). --table names the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from .driver import DriverError
+from .local_dynamodb import LOCAL_TABLE
+from .local_skill import local_skill, quiet_environment
+from .script import ScriptFailure, Simulator
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make chat", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--endpoint", metavar="URL", help="a DynamoDB endpoint, e.g. http://localhost:8000")
+    where.add_argument("--aws", action="store_true", help="the usual AWS environment's DynamoDB")
+    parser.add_argument("--table", default=LOCAL_TABLE, help=f"table name (default {LOCAL_TABLE})")
+    parser.add_argument(
+        "--create-table",
+        action="store_true",
+        help="create the table from template.yaml (with --endpoint or --aws)",
+    )
+    return parser.parse_args(argv)
+
+
+def chat(lines: Iterable[str], simulator: Simulator, out: TextIO, interactive: bool) -> None:
+    for line in lines:
+        command = line.strip()
+        if command in ("/quit", "/exit"):
+            return
+        if command == "/help":
+            print(__doc__, file=out)
+            continue
+        if not interactive and command:
+            print(f"you> {command}", file=out)
+        try:
+            simulator.run_line(command, echo=False)
+        except (ScriptFailure, DriverError) as failure:
+            print(f"(!) {failure}", file=out)
+        except Exception as error:  # a chat survives a bad line and says what happened
+            print(f"(!) {type(error).__name__}: {error}", file=out)
+
+
+def prompt_lines() -> Iterable[str]:
+    while True:
+        try:
+            yield input("you> ")
+        except EOFError:
+            return
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    with local_skill(args.endpoint, args.table, args.aws, args.create_table) as skill:
+        print(f"({skill.where}) Type what you would say; /help for device commands, /quit to leave.")
+        simulator = Simulator(skill.handler, skill.store, skill.clock, sys.stdout)
+        interactive = sys.stdin.isatty()
+        chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)
+    return 0
+
+
+if __name__ == "__main__":
+    quiet_environment()
+    sys.exit(main())
