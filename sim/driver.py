@@ -218,7 +218,9 @@ class Reply:
         found: list[str] = []
         if self.envelope.get("version") != "1.0":
             found.append("response version is not 1.0")
-        expects_speech = self.request["request"]["type"] in ("LaunchRequest", "IntentRequest")
+        request = self.request.get("request")
+        request_type = request.get("type") if isinstance(request, dict) else None
+        expects_speech = request_type in ("LaunchRequest", "IntentRequest")
         if "shouldEndSession" not in self.response and expects_speech:
             found.append("shouldEndSession is not set")
         if expects_speech and not self.ssml:

@@ -15,7 +15,7 @@ from aws_lambda_powertools.metrics.provider import cold_start
 from pelvic_ease.content import load_library
 from pelvic_ease.engine import Engine
 from pelvic_ease.observability import logger
-from sim.driver import Conversation
+from sim.driver import Conversation, LambdaContext
 
 LIB = load_library()
 Handler = Callable[..., dict[str, Any]]
@@ -103,3 +103,33 @@ def test_the_cold_start_metric_is_captured(handler: Handler, capsys: pytest.Capt
     cold_start.is_cold_start = True
     Conversation(handler).say("open pelvic ease")
     assert "ColdStart" in metric_names(capsys.readouterr().out)
+
+
+def test_no_token_or_user_id_reaches_the_logs_even_on_errors(
+    handler: Handler, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    consent, access = "CONSENT-TOKEN-SECRET-123", "ACCOUNT-LINK-TOKEN-SECRET-456"
+    conv = Conversation(handler)
+    original = conv.envelope
+
+    def with_tokens(request: dict[str, Any]) -> dict[str, Any]:
+        envelope = original(request)
+        envelope["context"]["System"]["user"].update(
+            permissions={"consentToken": consent}, accessToken=access
+        )
+        return envelope
+
+    monkeypatch.setattr(conv, "envelope", with_tokens)
+    with captured_logs() as stream:
+        conv.say("open pelvic ease")
+        conv.say("release my psoas")
+        monkeypatch.setattr(Engine, "advance", lambda *a, **k: 1 / 0)
+        conv.say("next")  # the exception handler logs a traceback
+        broken = with_tokens({"type": "IntentRequest"})
+        broken["request"]["intent"] = 42  # malformed: the entry point's own error path
+        handler(broken, LambdaContext())
+    text = stream.getvalue() + capsys.readouterr().out
+    assert "handler failed" in text
+    assert "request could not be answered" in text
+    for secret in [consent, access, *secrets_of(conv)]:
+        assert secret not in text

@@ -122,6 +122,14 @@ def test_text_is_escaped() -> None:
     assert spoken.words_only == "Tom & Jerry <audio src=x/> ]]>"
 
 
+def test_characters_xml_forbids_are_dropped() -> None:
+    hostile = Text("elbow\x1b\x00 and \ud800knee")
+    ssml = f"<speak>{render((hostile,), 90)}</speak>"
+    spoken = read_ssml(ssml)
+    assert spoken.problems == ()
+    assert spoken.words_only == "elbow and knee"
+
+
 def test_long_silences_are_split_into_legal_breaks() -> None:
     ssml = render((Pause(25),), 90)
     assert re.findall(r'time="(\d+)s"', ssml) == ["10", "10", "5"]

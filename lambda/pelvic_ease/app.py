@@ -9,9 +9,11 @@ from ask_sdk_core.exceptions import AskSdkException
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
-from .observability import logger, observed
+from .content import default_library
+from .observability import count, logger, observed
 from .settings import Settings
 from .skill import build_skill
+from .speech import render, say
 
 _container: dict[str, CustomSkill] = {}
 
@@ -30,16 +32,54 @@ def use_skill(custom: CustomSkill | None) -> None:
         _container["skill"] = custom
 
 
+def _dig(event: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(event, dict):
+            return None
+        event = event.get(key)
+    return event
+
+
+def _apology() -> dict[str, Any]:
+    """A spoken apology that ends the session, for a request the skill cannot read."""
+    library = default_library()
+    ssml = render(say(library.say("error")), library.pace(None).rate)
+    return {
+        "version": "1.0",
+        "response": {
+            "outputSpeech": {"type": "SSML", "ssml": f"<speak>{ssml}</speak>"},
+            "shouldEndSession": True,
+        },
+    }
+
+
 def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """One Alexa request envelope in, one response envelope out."""
+    """One Alexa request envelope in, one response envelope out.
+
+    A request whose caller cannot be verified is rejected (raised, as the SDK does for a
+    wrong skill id); a verified but malformed one gets a spoken apology; nothing else escapes.
+    """
     current = skill()
-    envelope = current.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
+    application_id = _dig(event, "context", "System", "application", "applicationId")
+    if not isinstance(application_id, str):
+        logger.warning("request rejected: no application id to verify")
+        raise AskSdkException("request rejected: no application id")
+    if current.skill_id is not None and application_id != current.skill_id:
+        logger.warning("request rejected: wrong application id")
+        raise AskSdkException("Skill ID Verification failed!!")
+    request = _dig(event, "request")
+    if not (isinstance(request, dict) and isinstance(request.get("type"), str)):
+        logger.warning("malformed request: no request type")
+        count("ErrorSpoken")
+        return _apology()
     try:
+        envelope = current.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
         response = current.invoke(request_envelope=envelope, context=context)
-    except AskSdkException:
-        logger.warning("request rejected by the SDK (skill id or no handler)")
-        raise
-    return cast(dict[str, Any], current.serializer.serialize(response))
+        return cast(dict[str, Any], current.serializer.serialize(response))
+    except Exception:  # the caller is verified above: whatever this is, it is not a rejection
+        logger.exception("request could not be answered")
+        count("ErrorSpoken")
+        return _apology()
 
 
 lambda_handler = observed(answer)

@@ -6,6 +6,7 @@ raises ``ContentError`` naming the file and field at fault.
 
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from dataclasses import dataclass
@@ -231,3 +232,9 @@ def load_library(content_dir: Path | None = None) -> Library:
         disclaimer_text=_text("prompts.toml [disclaimer]", disclaimer, "text"),
         disclaimer_version=_int("prompts.toml [disclaimer]", disclaimer, "version", 1, 10_000),
     )
+
+
+@functools.cache
+def default_library() -> Library:
+    """The content from the default folder, loaded once per container."""
+    return load_library()

@@ -68,7 +68,7 @@ def resume(turn: Turn) -> Response:
     progress = turn.progress()
     position = progress.position
     if position is None:
-        return show_menu(turn, turn.say("nothing_to_resume"))
+        return show_menu(turn, turn.say("progress_unavailable" if turn.read_failed else "nothing_to_resume"))
     count("SessionResumed")
     segment = turn.engine.step_start(position, progress.pace)
     return speak_segment(turn, progress, segment, turn.say("resume_intro", **turn.routine_fields(position)))
@@ -170,6 +170,13 @@ class LaunchHandler(Handler):
 
     def respond(self, turn: Turn) -> Response:
         progress = turn.progress()
+        if turn.read_failed:
+            # Unknown user state: the disclaimer to be safe, and the truth about their place.
+            lead = join(
+                turn.say("welcome_new"), say(turn.library.disclaimer_text), turn.say("progress_unavailable")
+            )
+            turn.mode = MENU
+            return turn.respond(lead, turn.say("menu_reprompt"))
         first_time = progress.version == 0
         disclaimer, acknowledged = with_disclaimer(turn, progress)
         if disclaimer:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from .content import Library, load_library
+from .content import Library, default_library
 from .engine import Engine
 from .handlers import CatchAllExceptionHandler, request_handlers
 from .interceptors import LogContextInterceptor, LogOutcomeInterceptor
@@ -23,7 +23,7 @@ def build_skill(
     clock: Callable[[], float] = wall_clock,
 ) -> CustomSkill:
     """The ready skill. Tests pass their own store (moto-backed) and clock."""
-    library = library or load_library()
+    library = library or default_library()
     store = store or DynamoProgressStore(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
     deps = Deps(library=library, engine=Engine(library), store=store, clock=clock, settings=settings)
     builder = CustomSkillBuilder(persistence_adapter=store)

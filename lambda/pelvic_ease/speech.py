@@ -16,6 +16,9 @@ MAX_RESPONSE_SECONDS = 240  # design cap for one response, speech plus breaks
 # Alexa's neutral voice speaks about 155 words a minute at rate 100 %.
 WORDS_PER_SECOND_AT_FULL_RATE = 2.6
 _WORD = re.compile(r"[\w'’-]+")
+# Characters XML 1.0 does not allow at all (escaping cannot help): control characters,
+# lone surrogates, U+FFFE and U+FFFF. Slot values can carry them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,9 @@ def render(script: Script, rate: int) -> str:
     body = []
     for part in script:
         if isinstance(part, Text):
-            if part.text.strip():
-                body.append(f"<s>{escape(part.text.strip())}</s>")
+            text = _NOT_XML.sub("", part.text).strip()
+            if text:
+                body.append(f"<s>{escape(text)}</s>")
         elif part.seconds > 0:
             body.append(_breaks(part.seconds))
     return f'<prosody rate="{rate}%">{"".join(body)}</prosody>'

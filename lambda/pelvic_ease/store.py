@@ -13,6 +13,7 @@ voice profile's personId), and the fields of ``Progress`` plus ``expires_at`` (T
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -92,13 +93,18 @@ class DynamoProgressStore(AbstractPersistenceAdapter):
         self.table_name = table_name
         self._client_factory = client_factory
         self._client: BaseClient | None = None
+        self._client_lock = threading.Lock()
         self.ttl_seconds = ttl_days * 86_400
         self.clock = clock
 
     @property
     def client(self) -> BaseClient:
+        # Created once, under a lock: boto3's default session is not safe to build clients
+        # from in several threads at once (the simulator and the tests run threads).
         if self._client is None:
-            self._client = self._client_factory()
+            with self._client_lock:
+                if self._client is None:
+                    self._client = self._client_factory()
         return self._client
 
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:

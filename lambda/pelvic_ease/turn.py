@@ -8,6 +8,7 @@ record and written again, and on a DynamoDB fault the routine goes on from the s
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,8 @@ from .speech import Script, join, render, say
 from .store import DynamoProgressStore, ProgressConflict, StoreError
 
 MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
-SAVE_ATTEMPTS = 3
+SAVE_ATTEMPTS = 5
+CONFLICT_BACKOFF_SECONDS = (0.005, 0.03)  # a short random wait before retrying a conflict
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Turn:
         # With a session this is the SDK's own dict, so what we put in it is sent back.
         self._session: dict[str, Any] = attributes if attributes is not None else {}
         self.save_failed = False
+        self.read_failed = False  # the record could not be read this turn: progress() is a blank
+        self._saved = False  # save() ran this turn
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -85,6 +89,7 @@ class Turn:
             progress = Progress.from_dict(record)
         except (StoreError, CorruptProgress):
             logger.exception("could not read progress; going on without it this turn")
+            self.read_failed = True
             return Progress()
         self._session["progress"] = progress.to_dict()
         return self._checked(progress)
@@ -113,13 +118,17 @@ class Turn:
         store = self.deps.store
         envelope = self.handler_input.request_envelope
         attributes = progress.to_dict()
-        for _ in range(SAVE_ATTEMPTS):
+        self._saved = True
+        for attempt in range(SAVE_ATTEMPTS):
             try:
                 store.save_attributes(envelope, attributes)  # bumps attributes["version"]
                 self._session["progress"] = attributes
+                self._session.pop("unsaved", None)
                 return Progress.from_dict(attributes)
             except ProgressConflict:
                 logger.info("progress changed on another device; merging this turn onto it")
+                if attempt:
+                    time.sleep(random.uniform(*CONFLICT_BACKOFF_SECONDS))
                 try:
                     theirs = Progress.from_dict(store.get_attributes(envelope))
                 except (StoreError, CorruptProgress):
@@ -133,7 +142,24 @@ class Turn:
         self.save_failed = True
         count("ProgressSaveFailed")
         self._session["progress"] = progress.to_dict()
+        # Remember what is unsaved, so the next turn of this session tries again.
+        self._session["unsaved"] = {"completed": completed_now, "moved": moved}
         return progress
+
+    def retry_unsaved(self) -> None:
+        """A change an earlier turn could not store is stored now, if this turn stored nothing."""
+        pending = self._session.get("unsaved")
+        if self._saved or not isinstance(pending, dict):
+            return
+        try:
+            progress = Progress.from_dict(self._session.get("progress"))
+        except CorruptProgress:
+            self._session.pop("unsaved", None)
+            return
+        completed = pending.get("completed")
+        self.save(
+            progress, completed if isinstance(completed, str) else None, bool(pending.get("moved", True))
+        )
 
     # -- speech -----------------------------------------------------------------------
     def say(self, key: str, **fields: object) -> Script:
@@ -145,6 +171,7 @@ class Turn:
 
     def respond(self, speech: Script, reprompt: Script | None = None, end: bool = False) -> Response:
         """Build the response; mic open with a reprompt unless ``end``. Always sets shouldEndSession."""
+        self.retry_unsaved()
         if self.save_failed and not self._session.get("warned_save"):
             speech = join(self.say("save_failed"), speech)
             self._session["warned_save"] = True
