@@ -41,6 +41,11 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
 
 
 FILLER_WORDS = {"the", "a", "an", "my", "please", "some"}
+NUMBER_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "twenty five": 25,
+    "thirty": 30, "forty": 40, "forty five": 45, "sixty": 60,
+}  # fmt: skip
 
 
 class Clock:
@@ -121,11 +126,17 @@ class InteractionModel:
                 continue
             slots = self._empty_slots(name)
             matched_all = True
+            numbers_ok = True
             for slot_name, said in match.groupdict().items():
                 slot = self.slot(name, slot_name, said)
                 slots[slot_name] = slot
-                status = slot["resolutions"]["resolutionsPerAuthority"][0]["status"]["code"]
-                matched_all &= status == "ER_SUCCESS_MATCH"
+                if "resolutions" in slot:
+                    status = slot["resolutions"]["resolutionsPerAuthority"][0]["status"]["code"]
+                    matched_all &= status == "ER_SUCCESS_MATCH"
+                else:  # a built-in type: Alexa fills it only with a value of that type
+                    numbers_ok &= slot["value"] is not None
+            if not numbers_ok:
+                continue
             if matched_all:
                 return Resolved(name, slots)
             if partial is None and not bare:
@@ -141,6 +152,11 @@ class InteractionModel:
     def slot(self, intent: str, slot_name: str, said: str) -> dict[str, Any]:
         """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH."""
         slot_type = self.slot_types[f"{intent}.{slot_name}"]
+        if slot_type == "AMAZON.NUMBER":  # Alexa sends digits, and no resolutions block
+            text = normalise(said)
+            number = int(text) if text.isdigit() else NUMBER_WORDS.get(text)
+            value = str(number) if number is not None else None
+            return {"name": slot_name, "value": value, "confirmationStatus": "NONE", "source": "USER"}
         authority = f"amzn1.er-authority.echo-sdk.{self.skill_id}.{slot_type}"
         found = self.values.get(slot_type, {}).get(normalise(said))
         resolution: dict[str, Any] = {"authority": authority}

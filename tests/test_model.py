@@ -137,7 +137,12 @@ def test_driver_resolves_like_alexa() -> None:
         == "ER_SUCCESS_NO_MATCH"
     )
     assert miss.slots["area"]["value"] == "elbow"
-    assert model.resolve("start a routine").slots == {"area": {"name": "area", "confirmationStatus": "NONE"}}
+    assert model.resolve("start a routine").slots == {
+        name: {"name": name, "confirmationStatus": "NONE"} for name in ("area", "minutes", "length")
+    }
+    timed = model.resolve("ten minutes of down training").slots["minutes"]
+    assert timed["value"] == "10"
+    assert "resolutions" not in timed  # AMAZON.NUMBER: digits, no entity resolution
     assert model.resolve("where was I").intent == "ResumeRoutineIntent"
     assert model.resolve("go on").intent == "AMAZON.NextIntent"
     assert model.resolve("the quick brown fox").intent == "AMAZON.FallbackIntent"

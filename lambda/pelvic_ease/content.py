@@ -43,6 +43,7 @@ class Routine:
     outro: str
     steps: tuple[Step, ...]
     exhale_cue: str = ""
+    lengths: tuple[int, ...] = ()  # minutes a listener may ask for ("a ten minute relaxation")
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,18 @@ STEP_FIELDS = {
     "exhale_cue",
     "optional",
 }
-ROUTINE_FIELDS = {"schema", "id", "name", "summary", "areas", "intro", "outro", "exhale_cue", "steps"}
+ROUTINE_FIELDS = {
+    "schema",
+    "id",
+    "name",
+    "summary",
+    "areas",
+    "intro",
+    "outro",
+    "exhale_cue",
+    "steps",
+    "lengths",
+}
 
 
 def parse_step(where: str, table: dict[str, Any]) -> Step:
@@ -161,6 +173,9 @@ def parse_routine(where: str, table: dict[str, Any]) -> Routine:
     parsed = tuple(parse_step(f"{where} step {i + 1}", s) for i, s in enumerate(steps))
     if parsed[0].optional:
         raise ContentError(f"{where}: the first step cannot be optional")
+    lengths = table.get("lengths", [])
+    if not isinstance(lengths, list) or not all(isinstance(m, int) and 1 <= m <= 60 for m in lengths):
+        raise ContentError(f"{where}: 'lengths' must be a list of minutes from 1 to 60")
     return Routine(
         id=_text(where, table, "id"),
         name=_text(where, table, "name"),
@@ -170,6 +185,7 @@ def parse_routine(where: str, table: dict[str, Any]) -> Routine:
         outro=_text(where, table, "outro"),
         exhale_cue=_text(where, table, "exhale_cue", required=False),
         steps=parsed,
+        lengths=tuple(sorted(lengths)),
     )
 
 

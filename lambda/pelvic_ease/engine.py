@@ -41,6 +41,7 @@ class Engine:
         self.library = library
         self.budget_seconds = budget_seconds
         self._segments = lru_cache(maxsize=None)(self._build_segments)
+        self._breath_plan = lru_cache(maxsize=None)(self._plan_breaths)  # type: ignore[method-assign]
 
     # -- navigation -------------------------------------------------------------------
     def routine(self, routine_id: str) -> Routine:
@@ -50,37 +51,68 @@ class Engine:
         routine = self.library.routines.get(position.routine_id)
         return routine is not None and 0 <= position.step < len(routine.steps) and position.segment >= 0
 
-    def segment(self, position: Position, pace_id: str | None) -> Segment:
+    def segment(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment:
         """The segment at ``position``; a segment index past the step's end (after a pace
         change) is clamped to the step's last segment."""
-        segments = self._segments(position.routine_id, position.step, self.library.pace(pace_id).id)
+        pace = self.library.pace(pace_id).id
+        segments = self._segments(
+            position.routine_id, position.step, pace, self.length(position.routine_id, minutes)
+        )
         return segments[min(position.segment, len(segments) - 1)]
 
-    def start(self, routine_id: str, pace_id: str | None) -> Segment:
-        return self.segment(Position(routine_id, 0, 0), pace_id)
+    def length(self, routine_id: str, minutes: int | None) -> int | None:
+        """The routine's offered length nearest to ``minutes``, or None (as written)."""
+        lengths = self.routine(routine_id).lengths
+        if minutes is None or not lengths:
+            return None
+        return min(lengths, key=lambda offered: (abs(offered - minutes), offered))
 
-    def step_start(self, position: Position, pace_id: str | None) -> Segment:
-        return self.segment(Position(position.routine_id, position.step, 0), pace_id)
+    def part_count(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> int:
+        routine = self.routine(routine_id)
+        return sum(
+            self.segment(Position(routine_id, step, 0), pace_id, minutes).segment_count
+            for step in range(len(routine.steps))
+        )
 
-    def advance(self, position: Position, pace_id: str | None) -> Segment | None:
+    def start(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> Segment:
+        return self.segment(Position(routine_id, 0, 0), pace_id, minutes)
+
+    def step_start(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment:
+        return self.segment(Position(position.routine_id, position.step, 0), pace_id, minutes)
+
+    def advance(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment | None:
         """The segment after ``position``, or None when the routine is finished."""
-        current = self.segment(position, pace_id)
+        current = self.segment(position, pace_id, minutes)
         if current.position.segment + 1 < current.segment_count:
             return self.segment(
-                Position(position.routine_id, position.step, current.position.segment + 1), pace_id
+                Position(position.routine_id, position.step, current.position.segment + 1), pace_id, minutes
             )
+        return self.next_step(position, pace_id, minutes)
+
+    def next_step(
+        self, position: Position, pace_id: str | None, minutes: int | None = None
+    ) -> Segment | None:
+        """The start of the step after this one (skipping the rest of this step), or None."""
         if position.step + 1 < len(self.routine(position.routine_id).steps):
-            return self.segment(Position(position.routine_id, position.step + 1, 0), pace_id)
+            return self.segment(Position(position.routine_id, position.step + 1, 0), pace_id, minutes)
         return None
 
-    def back(self, position: Position, pace_id: str | None) -> tuple[Segment, bool]:
+    def closing(self, routine_id: str) -> Segment:
+        """The routine's closing cue on its own (when its last step is skipped)."""
+        routine = self.routine(routine_id)
+        last = len(routine.steps) - 1
+        return Segment(Position(routine_id, last, 0), say(routine.outro), segment_count=1, final=True)
+
+    def back(
+        self, position: Position, pace_id: str | None, minutes: int | None = None
+    ) -> tuple[Segment, bool]:
         """Going back: from inside a step to its start, from a step's start to the step
         before. The flag is False when there was nowhere further back to go."""
         if position.segment > 0:
-            return self.step_start(position, pace_id), True
+            return self.step_start(position, pace_id, minutes), True
         if position.step > 0:
-            return self.segment(Position(position.routine_id, position.step - 1, 0), pace_id), True
-        return self.step_start(position, pace_id), False
+            return self.segment(Position(position.routine_id, position.step - 1, 0), pace_id, minutes), True
+        return self.step_start(position, pace_id, minutes), False
 
     # -- building segments ------------------------------------------------------------
     def _breath(self, routine: Routine, step: Step, pace: Pace, index: int) -> Script:
@@ -95,7 +127,60 @@ class Engine:
             Pause(pace.exhale + pace.rest),
         )
 
-    def _build_segments(self, routine_id: str, step_index: int, pace_id: str) -> tuple[Segment, ...]:
+    def _plan_breaths(self, routine_id: str, pace_id: str, minutes: int | None) -> tuple[int, ...]:
+        """Breaths per step: as written, or scaled so the routine lasts about ``minutes``."""
+        routine = self.library.routines[routine_id]
+        written = tuple(step.breaths for step in routine.steps)
+        if minutes is None:
+            return written
+        rate = self.library.paces[pace_id].rate
+
+        def seconds(plan: tuple[int, ...]) -> float:
+            return sum(
+                estimate_seconds(script, rate)
+                for index in range(len(plan))
+                for script in self._step_scripts(routine_id, index, pace_id, plan[index], 1)
+            )
+
+        talk = seconds(tuple(0 for _ in written))
+        breathing = seconds(written) - talk
+        factor = max(0.0, (minutes * 60 - talk) / breathing)
+        return tuple(max(1, round(b * factor)) if b else 0 for b in written)
+
+    def _breath_plan(self, routine_id: str, pace_id: str, minutes: int | None) -> tuple[int, ...]:
+        return self._plan_breaths(routine_id, pace_id, minutes)  # replaced by a cache in __init__
+
+    def _build_segments(
+        self, routine_id: str, step_index: int, pace_id: str, minutes: int | None
+    ) -> tuple[Segment, ...]:
+        breaths = self._breath_plan(routine_id, pace_id, minutes)[step_index]
+        routine = self.library.routines[routine_id]
+        whole = estimate_seconds(
+            self._step_scripts(routine_id, step_index, pace_id, breaths, 1)[0],
+            self.library.paces[pace_id].rate,
+        )
+        parts = max(1, math.ceil(whole / self.budget_seconds))
+        while parts < max(1, breaths) and not all(
+            estimate_seconds(s, self.library.paces[pace_id].rate) <= self.budget_seconds
+            for s in self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
+        ):
+            parts += 1
+        scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
+        final_step = step_index == len(routine.steps) - 1
+        return tuple(
+            Segment(
+                position=Position(routine_id, step_index, i),
+                script=script,
+                segment_count=parts,
+                final=final_step and i == parts - 1,
+            )
+            for i, script in enumerate(scripts)
+        )
+
+    def _step_scripts(
+        self, routine_id: str, step_index: int, pace_id: str, breath_count: int, parts: int
+    ) -> list[Script]:
+        """A step's narration and ``breath_count`` breaths, in ``parts`` near-equal parts."""
         lib = self.library
         routine = lib.routines[routine_id]
         pace = lib.paces[pace_id]
@@ -114,35 +199,15 @@ class Engine:
             step.caution,
         )
         resumed = say(lib.say("continue_header", title=step.title))
-        ending = say(routine.outro, lib.say("another_offer")) if final_step else say(lib.say("invitation"))
-        breaths = [self._breath(routine, step, pace, i) for i in range(step.breaths)]
-
-        def fits(scripts: list[Script]) -> bool:
-            return all(estimate_seconds(s, pace.rate) <= self.budget_seconds for s in scripts)
-
-        def assemble(parts: int) -> list[Script]:
-            # Near-equal shares of the breaths, the larger shares first.
-            shares = [step.breaths // parts + (1 if i < step.breaths % parts else 0) for i in range(parts)]
-            scripts, taken = [], 0
-            for i, share in enumerate(shares):
-                head = narration if i == 0 else resumed
-                tail = ending if (final_step and i == parts - 1) else say(lib.say("invitation"))
-                body = tuple(part for b in breaths[taken : taken + share] for part in b)
-                scripts.append(head + body + tail)
-                taken += share
-            return scripts
-
-        whole = estimate_seconds(assemble(1)[0], pace.rate)
-        parts = max(1, math.ceil(whole / self.budget_seconds))
-        while parts < max(1, step.breaths) and not fits(assemble(parts)):
-            parts += 1
-        scripts = assemble(parts)
-        return tuple(
-            Segment(
-                position=Position(routine_id, step_index, i),
-                script=script,
-                segment_count=parts,
-                final=final_step and i == parts - 1,
-            )
-            for i, script in enumerate(scripts)
-        )
+        ending = say(routine.outro) if final_step else say(lib.say("invitation"))
+        breaths = [self._breath(routine, step, pace, i) for i in range(breath_count)]
+        # Near-equal shares of the breaths, the larger shares first.
+        shares = [breath_count // parts + (1 if i < breath_count % parts else 0) for i in range(parts)]
+        scripts, taken = [], 0
+        for i, share in enumerate(shares):
+            head = narration if i == 0 else resumed
+            tail = ending if (final_step and i == parts - 1) else say(lib.say("invitation"))
+            body = tuple(part for b in breaths[taken : taken + share] for part in b)
+            scripts.append(head + body + tail)
+            taken += share
+        return scripts

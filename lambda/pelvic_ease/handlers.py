@@ -18,9 +18,13 @@ from .engine import Position, Segment
 from .observability import count, logger
 from .progress import Progress
 from .speech import Script, join, say
-from .turn import ANOTHER_OFFER, MENU, RESUME_OFFER, ROUTINE, Deps, Turn
+from .turn import ANOTHER_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
 
 AREA_SLOT = "area"
+MINUTES_SLOT = "minutes"
+LENGTH_SLOT = "length"
+PACE_SLOT = "pace"
+LENGTH_MINUTES = {"short": 5, "medium": 10, "long": 20}
 MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
 
 
@@ -47,20 +51,29 @@ def speak_segment(turn: Turn, progress: Progress, segment: Segment, lead: Script
     logger.append_keys(routine=routine_id, step=segment.position.step + 1)
     speech = join(disclaimer, lead, segment.script)
     if segment.final:
-        turn.save(progress.completing(routine_id, turn.now), completed_now=routine_id)
+        done = turn.save(progress.completing(routine_id, turn.now), completed_now=routine_id)
         count("RoutineCompleted")
         turn.finished = routine_id
         turn.mode = ANOTHER_OFFER
-        return turn.respond(speech, turn.say("another_reprompt"))
+        streak = done.streak(turn.now)
+        praise = turn.say("streak_at_end", streak=streak) if streak >= 2 else ()
+        return turn.respond(join(speech, praise, turn.say("another_offer")), turn.say("another_reprompt"))
     turn.save(progress.at(segment.position, turn.now))
     turn.mode = ROUTINE
     return turn.respond(speech, turn.say("invitation_reprompt"))
 
 
-def start_routine(turn: Turn, routine_id: str, lead: Script = ()) -> Response:
+def start_routine(turn: Turn, routine_id: str, lead: Script = (), minutes: int | None = None) -> Response:
     progress = turn.progress()
     count("RoutineStarted")
-    return speak_segment(turn, progress, turn.engine.start(routine_id, progress.pace), lead)
+    length = turn.engine.length(routine_id, minutes)
+    if minutes is not None and length is None:
+        lead = join(lead, turn.say("length_fixed", routine=turn.engine.routine(routine_id).name))
+    elif length is not None:
+        parts = turn.engine.part_count(routine_id, progress.pace, length)
+        lead = join(lead, turn.say("length_intro", minutes=length, parts=parts))
+    progress = replace(progress, minutes=length)
+    return speak_segment(turn, progress, turn.engine.start(routine_id, progress.pace, length), lead)
 
 
 def resume(turn: Turn) -> Response:
@@ -70,7 +83,7 @@ def resume(turn: Turn) -> Response:
     if position is None:
         return show_menu(turn, turn.say("progress_unavailable" if turn.read_failed else "nothing_to_resume"))
     count("SessionResumed")
-    segment = turn.engine.step_start(position, progress.pace)
+    segment = turn.engine.step_start(position, progress.pace, progress.minutes)
     return speak_segment(turn, progress, segment, turn.say("resume_intro", **turn.routine_fields(position)))
 
 
@@ -87,7 +100,7 @@ def offer_resume(turn: Turn, progress: Progress, position: Position, lead: Scrip
 
 def current_position(turn: Turn) -> Position | None:
     """The routine position, only while a routine is under way in this session."""
-    return turn.progress().position if turn.mode == ROUTINE else None
+    return turn.progress().position if turn.mode in (ROUTINE, PAIN_OFFER) else None
 
 
 def advance(turn: Turn) -> Response:
@@ -95,27 +108,79 @@ def advance(turn: Turn) -> Response:
     position = current_position(turn)
     if position is None:
         return show_menu(turn)
-    segment = turn.engine.advance(position, progress.pace)
+    segment = turn.engine.advance(position, progress.pace, progress.minutes)
     if segment is None:  # the record says finished already (e.g. another device): offer more
         return show_menu(turn)
     return speak_segment(turn, progress, segment)
 
 
-def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
-    """(routine id, what the user said) from the area slot; id None if it matches nothing."""
+def skip_step(turn: Turn) -> Response:
+    """Past the rest of this step without marking it done; after the last, the closing cue."""
+    progress = turn.progress()
+    position = current_position(turn)
+    if position is None:
+        return show_menu(turn, turn.say("skip_nothing"))
+    segment = turn.engine.next_step(position, progress.pace, progress.minutes)
+    return speak_segment(
+        turn, progress, segment or turn.engine.closing(position.routine_id), turn.say("skipped")
+    )
+
+
+def number_slot(turn: Turn, name: str) -> int | None:
+    value = slot_value(turn, name)
+    return int(value) if value and value.isdigit() else None
+
+
+def slot_value(turn: Turn, name: str) -> str | None:
     request = turn.handler_input.request_envelope.request
     slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
-    slot = (slots or {}).get(AREA_SLOT)
-    heard = (slot.value or "").strip() if slot else ""
+    slot = (slots or {}).get(name)
+    return slot.value.strip() if slot and isinstance(slot.value, str) and slot.value.strip() else None
+
+
+def resolved_id(turn: Turn, name: str) -> str | None:
+    """The canonical id Alexa matched for a custom slot, or None."""
+    request = turn.handler_input.request_envelope.request
+    slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
+    slot = (slots or {}).get(name)
     authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
     for authority in authorities or []:
         if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
             for resolved in authority.values or []:
-                area_id = resolved.value.id if resolved.value else None
-                routine = turn.library.routine_for_area(area_id) if area_id else None
-                if routine is not None:
-                    return routine.id, heard
-    return None, heard
+                if resolved.value and resolved.value.id:
+                    return str(resolved.value.id)
+    return None
+
+
+def requested_minutes(turn: Turn) -> int | None:
+    """ "A ten minute relaxation" (a number) or "a long relaxation" (a length word)."""
+    minutes = number_slot(turn, MINUTES_SLOT)
+    if minutes is not None:
+        return minutes
+    length = resolved_id(turn, LENGTH_SLOT)
+    return LENGTH_MINUTES.get(length) if length else None
+
+
+def paces_slow_to_quick(turn: Turn) -> list[str]:
+    paces = turn.library.paces.values()
+    return [p.id for p in sorted(paces, key=lambda p: p.inhale + p.exhale + p.rest, reverse=True)]
+
+
+def shifted_pace(turn: Turn, current: str | None, change: str) -> str:
+    order = paces_slow_to_quick(turn)
+    now = turn.library.pace(current).id
+    if change == "normal":
+        return turn.library.default_pace
+    index = order.index(now) + (-1 if change == "slower" else 1)
+    return order[max(0, min(index, len(order) - 1))]
+
+
+def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
+    """(routine id, what the user said) from the area slot; id None if it matches nothing."""
+    heard = slot_value(turn, AREA_SLOT) or ""
+    area_id = resolved_id(turn, AREA_SLOT)
+    routine = turn.library.routine_for_area(area_id) if area_id else None
+    return (routine.id if routine else None), heard
 
 
 # -- handlers ---------------------------------------------------------------------------
@@ -205,7 +270,7 @@ class StartRoutineHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         routine_id, heard = routine_from_slot(turn)
         if routine_id is not None:
-            return start_routine(turn, routine_id)
+            return start_routine(turn, routine_id, minutes=requested_minutes(turn))
         if heard:
             lead = turn.say("unknown_area", heard=heard[:MAX_ECHO_CHARS])
         else:
@@ -255,6 +320,8 @@ class YesHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == RESUME_OFFER:
             return resume(turn)
+        if turn.mode == PAIN_OFFER:  # "yes" answers neither choice: ask again
+            return turn.respond(turn.say("pain_reprompt"), turn.say("pain_reprompt"))
         if turn.mode == ROUTINE:
             return advance(turn)
         return show_menu(turn)
@@ -268,6 +335,8 @@ class NoHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == RESUME_OFFER:
             return show_menu(turn)
+        if turn.mode == PAIN_OFFER:
+            return stop_here(turn)
         if turn.mode == ROUTINE:
             return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
         return turn.respond(turn.say("goodbye"), end=True)
@@ -281,6 +350,8 @@ class NextHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == RESUME_OFFER:
             return resume(turn)
+        if turn.mode == PAIN_OFFER:  # going on after pain is the user's choice: past this step
+            return skip_step(turn)
         if turn.mode == ROUTINE:
             return advance(turn)
         if turn.progress().position is not None:
@@ -298,7 +369,7 @@ class PreviousHandler(IntentHandler):
         if position is None:
             return show_menu(turn)
         progress = turn.progress()
-        segment, moved = turn.engine.back(position, progress.pace)
+        segment, moved = turn.engine.back(position, progress.pace, progress.minutes)
         lead = () if moved else turn.say("at_first_step")
         return speak_segment(turn, progress, segment, lead)
 
@@ -309,9 +380,12 @@ class RepeatHandler(IntentHandler):
     intents = ("AMAZON.RepeatIntent",)
 
     def respond(self, turn: Turn) -> Response:
+        if turn.mode == PAIN_OFFER:
+            return turn.respond(turn.say("pain_stop"), turn.say("pain_reprompt"))
         position = current_position(turn)
         if position is not None:
-            segment = turn.engine.segment(position, turn.progress().pace)
+            progress = turn.progress()
+            segment = turn.engine.segment(position, progress.pace, progress.minutes)
             return turn.respond(segment.script, turn.say("invitation_reprompt"))
         if turn.mode == RESUME_OFFER:
             progress = turn.progress()
@@ -371,10 +445,101 @@ class StopHandler(IntentHandler):
     intents = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
 
     def respond(self, turn: Turn) -> Response:
-        position = turn.progress().position if turn.mode in (ROUTINE, RESUME_OFFER) else None
+        return stop_here(turn)
+
+
+def stop_here(turn: Turn) -> Response:
+    """End the session; inside a routine, say where the place is kept and how to resume."""
+    position = turn.progress().position if turn.mode in (ROUTINE, RESUME_OFFER, PAIN_OFFER) else None
+    if position is not None:
+        return turn.respond(turn.say("stop_in_routine", **turn.routine_fields(position)), end=True)
+    return turn.respond(turn.say("goodbye"), end=True)
+
+
+class PainHandler(IntentHandler):
+    """ "It hurts", "that's painful", "ouch", "stop, this hurts": stop at once."""
+
+    intents = ("PainIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        count("PainReported")  # a count only: nothing about it is stored
+        if current_position(turn) is None:
+            return turn.respond(turn.say("pain_outside"), end=True)
+        turn.mode = PAIN_OFFER
+        return turn.respond(turn.say("pain_stop"), turn.say("pain_reprompt"))
+
+
+class SkipStepHandler(IntentHandler):
+    """ "Skip", "skip this step": on to the next step, this one not done."""
+
+    intents = ("SkipStepIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        return skip_step(turn)
+
+
+class ChangePaceHandler(IntentHandler):
+    """ "Slower", "slow down", "faster", "normal pace", "longer breaths"."""
+
+    intents = ("ChangePaceIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        change = resolved_id(turn, PACE_SLOT)
+        in_routine = current_position(turn) is not None
+        if change not in ("slower", "faster", "normal"):
+            if in_routine:
+                return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
+            return show_menu(turn, turn.say("fallback_menu"))
+        progress = turn.progress()
+        pace = shifted_pace(turn, progress.pace, change)
+        name = turn.library.pace(pace).name
+        if pace == turn.library.pace(progress.pace).id and change != "normal":
+            lead = turn.say("pace_already", pace=name)
+        else:
+            turn.save(replace(progress, pace=pace, updated_at=turn.now))
+            lead = turn.say("pace_changed" if in_routine else "pace_changed_menu", pace=name)
+        if in_routine:
+            return turn.respond(join(lead, turn.say("pace_reprompt")), turn.say("invitation_reprompt"))
+        return show_menu(turn, lead)
+
+
+class RepeatSlowlyHandler(IntentHandler):
+    """ "Say that again slowly": the last part again, at the slower pace (kept from now on)."""
+
+    intents = ("RepeatSlowlyIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is None or turn.mode == PAIN_OFFER:
+            return RepeatHandler(self.deps).respond(turn)
+        progress = turn.progress()
+        slower = shifted_pace(turn, progress.pace, "slower")
+        if slower != turn.library.pace(progress.pace).id:
+            progress = turn.save(replace(progress, pace=slower, updated_at=turn.now))
+        segment = turn.engine.segment(position, slower, progress.minutes)
+        return turn.respond(segment.script, turn.say("invitation_reprompt"))
+
+
+class ProgressReportHandler(IntentHandler):
+    """ "How am I doing", "what's my streak"."""
+
+    intents = ("ProgressReportIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        progress = turn.progress()
+        total = progress.total_sessions()
+        if total == 0:
+            report = turn.say("report_none")
+        else:
+            report = turn.say("report", week=progress.days_this_week(turn.now), total=total)
+            streak = progress.streak(turn.now)
+            if streak >= 2:
+                report = join(report, turn.say("report_streak", streak=streak))
+        position = current_position(turn)
         if position is not None:
-            return turn.respond(turn.say("stop_in_routine", **turn.routine_fields(position)), end=True)
-        return turn.respond(turn.say("goodbye"), end=True)
+            back = turn.say("disclaimer_return_routine", **turn.routine_fields(position))
+            return turn.respond(join(report, back), back)
+        return show_menu(turn, report)
 
 
 class NavigateHomeHandler(IntentHandler):
@@ -392,6 +557,8 @@ class FallbackHandler(IntentHandler):
     intents = ("AMAZON.FallbackIntent",)
 
     def respond(self, turn: Turn) -> Response:
+        if turn.mode == PAIN_OFFER:
+            return turn.respond(turn.say("pain_reprompt"), turn.say("pain_reprompt"))
         if current_position(turn) is not None:
             return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
         return show_menu(turn, turn.say("fallback_menu"))
@@ -428,6 +595,7 @@ def request_handlers(deps: Deps) -> list[Handler]:
     return [
         SkillDisabledHandler(deps),
         SessionEndedHandler(deps),
+        PainHandler(deps),
         LaunchHandler(deps),
         ResumeHandler(deps),
         StartRoutineHandler(deps),
@@ -442,6 +610,10 @@ def request_handlers(deps: Deps) -> list[Handler]:
         PauseHandler(deps),
         HelpHandler(deps),
         StopHandler(deps),
+        SkipStepHandler(deps),
+        ChangePaceHandler(deps),
+        RepeatSlowlyHandler(deps),
+        ProgressReportHandler(deps),
         NavigateHomeHandler(deps),
         FallbackHandler(deps),
         UnknownIntentHandler(deps),

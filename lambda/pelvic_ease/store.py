@@ -28,7 +28,16 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 ACCOUNT_PROFILE = "account"
-NUMBER_FIELDS = ("version", "disclaimer_version", "step", "segment", "updated_at")
+NUMBER_FIELDS = (
+    "version",
+    "disclaimer_version",
+    "step",
+    "segment",
+    "updated_at",
+    "minutes",
+    "earlier_days",
+    "run_before",
+)
 TEXT_FIELDS = ("routine", "pace")
 
 
@@ -69,6 +78,8 @@ def encode(record: dict[str, Any]) -> dict[str, Any]:
     item: dict[str, Any] = {key: {"N": str(record[key])} for key in NUMBER_FIELDS if key in record}
     item.update({key: {"S": record[key]} for key in TEXT_FIELDS if record.get(key)})
     item["completed"] = {"M": {k: {"N": str(v)} for k, v in record.get("completed", {}).items()}}
+    if record.get("days"):
+        item["days"] = {"L": [{"N": str(day)} for day in record["days"]]}
     return item
 
 
@@ -77,6 +88,8 @@ def decode(item: dict[str, Any]) -> dict[str, Any]:
         record: dict[str, Any] = {key: int(item[key]["N"]) for key in NUMBER_FIELDS if key in item}
         record.update({key: item[key]["S"] for key in TEXT_FIELDS if key in item})
         record["completed"] = {k: int(v["N"]) for k, v in item.get("completed", {}).get("M", {}).items()}
+        if "days" in item:
+            record["days"] = [int(day["N"]) for day in item["days"]["L"]]
     except (KeyError, TypeError, ValueError) as error:
         raise CorruptProgress(f"stored item does not follow the schema: {error}") from error
     return record

@@ -26,6 +26,7 @@ from .speech import Script, join, render, say
 from .store import DynamoProgressStore, ProgressConflict, StoreError
 
 MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
+PAIN_OFFER = "pain_offer"  # the user said it hurts: waiting for "skip" or "end", never going on alone
 SAVE_ATTEMPTS = 5
 CONFLICT_BACKOFF_SECONDS = (0.005, 0.03)  # a short random wait before retrying a conflict
 
@@ -61,7 +62,7 @@ class Turn:
     @property
     def mode(self) -> str:
         mode = self._session.get("mode")
-        return mode if mode in (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER) else MENU
+        return mode if mode in (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER) else MENU
 
     @mode.setter
     def mode(self, value: str) -> None:
