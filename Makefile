@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview audit test lint typecheck unit clean build-SkillFunction
+.PHONY: demo chat preview audit bench test lint typecheck unit clean build-SkillFunction
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -36,6 +36,9 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/run.py $(ARGS)
 
 # Known vulnerabilities in the pinned environment (runtime and development). It fails on
 # any finding; packages the vulnerability service cannot look up are listed, not hidden.

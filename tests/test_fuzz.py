@@ -31,7 +31,7 @@ from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
 from pelvic_ease.store import DynamoProgressStore, decode
 from sim.driver import DEFAULT_SKILL_ID, MODEL_PATH, Clock, Conversation, DriverError, LambdaContext, Reply
-from tests.memory_dynamodb import MemoryDynamoDB
+from sim.memory_dynamodb import MemoryDynamoDB
 from tests.support import EVENTS, TABLE_NAME
 
 LIB = load_library()

@@ -12,7 +12,7 @@ from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
 from pelvic_ease.store import DynamoProgressStore
 from sim.driver import DEFAULT_SKILL_ID, Conversation
-from tests.memory_dynamodb import MemoryDynamoDB
+from sim.memory_dynamodb import MemoryDynamoDB
 from tests.support import TABLE_NAME
 
 

@@ -1,0 +1,373 @@
+"""`make bench`: our skill against a bare ASK SDK skill, side by side, in one run.
+
+Prints a table with every figure beside its target and writes the figures as JSON
+(default bench/results.json). Timings are medians over repeated runs on this machine;
+ratios to the baseline are what carry over to Lambda.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
+
+from pelvic_ease import app  # noqa: E402
+from pelvic_ease.content import default_library  # noqa: E402
+from pelvic_ease.observability import logger  # noqa: E402
+from pelvic_ease.progress import Progress  # noqa: E402
+from pelvic_ease.settings import Settings  # noqa: E402
+from pelvic_ease.skill import build_skill  # noqa: E402
+from pelvic_ease.store import DynamoProgressStore, decode  # noqa: E402
+from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
+from sim.local_dynamodb import LOCAL_TABLE, moto_server  # noqa: E402
+from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
+
+TARGETS = {
+    "cold_ratio": 1.2,
+    "warm_median_ms": 1.0,
+    "memory_ratio": 1.2,
+    "artifact_zipped_mb": 5.0,
+}
+SEED_USER = "amzn1.ask.account.BENCHCOLD"
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+@contextlib.contextmanager
+def silenced() -> Iterator[None]:
+    """Logs and EMF lines go nowhere (they cost the same in both skills' real runs)."""
+    sink = io.StringIO()
+    previous = logger.registered_handler.setStream(sink)  # type: ignore[attr-defined]
+    try:
+        with contextlib.redirect_stdout(sink):
+            yield
+    finally:
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+# -- 1 and 4: cold start and memory ---------------------------------------------------------------
+def cold_starts(runs: int, url: str, event_file: Path) -> dict[str, Any]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "PROGRESS_TABLE": LOCAL_TABLE,
+        "SKILL_ID": DEFAULT_SKILL_ID,
+        "AWS_ENDPOINT_URL_DYNAMODB": url,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    }
+    results: dict[str, list[dict[str, float]]] = {"ours": [], "baseline": []}
+    for _ in range(runs):
+        for which in ("baseline", "ours"):  # alternating, so drift hits both alike
+            begun = time.perf_counter()
+            done = subprocess.run(
+                [
+                    sys.executable,
+                    "-W",
+                    "ignore",
+                    str(ROOT / "bench" / "cold_start.py"),
+                    which,
+                    str(event_file),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
+            figures = json.loads(line.removeprefix("RESULT "))
+            figures["process_ms"] = (time.perf_counter() - begun) * 1000
+            results[which].append(figures)
+    summary: dict[str, Any] = {}
+    for which, rows in results.items():
+        process = [r["process_ms"] for r in rows]
+        summary[which] = {
+            "process_ms_median": statistics.median(process),
+            "process_ms_spread": max(process) - min(process),
+            "import_ms_median": statistics.median(r["import_ms"] for r in rows),
+            "answer_ms_median": statistics.median(r["answer_ms"] for r in rows),
+            "peak_mb_median": statistics.median(r["peak_mb"] for r in rows),
+        }
+    summary["ratio"] = summary["ours"]["process_ms_median"] / summary["baseline"]["process_ms_median"]
+    summary["memory_ratio"] = summary["ours"]["peak_mb_median"] / summary["baseline"]["peak_mb_median"]
+    return summary
+
+
+# -- 2: warm turns -------------------------------------------------------------------------------
+def warm_turns(iterations: int) -> dict[str, Any]:
+    memory = MemoryDynamoDB()
+    clock = Clock()
+    store = DynamoProgressStore(LOCAL_TABLE, client_factory=lambda: memory, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    timings: dict[str, list[float]] = {k: [] for k in ("launch", "start routine", "next", "repeat", "resume")}
+
+    def timed(kind: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+        def call(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            begun = time.perf_counter_ns()
+            result = app.lambda_handler(event, context)
+            timings[kind].append((time.perf_counter_ns() - begun) / 1e6)
+            return result
+
+        return call
+
+    with silenced():
+        for i in range(iterations):
+            conv = Conversation(timed("launch"), user_id=f"amzn1.ask.account.WARM{i}", strict=False)
+            conv.say("open pelvic ease")
+            conv.handler = timed("start routine")
+            conv.say("release my psoas")
+            conv.handler = timed("next")
+            conv.say("next")
+            conv.handler = timed("repeat")
+            conv.say("repeat")
+            conv.drop_session()
+            conv.handler = timed("resume")
+            conv.say("ask pelvic ease to resume")
+    app.use_skill(None)
+
+    from bench import baseline_skill  # noqa: PLC0415
+
+    baseline_skill._client = memory
+    baseline_times: list[float] = []
+    event = Conversation(baseline_skill.lambda_handler, strict=False).envelope({"type": "LaunchRequest"})
+    from sim.driver import LambdaContext  # noqa: PLC0415
+
+    with silenced():
+        for _ in range(iterations):
+            begun = time.perf_counter_ns()
+            baseline_skill.lambda_handler(event, LambdaContext())
+            baseline_times.append((time.perf_counter_ns() - begun) / 1e6)
+    everything = [t for values in timings.values() for t in values]
+    return {
+        "per_turn": {
+            kind: {"median_ms": statistics.median(v), "p95_ms": percentile(v, 0.95)}
+            for kind, v in timings.items()
+        },
+        "ours_median_ms": statistics.median(everything),
+        "ours_p95_ms": percentile(everything, 0.95),
+        "baseline_median_ms": statistics.median(baseline_times),
+        "baseline_p95_ms": percentile(baseline_times, 0.95),
+    }
+
+
+# -- 3: DynamoDB cost ------------------------------------------------------------------------------
+def dynamodb_cost() -> dict[str, Any]:
+    import boto3  # noqa: PLC0415
+
+    client = boto3.client("dynamodb")
+    calls: Counter[str] = Counter()
+    client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
+    clock = Clock()
+    store = DynamoProgressStore(LOCAL_TABLE, client_factory=lambda: client, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    steps = len(default_library().routines["psoas_release"].steps)
+    with silenced():
+        whole = Conversation(app.lambda_handler, user_id="amzn1.ask.account.BENCHWHOLE")
+        whole.say("open pelvic ease")
+        whole.say("release my psoas")
+        whole.say("help")
+        whole.say("repeat")
+        for _ in range(steps - 1):
+            whole.say("next")
+        whole.say("no")
+        one = dict(calls)
+        calls.clear()
+        broken = Conversation(app.lambda_handler, user_id="amzn1.ask.account.BENCHRESUME")
+        broken.say("open pelvic ease")
+        broken.say("release my psoas")
+        broken.say("next")
+        broken.end_session("EXCEEDED_MAX_REPROMPTS")
+        broken.say("open pelvic ease")
+        broken.say("yes")
+        for _ in range(steps - 2):
+            broken.say("next")
+        broken.say("no")
+        two = dict(calls)
+    app.use_skill(None)
+    return {
+        "whole_routine": {"reads": one.get("GetItem", 0), "writes": one.get("PutItem", 0), "sessions": 1,
+                          "progress_turns": 1 + 1 + (steps - 1)},
+        "interrupted_and_resumed": {"reads": two.get("GetItem", 0), "writes": two.get("PutItem", 0), "sessions": 2,
+                                    "progress_turns": 1 + 1 + 1 + 1 + (steps - 2)},
+    }  # fmt: skip
+
+
+# -- 5: artifact -------------------------------------------------------------------------------------
+def artifact() -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "SkillFunction"
+        subprocess.run(
+            ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={target}", f"PYTHON={sys.executable}"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
+        unzipped = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+        archive = Path(folder) / "artifact.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
+            for path in target.rglob("*"):
+                bundle.write(path, path.relative_to(target))
+        return {"zipped_mb": archive.stat().st_size / 1e6, "unzipped_mb": unzipped / 1e6}
+
+
+# -- 6: scale ------------------------------------------------------------------------------------------
+def scale(users: int, workers: int) -> dict[str, Any]:
+    clock = Clock()
+    store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    steps = len(default_library().routines["lower_back"].steps)
+
+    def timed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        begun = time.perf_counter()
+        result = app.lambda_handler(event, context)
+        with lock:
+            latencies.append((time.perf_counter() - begun) * 1000)
+        return result
+
+    def person(index: int) -> None:
+        try:
+            conv = Conversation(timed, user_id=f"amzn1.ask.account.SCALE{index}")
+            replies: list[Reply] = [conv.say("ask pelvic ease to massage my lower back")]
+            replies += [conv.say("next") for _ in range(steps - 1)]
+            replies.append(conv.say("no"))
+        except Exception as error:  # counted: the figure is the number of failures
+            with lock:
+                errors.append(f"{type(error).__name__}: {error}")
+
+    with silenced(), ThreadPoolExecutor(max_workers=workers) as pool:
+        begun = time.perf_counter()
+        list(pool.map(person, range(users)))
+        elapsed = time.perf_counter() - begun
+    app.use_skill(None)
+    import boto3  # noqa: PLC0415
+
+    items = boto3.client("dynamodb").scan(TableName=LOCAL_TABLE)["Items"]
+    scale_items = [Progress.from_dict(decode(i)) for i in items]
+    completed = sum(p.completed.get("lower_back", 0) for p in scale_items)
+    return {
+        "users": users,
+        "workers": workers,
+        "turns": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "lost_progress": users - completed,
+        "turn_ms_p50": percentile(latencies, 0.5),
+        "turn_ms_p95": percentile(latencies, 0.95),
+        "turn_ms_p99": percentile(latencies, 0.99),
+        "turns_per_second": len(latencies) / elapsed,
+    }
+
+
+def seed_cold_record(url: str) -> Path:
+    """A returning user's record, so both cold starts read a real item."""
+    clock = Clock()
+    store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    with silenced():
+        conv = Conversation(app.lambda_handler, user_id=SEED_USER)
+        conv.say("open pelvic ease")
+        conv.say("release my psoas")
+        conv.say("stop")
+    app.use_skill(None)
+    event = conv.envelope({"type": "LaunchRequest"})
+    event["session"] = {**event.get("session", {})} or {
+        "new": True,
+        "sessionId": "amzn1.echo-api.session.bench",
+        "application": {"applicationId": DEFAULT_SKILL_ID},
+        "attributes": {},
+        "user": {"userId": SEED_USER},
+    }
+    path = Path(tempfile.mkdtemp()) / "launch.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
+def report(results: dict[str, Any], out: Any = None) -> None:
+    out = out or sys.stdout
+    cold, warm, cost, mem = results["cold_start"], results["warm"], results["dynamodb"], results["cold_start"]
+    rows = [
+        ("cold start, process (median ms)", f"{cold['ours']['process_ms_median']:.0f}",
+         f"{cold['baseline']['process_ms_median']:.0f}", f"ratio {cold['ratio']:.2f}", f"<= {TARGETS['cold_ratio']}x"),
+        ("  of which import (median ms)", f"{cold['ours']['import_ms_median']:.0f}",
+         f"{cold['baseline']['import_ms_median']:.0f}", "", ""),
+        ("  of which first answer (ms)", f"{cold['ours']['answer_ms_median']:.0f}",
+         f"{cold['baseline']['answer_ms_median']:.0f}", "", ""),
+        ("  spread (max-min ms)", f"{cold['ours']['process_ms_spread']:.0f}",
+         f"{cold['baseline']['process_ms_spread']:.0f}", "", ""),
+        ("warm turn compute (median ms)", f"{warm['ours_median_ms']:.2f}", f"{warm['baseline_median_ms']:.2f}",
+         "", f"<= {TARGETS['warm_median_ms']} ms"),
+        ("warm turn compute (p95 ms)", f"{warm['ours_p95_ms']:.2f}", f"{warm['baseline_p95_ms']:.2f}", "", ""),
+        *[(f"  {kind} (median / p95 ms)", f"{v['median_ms']:.2f} / {v['p95_ms']:.2f}", "", "", "")
+          for kind, v in warm["per_turn"].items()],
+        ("peak memory, cold process (MB)", f"{mem['ours']['peak_mb_median']:.0f}",
+         f"{mem['baseline']['peak_mb_median']:.0f}", f"ratio {mem['memory_ratio']:.2f}", f"<= {TARGETS['memory_ratio']}x"),
+        ("DynamoDB, whole routine", f"{cost['whole_routine']['reads']} reads, {cost['whole_routine']['writes']} writes",
+         "", f"{cost['whole_routine']['progress_turns']} progress turns", "1 read/session, <=1 write/progress turn"),
+        ("DynamoDB, interrupted + resumed",
+         f"{cost['interrupted_and_resumed']['reads']} reads, {cost['interrupted_and_resumed']['writes']} writes", "",
+         f"{cost['interrupted_and_resumed']['progress_turns']} progress turns, 2 sessions", "2 reads"),
+        ("artifact (MB zipped / unzipped)",
+         f"{results['artifact']['zipped_mb']:.2f} / {results['artifact']['unzipped_mb']:.2f}", "", "",
+         f"<= {TARGETS['artifact_zipped_mb']} MB zipped"),
+        (f"scale: {results['scale']['users']} users, {results['scale']['workers']} threads",
+         f"{results['scale']['errors']} errors, {results['scale']['lost_progress']} lost", "", "", "0 errors, 0 lost"),
+        ("  turn latency p50 / p95 / p99 (ms)",
+         f"{results['scale']['turn_ms_p50']:.1f} / {results['scale']['turn_ms_p95']:.1f} / "
+         f"{results['scale']['turn_ms_p99']:.1f}", "", f"{results['scale']['turns_per_second']:.0f} turns/s", ""),
+    ]  # fmt: skip
+    header = ("measure", "ours", "baseline", "", "target")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)), file=out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=9, help="cold starts of each skill (alternating)")
+    parser.add_argument("--turns", type=int, default=400, help="warm conversations (5 turns each)")
+    parser.add_argument("--users", type=int, default=200, help="simulated users at once")
+    parser.add_argument("--workers", type=int, default=16, help="threads for the scale run")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
+    results: dict[str, Any] = {}
+    with moto_server() as url:
+        event = seed_cold_record(url)
+        results["cold_start"] = cold_starts(args.runs, url, event)
+        results["dynamodb"] = dynamodb_cost()
+        results["scale"] = scale(args.users, args.workers)
+    results["warm"] = warm_turns(args.turns)
+    results["artifact"] = artifact()
+    results["targets"] = TARGETS
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    report(results)
+    print(f"\n(figures written to {args.json})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
