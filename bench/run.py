@@ -36,7 +36,7 @@ from pelvic_ease.settings import Settings  # noqa: E402
 from pelvic_ease.skill import build_skill  # noqa: E402
 from pelvic_ease.store import DynamoProgressStore, decode  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
-from sim.local_dynamodb import LOCAL_TABLE, moto_server  # noqa: E402
+from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
 
 TARGETS = {
@@ -67,16 +67,7 @@ def silenced() -> Iterator[None]:
 
 # -- 1 and 4: cold start and memory ---------------------------------------------------------------
 def cold_starts(runs: int, url: str, event_file: Path) -> dict[str, Any]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "PROGRESS_TABLE": LOCAL_TABLE,
-        "SKILL_ID": DEFAULT_SKILL_ID,
-        "AWS_ENDPOINT_URL_DYNAMODB": url,
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-    }
+    env = child_environment(url, SKILL_ID=DEFAULT_SKILL_ID, POWERTOOLS_METRICS_NAMESPACE="Bench")
     results: dict[str, list[dict[str, float]]] = {"ours": [], "baseline": []}
     for _ in range(runs):
         for which in ("baseline", "ours"):  # alternating, so drift hits both alike

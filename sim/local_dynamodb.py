@@ -60,6 +60,18 @@ def create_table_from_template(client: Any, table_name: str) -> None:
     )
 
 
+def child_environment(url: str, table: str = LOCAL_TABLE, **extra: str) -> dict[str, str]:
+    """A minimal environment for a child process that runs the skill against ``url``:
+    nothing inherited but PATH, so no real credentials or endpoint can leak in."""
+    return {
+        "PATH": os.environ["PATH"],
+        "PROGRESS_TABLE": table,
+        "AWS_ENDPOINT_URL_DYNAMODB": url,
+        **FAKE_CREDENTIALS,
+        **extra,
+    }
+
+
 @contextmanager
 def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
     """Start moto's DynamoDB server on a free loopback port, create the table, yield the URL.

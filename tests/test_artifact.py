@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.driver import DEFAULT_SKILL_ID, Reply
-from sim.local_dynamodb import LOCAL_TABLE, moto_server
+from sim.local_dynamodb import child_environment, moto_server
 from tests.support import EVENTS, ROOT
 
 BOTO3_PIN = next(
@@ -93,16 +93,7 @@ def test_artifact_answers_every_event_with_only_boto3_beside_it(artifact: Path, 
     )
     events = sorted(str(p) for p in EVENTS.glob("*.json"))
     with moto_server() as url:
-        env = {
-            "PATH": os.environ["PATH"],
-            "PROGRESS_TABLE": LOCAL_TABLE,
-            "SKILL_ID": DEFAULT_SKILL_ID,
-            "AWS_ENDPOINT_URL_DYNAMODB": url,
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "POWERTOOLS_METRICS_NAMESPACE": "PelvicEase",
-        }
+        env = child_environment(url, SKILL_ID=DEFAULT_SKILL_ID, POWERTOOLS_METRICS_NAMESPACE="PelvicEase")
         result = subprocess.run(
             [str(python), "-I", "-c", ANSWER_EVENTS, str(artifact), *events],
             env=env,
