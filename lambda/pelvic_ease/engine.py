@@ -41,7 +41,7 @@ class Engine:
         self.library = library
         self.budget_seconds = budget_seconds
         self._segments = lru_cache(maxsize=None)(self._build_segments)
-        self._breath_plan = lru_cache(maxsize=None)(self._plan_breaths)  # type: ignore[method-assign]
+        self._breath_plan = lru_cache(maxsize=None)(self._plan_breaths)
 
     # -- navigation -------------------------------------------------------------------
     def routine(self, routine_id: str) -> Routine:
@@ -147,25 +147,20 @@ class Engine:
         factor = max(0.0, (minutes * 60 - talk) / breathing)
         return tuple(max(1, round(b * factor)) if b else 0 for b in written)
 
-    def _breath_plan(self, routine_id: str, pace_id: str, minutes: int | None) -> tuple[int, ...]:
-        return self._plan_breaths(routine_id, pace_id, minutes)  # replaced by a cache in __init__
-
     def _build_segments(
         self, routine_id: str, step_index: int, pace_id: str, minutes: int | None
     ) -> tuple[Segment, ...]:
         breaths = self._breath_plan(routine_id, pace_id, minutes)[step_index]
         routine = self.library.routines[routine_id]
-        whole = estimate_seconds(
-            self._step_scripts(routine_id, step_index, pace_id, breaths, 1)[0],
-            self.library.paces[pace_id].rate,
-        )
+        rate = self.library.paces[pace_id].rate
+        whole = estimate_seconds(self._step_scripts(routine_id, step_index, pace_id, breaths, 1)[0], rate)
         parts = max(1, math.ceil(whole / self.budget_seconds))
-        while parts < max(1, breaths) and not all(
-            estimate_seconds(s, self.library.paces[pace_id].rate) <= self.budget_seconds
-            for s in self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
+        scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
+        while parts < max(1, breaths) and any(
+            estimate_seconds(s, rate) > self.budget_seconds for s in scripts
         ):
             parts += 1
-        scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
+            scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
         final_step = step_index == len(routine.steps) - 1
         return tuple(
             Segment(
@@ -199,14 +194,14 @@ class Engine:
             step.caution,
         )
         resumed = say(lib.say("continue_header", title=step.title))
-        ending = say(routine.outro) if final_step else say(lib.say("invitation"))
+        invitation = say(lib.say("invitation"))
         breaths = [self._breath(routine, step, pace, i) for i in range(breath_count)]
         # Near-equal shares of the breaths, the larger shares first.
         shares = [breath_count // parts + (1 if i < breath_count % parts else 0) for i in range(parts)]
         scripts, taken = [], 0
         for i, share in enumerate(shares):
             head = narration if i == 0 else resumed
-            tail = ending if (final_step and i == parts - 1) else say(lib.say("invitation"))
+            tail = say(routine.outro) if (final_step and i == parts - 1) else invitation
             body = tuple(part for b in breaths[taken : taken + share] for part in b)
             scripts.append(head + body + tail)
             taken += share
