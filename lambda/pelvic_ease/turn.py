@@ -53,6 +53,7 @@ class Turn:
         self.save_failed = False
         self.read_failed = False  # the record could not be read this turn: progress() is a blank
         self._saved = False  # save() ran this turn
+        self._progress: Progress | None = None  # this turn's record, once read or saved
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -79,6 +80,13 @@ class Turn:
         self._session["finished"] = routine_id
 
     def progress(self) -> Progress:
+        """The user's record: from the session, else one read of the store, at most once a turn
+        (a failed read is not retried within the turn)."""
+        if self._progress is None:
+            self._progress = self._load_progress()
+        return self._progress
+
+    def _load_progress(self) -> Progress:
         cached = self._session.get("progress")
         if cached is not None:
             try:
@@ -125,7 +133,8 @@ class Turn:
                 store.save_attributes(envelope, attributes)  # bumps attributes["version"]
                 self._session["progress"] = attributes
                 self._session.pop("unsaved", None)
-                return Progress.from_dict(attributes)
+                self._progress = Progress.from_dict(attributes)
+                return self._progress
             except ProgressConflict:
                 logger.info("progress changed on another device; merging this turn onto it")
                 if attempt:
@@ -143,6 +152,7 @@ class Turn:
         self.save_failed = True
         count("ProgressSaveFailed")
         self._session["progress"] = progress.to_dict()
+        self._progress = progress
         # Remember what is unsaved, so the next turn of this session tries again.
         self._session["unsaved"] = {"completed": completed_now, "moved": moved}
         return progress
