@@ -11,12 +11,12 @@ from dataclasses import replace
 from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type, is_intent_name, is_request_type
-from ask_sdk_model import IntentRequest, Response
+from ask_sdk_model import IntentRequest, Response, Slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from .engine import Position, Segment
 from .observability import count, logger
-from .progress import Progress
+from .progress import DAY, Progress
 from .speech import Script, join, say
 from .turn import ANOTHER_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
 
@@ -88,7 +88,7 @@ def resume(turn: Turn) -> Response:
 
 
 def offer_resume(turn: Turn, progress: Progress, position: Position, lead: Script = ()) -> Response:
-    days = (turn.now - progress.updated_at) // 86_400
+    days = (turn.now - progress.updated_at) // DAY
     fields = turn.routine_fields(position)
     if days >= turn.deps.settings.stale_after_days:
         question = turn.say("resume_offer_stale", days=days, **fields)
@@ -131,18 +131,21 @@ def number_slot(turn: Turn, name: str) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def slot_value(turn: Turn, name: str) -> str | None:
+def _slot(turn: Turn, name: str) -> Slot | None:
     request = turn.handler_input.request_envelope.request
     slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
-    slot = (slots or {}).get(name)
+    return (slots or {}).get(name)
+
+
+def slot_value(turn: Turn, name: str) -> str | None:
+    """What the user said for a slot, or None."""
+    slot = _slot(turn, name)
     return slot.value.strip() if slot and isinstance(slot.value, str) and slot.value.strip() else None
 
 
 def resolved_id(turn: Turn, name: str) -> str | None:
     """The canonical id Alexa matched for a custom slot, or None."""
-    request = turn.handler_input.request_envelope.request
-    slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
-    slot = (slots or {}).get(name)
+    slot = _slot(turn, name)
     authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
     for authority in authorities or []:
         if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
