@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, ConnectTimeoutError, ReadTimeoutError
 
 from pelvic_ease import app
 from pelvic_ease.content import load_library
@@ -21,52 +20,10 @@ from pelvic_ease.skill import build_skill
 from pelvic_ease.store import DynamoProgressStore, decode
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply
 from sim.memory_dynamodb import MemoryDynamoDB
-from tests.support import TABLE_NAME
+from tests.support import FAULTS, TABLE_NAME, FaultyClient
 
-
-def client_error(code: str, status: int) -> Callable[[str], Exception]:
-    def make(operation: str) -> Exception:
-        return ClientError(
-            {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-            operation,
-        )
-
-    return make
-
-
-FAULTS: dict[str, Callable[[str], Exception]] = {
-    "throttling": client_error("ThrottlingException", 400),
-    "capacity": client_error("ProvisionedThroughputExceededException", 400),
-    "internal-error": client_error("InternalServerError", 500),
-    "read-timeout": lambda op: ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
-    "connect-timeout": lambda op: ConnectTimeoutError(
-        endpoint_url="https://dynamodb.us-east-1.amazonaws.com"
-    ),
-    "access-denied": client_error("AccessDeniedException", 400),
-    "conditional-check": client_error("ConditionalCheckFailedException", 400),
-}
 SITES = ["get_item", "put_item", "query", "delete_item"]
 UNAVAILABLE = load_library().say("progress_unavailable")
-
-
-class FaultyClient:
-    """A client whose armed operation fails every call until disarmed."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.armed: tuple[str, Callable[[str], Exception]] | None = None
-        self.fired = 0
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-
-        def call(**kwargs: Any) -> Any:
-            if self.armed and self.armed[0] == name:
-                self.fired += 1
-                raise self.armed[1](name)
-            return method(**kwargs)
-
-        return call
 
 
 # (request kind, turns before, the turn under fault, the follow-up that changes progress)
@@ -135,9 +92,9 @@ def test_fault_at_call_site_is_answered_and_progress_recovers(kind: str, site: s
         for line in before:
             act(conv, line)
         if inject:
-            faulty.armed = (site, FAULTS[fault])
+            faulty.fail(site, FAULTS[fault], times=None)
         reply = act(conv, under_fault)
-        faulty.armed = None
+        faulty.clear()
         if reply is not None:
             assert reply.problems() == []
             if reply.request["request"]["type"] in ("LaunchRequest", "IntentRequest"):

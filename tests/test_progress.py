@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError, ReadTimeoutError
 
 from pelvic_ease import app
 from pelvic_ease.content import load_library
@@ -18,7 +17,8 @@ from pelvic_ease.store import DynamoProgressStore, decode, encode
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from sim.local_dynamodb import LOCAL_TABLE, moto_server
 from tests.conftest import stored_items
-from tests.support import TABLE_NAME, Clock
+from tests.support import FAULTS as ALL_FAULTS
+from tests.support import TABLE_NAME, Clock, FaultyClient
 
 LIB = load_library()
 PSOAS_STEPS = len(LIB.routines["psoas_release"].steps)
@@ -275,42 +275,10 @@ def test_two_devices_the_latest_move_wins_and_no_completion_is_lost(handler: Any
 
 
 # -- faults ------------------------------------------------------------------------------------
-def client_error(code: str, status: int, operation: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}},
-        operation,
-    )
-
-
-FAULTS: dict[str, Callable[[str], Exception]] = {
-    "throttling": lambda op: client_error("ProvisionedThroughputExceededException", 400, op),
-    "internal error": lambda op: client_error("InternalServerError", 500, op),
-    "timeout": lambda op: ReadTimeoutError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com"),
-    "access denied": lambda op: client_error("AccessDeniedException", 400, op),
+# The error classes these tests were written for; tests/test_faults.py covers all of FAULTS.
+PROGRESS_FAULTS = {
+    name: ALL_FAULTS[name] for name in ("capacity", "internal-error", "read-timeout", "access-denied")
 }
-
-
-class FaultyClient:
-    """The moto client, but the named operations fail the next ``times`` calls."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.failing: dict[str, tuple[Callable[[str], Exception], int]] = {}
-
-    def fail(self, operation: str, fault: Callable[[str], Exception], times: int = 1) -> None:
-        self.failing[operation] = (fault, times)
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.client, name)
-
-        def call(**kwargs: Any) -> Any:
-            fault, times = self.failing.get(name, (None, 0))
-            if fault is not None and times > 0:
-                self.failing[name] = (fault, times - 1)
-                raise fault(name)
-            return method(**kwargs)
-
-        return call
 
 
 @pytest.fixture
@@ -320,12 +288,12 @@ def faulty(store: DynamoProgressStore, dynamodb: Any) -> FaultyClient:
     return client
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("fault", list(PROGRESS_FAULTS))
 def test_put_item_fault_on_next_the_routine_goes_on_and_the_next_write_is_right(
     conv: Conversation, dynamodb: Any, faulty: FaultyClient, fault: str
 ) -> None:
     advance_to_step(conv, "release my psoas", nexts=1)  # step 2 stored
-    faulty.fail("put_item", FAULTS[fault])
+    faulty.fail("put_item", PROGRESS_FAULTS[fault])
     reply = conv.say("next")
     assert reply.text.startswith(LIB.say("save_failed"))  # one short sentence, then the step
     assert "Step 3 of 6" in reply.text
@@ -336,14 +304,16 @@ def test_put_item_fault_on_next_the_routine_goes_on_and_the_next_write_is_right(
     assert item_of(dynamodb)["step"] == 3  # the fault cleared: the right position stored
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("fault", list(PROGRESS_FAULTS))
 def test_get_item_fault_on_launch_loses_nothing(
     conv: Conversation, dynamodb: Any, faulty: FaultyClient, fault: str
 ) -> None:
     advance_to_step(conv, "release my psoas", nexts=2)
     conv.end_session()
-    faulty.fail("get_item", FAULTS[fault])
+    faulty.fail("get_item", PROGRESS_FAULTS[fault], times=None)  # down for the whole turn
     reply = conv.say("open pelvic ease")
+    faulty.clear()
+    assert faulty.fired == 1  # one read attempt in the turn, no retry storm against a failing table
     assert reply.session_open
     assert reply.text  # something sensible: the welcome (and the disclaimer, to be safe)
     stored = item_of(dynamodb)
@@ -352,7 +322,7 @@ def test_get_item_fault_on_launch_loses_nothing(
     assert "Step 3 of 6" in resumed.text
 
 
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("fault", list(PROGRESS_FAULTS))
 def test_get_item_fault_when_re_reading_after_a_conflict(
     handler: Any, dynamodb: Any, faulty: FaultyClient, fault: str
 ) -> None:
@@ -361,7 +331,7 @@ def test_get_item_fault_when_re_reading_after_a_conflict(
     one.say("open pelvic ease")
     two.say("open pelvic ease")
     one.say("release my psoas")
-    faulty.fail("get_item", FAULTS[fault])
+    faulty.fail("get_item", PROGRESS_FAULTS[fault])
     reply = two.say("massage my lower back")  # conflict, and the re-read fails
     assert reply.text.startswith(LIB.say("save_failed"))
     assert item_of(dynamodb)["routine"] == "psoas_release"  # the other device's write intact
@@ -370,13 +340,13 @@ def test_get_item_fault_when_re_reading_after_a_conflict(
 
 
 @pytest.mark.parametrize("operation", ["query", "delete_item"])
-@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("fault", list(PROGRESS_FAULTS))
 def test_fault_while_deleting_on_disable_is_answered(
     handler: Any, dynamodb: Any, faulty: FaultyClient, operation: str, fault: str
 ) -> None:
     conv = Conversation(handler)
     conv.say("open pelvic ease")
-    faulty.fail(operation, FAULTS[fault])
+    faulty.fail(operation, PROGRESS_FAULTS[fault])
     reply = conv.disable_skill()  # answered (no speech is possible), the error is logged
     assert "outputSpeech" not in reply.response
     assert len(stored_items(dynamodb)) == 1  # nothing half-deleted that matters: retry deletes
