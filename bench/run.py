@@ -38,6 +38,7 @@ from pelvic_ease.store import DynamoProgressStore, decode  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
+from sim.script import Simulator  # noqa: E402
 
 TARGETS = {
     "cold_ratio": 1.2,
@@ -173,28 +174,20 @@ def dynamodb_cost() -> dict[str, Any]:
     store = DynamoProgressStore(LOCAL_TABLE, client_factory=lambda: client, clock=clock)
     app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
     steps = len(default_library().routines["psoas_release"].steps)
+    scenarios = {
+        "whole_routine": ["/user whole", "open pelvic ease", "release my psoas", "help", "repeat",
+                          *["next"] * (steps - 1), "no"],
+        "interrupted_and_resumed": ["/user resumed", "open pelvic ease", "release my psoas", "next", "/timeout",
+                                    "open pelvic ease", "yes", *["next"] * (steps - 2), "no"],
+    }  # fmt: skip
+    counted: dict[str, dict[str, int]] = {}
+    simulator = Simulator(app.lambda_handler, store, clock, io.StringIO())
     with silenced():
-        whole = Conversation(app.lambda_handler, user_id="amzn1.ask.account.BENCHWHOLE")
-        whole.say("open pelvic ease")
-        whole.say("release my psoas")
-        whole.say("help")
-        whole.say("repeat")
-        for _ in range(steps - 1):
-            whole.say("next")
-        whole.say("no")
-        one = dict(calls)
-        calls.clear()
-        broken = Conversation(app.lambda_handler, user_id="amzn1.ask.account.BENCHRESUME")
-        broken.say("open pelvic ease")
-        broken.say("release my psoas")
-        broken.say("next")
-        broken.end_session("EXCEEDED_MAX_REPROMPTS")
-        broken.say("open pelvic ease")
-        broken.say("yes")
-        for _ in range(steps - 2):
-            broken.say("next")
-        broken.say("no")
-        two = dict(calls)
+        for name, lines in scenarios.items():
+            calls.clear()
+            simulator.run_script(lines)
+            counted[name] = dict(calls)
+    one, two = counted["whole_routine"], counted["interrupted_and_resumed"]
     app.use_skill(None)
     return {
         "whole_routine": {"reads": one.get("GetItem", 0), "writes": one.get("PutItem", 0), "sessions": 1,
