@@ -98,7 +98,7 @@ def copy_content(tmp_path: Path) -> Path:
         ("lower_back.toml", 'areas = ["lower_back"]', 'areas = ["psoas"]', "belongs to both"),
         ("paces.toml", "exhale = 7", "exhale = 3", "at least as long as the inhale"),
         ("paces.toml", 'default = "normal"', 'default = "brisk"', "'default' must name"),
-        ("prompts.toml", "version = 1", "version = 0", "'version' must be"),
+        ("prompts.toml", "version = 2", "version = 0", "'version' must be"),
         ("inner_thigh.toml", "[[steps]]", "[[stepz]]", "unknown field"),
     ],
 )

@@ -69,5 +69,5 @@ def test_script_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     captured = capsys.readouterr()
     assert "(voice profile: amzn1.ask.person.ALEX)" in captured.out
     assert "(time passes: 2d)" in captured.out
-    assert "'disclaimer_version': 1" in captured.out
+    assert f"'disclaimer_version': {load_library().disclaimer_version}" in captured.out
     assert "unknown command '/frobnicate'" in captured.err
