@@ -30,11 +30,12 @@ sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from pelvic_ease import app  # noqa: E402
 from pelvic_ease.content import default_library  # noqa: E402
+from pelvic_ease.memory_table import MemoryTable  # noqa: E402
 from pelvic_ease.observability import logger  # noqa: E402
 from pelvic_ease.progress import Progress  # noqa: E402
+from pelvic_ease.repository import DynamoTable, decode  # noqa: E402
 from pelvic_ease.settings import Settings  # noqa: E402
 from pelvic_ease.skill import build_skill  # noqa: E402
-from pelvic_ease.store import DynamoProgressStore, decode  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
@@ -108,10 +109,9 @@ def cold_starts(runs: int, url: str, event_file: Path) -> dict[str, Any]:
 
 # -- 2: warm turns -------------------------------------------------------------------------------
 def warm_turns(iterations: int) -> dict[str, Any]:
-    memory = MemoryDynamoDB()
     clock = Clock()
-    store = DynamoProgressStore(LOCAL_TABLE, client_factory=lambda: memory, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    table = MemoryTable()
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     timings: dict[str, list[float]] = {k: [] for k in ("launch", "start routine", "next", "repeat", "resume")}
 
     def timed(kind: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -140,7 +140,7 @@ def warm_turns(iterations: int) -> dict[str, Any]:
 
     from bench import baseline_skill  # noqa: PLC0415
 
-    baseline_skill._client = memory
+    baseline_skill._client = MemoryDynamoDB()
     baseline_times: list[float] = []
     event = Conversation(baseline_skill.lambda_handler, strict=False).envelope({"type": "LaunchRequest"})
     from sim.driver import LambdaContext  # noqa: PLC0415
@@ -171,8 +171,8 @@ def dynamodb_cost() -> dict[str, Any]:
     calls: Counter[str] = Counter()
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
     clock = Clock()
-    store = DynamoProgressStore(LOCAL_TABLE, client_factory=lambda: client, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    table = DynamoTable(LOCAL_TABLE, client_factory=lambda: client, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     steps = len(default_library().routines["psoas_release"].steps)
     scenarios = {
         "whole_routine": ["/user whole", "open pelvic ease", "release my psoas", "help", "repeat",
@@ -181,7 +181,7 @@ def dynamodb_cost() -> dict[str, Any]:
                                     "open pelvic ease", "yes", *["next"] * (steps - 2), "no"],
     }  # fmt: skip
     counted: dict[str, dict[str, int]] = {}
-    simulator = Simulator(app.lambda_handler, store, clock, io.StringIO())
+    simulator = Simulator(app.lambda_handler, table, clock, io.StringIO())
     with silenced():
         for name, lines in scenarios.items():
             calls.clear()
@@ -218,8 +218,8 @@ def artifact() -> dict[str, Any]:
 # -- 6: scale ------------------------------------------------------------------------------------------
 def scale(users: int, workers: int) -> dict[str, Any]:
     clock = Clock()
-    store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    table = DynamoTable(LOCAL_TABLE, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -269,8 +269,8 @@ def scale(users: int, workers: int) -> dict[str, Any]:
 def seed_cold_record(url: str) -> Path:
     """A returning user's record, so both cold starts read a real item."""
     clock = Clock()
-    store = DynamoProgressStore(LOCAL_TABLE, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), store=store, clock=clock))
+    table = DynamoTable(LOCAL_TABLE, clock=clock)
+    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     with silenced():
         conv = Conversation(app.lambda_handler, user_id=SEED_USER)
         conv.say("open pelvic ease")

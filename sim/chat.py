@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     with local_skill(args.endpoint, args.table, args.aws, args.create_table) as skill:
         print(f"({skill.where}) Type what you would say; /help for device commands, /quit to leave.")
-        simulator = Simulator(skill.handler, skill.store, skill.clock, sys.stdout)
+        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout)
         interactive = sys.stdin.isatty()
         chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)
     return 0

@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = args.script.read_text(encoding="utf-8").splitlines()
     with local_skill() as skill:
         print(f"({skill.where})")
-        simulator = Simulator(skill.handler, skill.store, skill.clock, sys.stdout)
+        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout)
         try:
             simulator.run_script(lines)
         except ScriptFailure as failure:

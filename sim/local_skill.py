@@ -44,7 +44,7 @@ def restore_env(name: str, value: str | None) -> None:
 @dataclass
 class LocalSkill:
     handler: Handler
-    store: Any  # pelvic_ease.store.DynamoProgressStore
+    table: Any  # pelvic_ease.repository.DynamoTable
     clock: Clock
     where: str  # for the user: which DynamoDB this is
 
@@ -59,9 +59,9 @@ def local_skill(
 ) -> Iterator[LocalSkill]:
     """The container's skill built on the chosen DynamoDB; the moto server lives as long as this."""
     from pelvic_ease import app  # noqa: PLC0415 - after the caller has set the environment
+    from pelvic_ease.repository import DynamoTable  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
     from pelvic_ease.skill import build_skill  # noqa: PLC0415
-    from pelvic_ease.store import DynamoProgressStore  # noqa: PLC0415
 
     clock = clock or Clock()
     with contextlib.ExitStack() as stack:
@@ -80,7 +80,7 @@ def local_skill(
             import boto3  # noqa: PLC0415
 
             create_table_from_template(boto3.client("dynamodb"), table)
-        store = DynamoProgressStore(table, clock=clock)
-        app.use_skill(build_skill(Settings(table, DEFAULT_SKILL_ID), store=store, clock=clock))
+        progress_table = DynamoTable(table, clock=clock)
+        app.use_skill(build_skill(Settings(table, DEFAULT_SKILL_ID), table=progress_table, clock=clock))
         stack.callback(app.use_skill, None)
-        yield LocalSkill(quietly(app.lambda_handler), store, clock, where)
+        yield LocalSkill(quietly(app.lambda_handler), progress_table, clock, where)

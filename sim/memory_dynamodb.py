@@ -13,11 +13,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 
-def _conditional_failure(operation: str) -> ClientError:
-    return ClientError(
-        {"Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}},
-        operation,
-    )
+def _conditional_failure(operation: str, item: dict[str, Any] | None = None) -> ClientError:
+    response: dict[str, Any] = {
+        "Error": {"Code": "ConditionalCheckFailedException", "Message": "The conditional request failed"}
+    }
+    if item is not None:  # ReturnValuesOnConditionCheckFailure=ALL_OLD
+        response["Item"] = copy.deepcopy(item)
+    return ClientError(response, operation)
 
 
 class MemoryDynamoDB:
@@ -45,16 +47,18 @@ class MemoryDynamoDB:
         Item: dict[str, Any],
         ConditionExpression: str | None = None,
         ExpressionAttributeValues: dict[str, Any] | None = None,
+        ReturnValuesOnConditionCheckFailure: str = "NONE",
     ) -> dict[str, Any]:
         table = self._table(TableName)
         existing = table.get(self._key(Item))
+        old = existing if ReturnValuesOnConditionCheckFailure == "ALL_OLD" else None
         if ConditionExpression == f"attribute_not_exists({self.hash_key})":
             if existing is not None:
-                raise _conditional_failure("PutItem")
+                raise _conditional_failure("PutItem", old)
         elif ConditionExpression == "version = :expected":
             expected = (ExpressionAttributeValues or {})[":expected"]
             if existing is None or existing.get("version") != expected:
-                raise _conditional_failure("PutItem")
+                raise _conditional_failure("PutItem", old)
         elif ConditionExpression is not None:
             raise NotImplementedError(ConditionExpression)
         table[self._key(Item)] = copy.deepcopy(Item)
@@ -67,17 +71,26 @@ class MemoryDynamoDB:
         KeyConditionExpression: str,
         ExpressionAttributeValues: dict[str, Any],
         ProjectionExpression: str | None = None,
+        ConsistentRead: bool = False,
+        Limit: int | None = None,
+        ExclusiveStartKey: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         if KeyConditionExpression != f"{self.hash_key} = :user":
             raise NotImplementedError(KeyConditionExpression)
         wanted = ExpressionAttributeValues[":user"]["S"]
+        after = self._key(ExclusiveStartKey)[1] if ExclusiveStartKey else None
         fields = [f.strip() for f in ProjectionExpression.split(",")] if ProjectionExpression else None
         items = [
             {k: v for k, v in item.items() if fields is None or k in fields}
-            for (user, _), item in sorted(self._table(TableName).items())
-            if user == wanted
+            for (user, profile), item in sorted(self._table(TableName).items())
+            if user == wanted and (after is None or profile > after)
         ]
-        return {"Items": copy.deepcopy(items), "Count": len(items)}
+        page: dict[str, Any] = {}
+        if Limit is not None and len(items) > Limit:
+            items = items[:Limit]
+            last = items[-1]
+            page["LastEvaluatedKey"] = {k: last[k] for k in (self.hash_key, self.range_key)}
+        return {"Items": copy.deepcopy(items), "Count": len(items), **page}
 
     def delete_item(self, *, TableName: str, Key: dict[str, Any]) -> dict[str, Any]:
         self._table(TableName).pop(self._key(Key), None)

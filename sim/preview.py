@@ -136,7 +136,7 @@ def script_responses(script: Path) -> list[tuple[str, str]]:
     from .script import Simulator  # noqa: PLC0415
 
     with local_skill() as skill, open("/dev/null", "w") as quiet:
-        simulator = Simulator(skill.handler, skill.store, skill.clock, quiet)
+        simulator = Simulator(skill.handler, skill.table, skill.clock, quiet)
         simulator.run_script(script.read_text(encoding="utf-8").splitlines())
         replies = simulator.conversation.replies
     return [(f"turn {i + 1}", reply.ssml) for i, reply in enumerate(replies) if reply.ssml]

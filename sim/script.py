@@ -17,17 +17,13 @@ A script is a plain text file, one line per thing a person or a device does:
 
 from __future__ import annotations
 
-import json
 import re
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from ask_sdk_core.serialize import DefaultSerializer
-from ask_sdk_model import RequestEnvelope
-
-from pelvic_ease.store import DynamoProgressStore
+from pelvic_ease.repository import ProgressKey, ProgressTable
 
 from .driver import Clock, Conversation, DriverError, Reply
 
@@ -60,7 +56,7 @@ def describe(reply: Reply, width: int = 100) -> str:
 @dataclass
 class Simulator:
     handler: Callable[[dict[str, Any], Any], dict[str, Any]]
-    store: DynamoProgressStore
+    table: ProgressTable
     clock: Clock
     out: TextIO
     conversation: Conversation = field(init=False)
@@ -155,9 +151,8 @@ class Simulator:
             raise ScriptFailure("expected the session to end after the last reply")
 
     def stored_record(self) -> dict[str, Any]:
-        envelope = self.conversation.envelope({"type": "LaunchRequest"})
-        parsed = DefaultSerializer().deserialize(json.dumps(envelope), RequestEnvelope)
-        return self.store.get_attributes(parsed)
+        conv = self.conversation
+        return self.table.get(ProgressKey.of(conv.user_id, conv.person_id)) or {}
 
     def run_script(self, lines: list[str]) -> None:
         for number, line in enumerate(lines, start=1):

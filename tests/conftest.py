@@ -22,9 +22,9 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 from pelvic_ease import app
+from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
-from pelvic_ease.store import DynamoProgressStore
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from tests.support import TABLE_NAME, Clock, create_table_from_template
 
@@ -44,15 +44,15 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def store(dynamodb: Any, clock: Clock) -> DynamoProgressStore:
-    return DynamoProgressStore(TABLE_NAME, client_factory=lambda: dynamodb, clock=clock)
+def table(dynamodb: Any, clock: Clock) -> DynamoTable:
+    return DynamoTable(TABLE_NAME, client_factory=lambda: dynamodb, clock=clock)
 
 
 @pytest.fixture
-def handler(store: DynamoProgressStore, clock: Clock) -> Iterator[Callable[..., dict[str, Any]]]:
+def handler(table: DynamoTable, clock: Clock) -> Iterator[Callable[..., dict[str, Any]]]:
     """The real lambda_handler, with the container's skill built on the moto store."""
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, store=store, clock=clock))
+    app.use_skill(build_skill(settings, table=table, clock=clock))
     yield app.lambda_handler
     app.use_skill(None)
 

@@ -75,3 +75,23 @@ class FaultyClient:
             return method(**kwargs)
 
         return call
+
+
+def dynamodb_item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it (attribute names plus values; a write costs one
+    unit per started KB): strings in UTF-8 bytes, numbers about one byte per two significant
+    digits plus one, lists and maps 3 bytes plus one per element."""
+
+    def size(value: dict[str, Any]) -> int:
+        (kind, inner), *_ = value.items()
+        if kind == "S":
+            return len(inner.encode("utf-8"))
+        if kind == "N":
+            return (len(inner.strip("-").lstrip("0").replace(".", "")) + 1) // 2 + 1
+        if kind == "L":
+            return 3 + sum(1 + size(v) for v in inner)
+        if kind == "M":
+            return 3 + sum(1 + len(k.encode("utf-8")) + size(v) for k, v in inner.items())
+        raise ValueError(kind)
+
+    return sum(len(name.encode("utf-8")) + size(value) for name, value in item.items())

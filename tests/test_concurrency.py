@@ -11,7 +11,7 @@ import pytest
 
 from pelvic_ease.content import load_library
 from pelvic_ease.progress import Progress
-from pelvic_ease.store import decode
+from pelvic_ease.repository import decode
 from sim.driver import Conversation
 from sim.local_skill import LocalSkill, local_skill
 
@@ -55,7 +55,7 @@ def test_parallel_devices_lose_no_completion_and_corrupt_no_item(server_skill: L
     # Under zero think time a save can, rarely, lose five races in a row: the user hears so,
     # and the next turn stores it. What must never happen is checked below: a lost update.
     print(f"{USERS * DEVICES_PER_USER} writers, {len(save_warnings)} save warnings")
-    items: list[dict[str, Any]] = boto3.client("dynamodb").scan(TableName=server_skill.store.table_name)[
+    items: list[dict[str, Any]] = boto3.client("dynamodb").scan(TableName=server_skill.table.table_name)[
         "Items"
     ]
     assert len(items) == USERS

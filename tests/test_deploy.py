@@ -83,7 +83,7 @@ def test_environment_variables_are_exactly_those_the_code_reads() -> None:
 
 
 def test_iam_grants_exactly_the_table_actions_the_code_calls_on_that_table_only() -> None:
-    calls = set(re.findall(r'self\._call\(\s*"(\w+)"', (CODE / "store.py").read_text()))
+    calls = set(re.findall(r'self\._call\(\s*"(\w+)"', (CODE / "repository.py").read_text()))
     called = {"dynamodb:" + "".join(part.title() for part in op.split("_")) for op in calls}
     statements = [s for policy in function_properties()["Policies"] for s in policy["Statement"]]
     assert len(statements) == 1

@@ -26,12 +26,11 @@ from hypothesis import strategies as st
 from pelvic_ease import app
 from pelvic_ease.content import load_library
 from pelvic_ease.engine import Engine
+from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.progress import Progress
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
-from pelvic_ease.store import DynamoProgressStore, decode
 from sim.driver import DEFAULT_SKILL_ID, MODEL_PATH, Clock, Conversation, DriverError, LambdaContext, Reply
-from sim.memory_dynamodb import MemoryDynamoDB
 from tests.support import EVENTS, TABLE_NAME
 
 LIB = load_library()
@@ -86,18 +85,17 @@ def check_reply(reply: Reply) -> None:
 
 
 @pytest.fixture
-def memory(clock: Clock) -> Iterator[MemoryDynamoDB]:
-    """The real handler on the in-memory client (tests/test_memory_dynamodb.py ties it to moto)."""
-    client = MemoryDynamoDB()
-    store = DynamoProgressStore(TABLE_NAME, client_factory=lambda: client, clock=clock)
-    app.use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), store=store, clock=clock))
-    yield client
+def memory(clock: Clock) -> Iterator[MemoryTable]:
+    """The real handler on the repository's in-memory table (tests/test_repository.py ties it to moto)."""
+    table = MemoryTable()
+    app.use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
+    yield table
     app.use_skill(None)
 
 
-def check_store(memory: MemoryDynamoDB) -> None:
-    for item in memory.scan(TableName=TABLE_NAME)["Items"]:
-        progress = Progress.from_dict(decode(item))  # raises if the schema is broken
+def check_store(memory: MemoryTable) -> None:
+    for record in memory.records.values():
+        progress = Progress.from_dict(record)  # raises if the schema is broken
         if progress.position is not None:
             assert ENGINE.is_valid(progress.position), progress
         assert progress.disclaimer_version <= LIB.disclaimer_version
@@ -137,9 +135,9 @@ def play(conv: Conversation, action: tuple[Any, ...], clock: Clock) -> Reply | N
 )
 @given(script=st.lists(actions, min_size=1, max_size=10))
 def test_random_conversations_keep_every_invariant(
-    script: list[tuple[Any, ...]], memory: MemoryDynamoDB, clock: Clock
+    script: list[tuple[Any, ...]], memory: MemoryTable, clock: Clock
 ) -> None:
-    memory.tables.clear()
+    memory.records.clear()
     handler = app.lambda_handler
     account = f"amzn1.ask.account.FUZZ{uuid.uuid4().hex.upper()}"
     people = [Conversation(handler, user_id=account, strict=False), Conversation(handler, strict=False)]
@@ -220,7 +218,7 @@ SPECIAL = [
         for e in BASE_EVENTS[:3]
     ],
 )
-def test_special_envelopes_are_answered_or_rejected(event: dict[str, Any], memory: MemoryDynamoDB) -> None:
+def test_special_envelopes_are_answered_or_rejected(event: dict[str, Any], memory: MemoryTable) -> None:
     answer_or_reject(event, app.lambda_handler)
     check_store(memory)
 
@@ -249,6 +247,6 @@ def answer_or_reject(event: dict[str, Any], handler: Callable[..., dict[str, Any
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(event=mutated_envelopes())
-def test_mutated_envelopes_are_answered_or_rejected(event: dict[str, Any], memory: MemoryDynamoDB) -> None:
+def test_mutated_envelopes_are_answered_or_rejected(event: dict[str, Any], memory: MemoryTable) -> None:
     answer_or_reject(event, app.lambda_handler)
     check_store(memory)

@@ -10,9 +10,9 @@ import pytest
 from pelvic_ease import app
 from pelvic_ease.content import load_library
 from pelvic_ease.engine import Engine
+from pelvic_ease.repository import DynamoTable, decode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
-from pelvic_ease.store import DynamoProgressStore, decode
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from tests.conftest import stored_items
 from tests.support import TABLE_NAME, Clock
@@ -46,13 +46,13 @@ def test_second_launch_skips_the_disclaimer(conv: Conversation) -> None:
 
 
 def test_changed_disclaimer_is_read_again_once(
-    conv: Conversation, store: DynamoProgressStore, clock: Clock, dynamodb: Any
+    conv: Conversation, table: DynamoTable, clock: Clock, dynamodb: Any
 ) -> None:
     conv.say("open pelvic ease")
     conv.say("stop")
     newer = replace(LIB, disclaimer_version=LIB.disclaimer_version + 1)
     app.use_skill(
-        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), store=store, library=newer, clock=clock)
+        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=newer, clock=clock)
     )
     assert DISCLAIMER in conv.say("open pelvic ease").text
     conv.say("stop")

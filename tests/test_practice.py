@@ -9,13 +9,13 @@ import pytest
 
 from pelvic_ease import app
 from pelvic_ease.content import load_library
-from pelvic_ease.progress import DAY, DAY_WINDOW, Progress
+from pelvic_ease.progress import DAY, DAY_WINDOW, Change, Progress
+from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
-from pelvic_ease.store import DynamoProgressStore, decode, encode
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, InteractionModel, Reply
 from tests.conftest import stored_items
-from tests.support import TABLE_NAME
+from tests.support import TABLE_NAME, dynamodb_item_size
 
 LIB = load_library()
 SLOW, NORMAL, QUICK = (LIB.paces[p] for p in ("slow", "normal", "quick"))
@@ -161,7 +161,7 @@ def test_a_long_streak_with_a_gap_long_ago_is_exact() -> None:
     progress = Progress()
     practised = [d for d in range(120) if d != 30]  # one day missed, 89 days ago at the end
     for day in practised:
-        progress = progress.completing("down_training", start + day * DAY)
+        progress = Change(start + day * DAY, moved=True, completed="down_training").applied_to(progress)
     assert progress.streak(start + 119 * DAY) == 89
     assert progress.streak(start + 120 * DAY) == 89  # not yet practised today: yesterday counts
     assert progress.streak(start + 121 * DAY) == 0
@@ -172,16 +172,21 @@ def test_a_year_of_daily_practice_stays_small() -> None:
     start = 1_795_000_000
     progress = Progress(disclaimer_version=1, pace="slow")
     for day in range(365):
-        progress = progress.completing("down_training" if day % 2 else "daily_massage", start + day * DAY)
+        routine = "down_training" if day % 2 else "daily_massage"
+        progress = Change(start + day * DAY, moved=True, completed=routine).applied_to(progress)
     record = progress.to_dict()
-    item = encode(record)
-    size = sum(len(name) for name in item) + len(str(item))
+    item = encode(record) | {
+        "user_id": {"S": "f" * 64},
+        "profile": {"S": "person-" + "f" * 64},
+        "expires_at": {"N": str(start + 400 * DAY)},
+    }
+    size = dynamodb_item_size(item)
     print(f"record after a year of daily use: {len(progress.days)} dates kept, {size} bytes")
     assert len(progress.days) == DAY_WINDOW
     assert progress.earlier_days == 365 - DAY_WINDOW
     assert progress.total_sessions() == 365
     assert progress.streak(start + 364 * DAY) == 365  # exact, though only 35 dates are kept
-    assert size < 1024
+    assert size < 1024  # every write stays one write unit
     assert Progress.from_dict(decode(item)) == progress
 
 
@@ -235,7 +240,7 @@ def test_pain_outside_a_routine_says_stop_and_rest(conv: Conversation) -> None:
 
 
 def test_skip_on_a_long_last_step_gives_the_closing_cue(
-    store: DynamoProgressStore, clock: Clock, dynamodb: Any
+    table: DynamoTable, clock: Clock, dynamodb: Any
 ) -> None:
     # Today's last steps fit one part; a content author may write a longer one.
     routine = LIB.routines["lower_back"]
@@ -244,7 +249,7 @@ def test_skip_on_a_long_last_step_gives_the_closing_cue(
         LIB, routines={**LIB.routines, "lower_back": replace(routine, steps=(*routine.steps[:-1], long_last))}
     )
     app.use_skill(
-        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), store=store, library=library, clock=clock)
+        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=library, clock=clock)
     )
     conv = Conversation(app.lambda_handler)
     conv.say("open pelvic ease")
@@ -292,12 +297,15 @@ def test_menus_name_only_what_exists() -> None:
     assert model.resolve("how am I doing").intent == "ProgressReportIntent"
 
 
-def test_merging_two_devices_keeps_every_practice_day() -> None:
+def test_a_completion_applied_to_another_devices_record_keeps_every_practice_day() -> None:
     start = 1_795_000_000
-    base = Progress(version=3).completing("lower_back", start)
-    mine = base.completing("inner_thigh", start + DAY)
-    theirs = replace(base.completing("psoas_release", start + 2 * DAY), version=4)
-    merged = mine.merged_onto(theirs, completed_now="inner_thigh", moved=True)
+    base = Change(start, moved=True, completed="lower_back").applied_to(Progress(version=3))
+    mine = Change(start + DAY, moved=True, completed="inner_thigh")
+    theirs = replace(
+        Change(start + 2 * DAY, moved=True, completed="psoas_release").applied_to(base), version=4
+    )
+    merged = mine.applied_to(theirs)
     assert merged.days == (start // DAY, start // DAY + 1, start // DAY + 2)
     assert merged.completed == {"lower_back": 1, "psoas_release": 1, "inner_thigh": 1}
     assert merged.version == 4
+    assert mine.applied_to(merged) == merged  # the same change never counts twice

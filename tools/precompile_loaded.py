@@ -16,24 +16,6 @@ import os
 import py_compile
 import sys
 from pathlib import Path
-from typing import Any
-
-
-class MemoryStore:
-    """Just enough of the persistence contract to answer events without DynamoDB."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, dict[str, Any]] = {}
-
-    def get_attributes(self, request_envelope: Any) -> dict[str, Any]:
-        return dict(self.items.get("user", {}))
-
-    def save_attributes(self, request_envelope: Any, attributes: dict[str, Any]) -> None:
-        attributes["version"] = int(attributes.get("version", 0)) + 1
-        self.items["user"] = dict(attributes)
-
-    def delete_attributes(self, request_envelope: Any) -> None:
-        self.items.clear()
 
 
 class Context:
@@ -48,10 +30,11 @@ def main(artifact: Path, events: Path) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     sys.path.insert(0, str(artifact))
     from pelvic_ease import app  # noqa: PLC0415
+    from pelvic_ease.memory_table import MemoryTable  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
     from pelvic_ease.skill import build_skill  # noqa: PLC0415
 
-    app.use_skill(build_skill(Settings("precompile"), store=MemoryStore()))  # type: ignore[arg-type]
+    app.use_skill(build_skill(Settings("precompile"), table=MemoryTable()))
     for path in sorted(events.glob("*.json")):
         try:
             app.lambda_handler(json.loads(path.read_text()), Context())

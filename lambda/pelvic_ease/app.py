@@ -11,6 +11,7 @@ from ask_sdk_model import RequestEnvelope
 
 from .content import default_library
 from .observability import count, logger, observed
+from .repository import ForgetIncomplete
 from .settings import Settings
 from .skill import build_skill
 from .speech import render, say
@@ -76,6 +77,12 @@ def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         envelope = current.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
         response = current.invoke(request_envelope=envelope, context=context)
         return cast(dict[str, Any], current.serializer.serialize(response))
+    except ForgetIncomplete:
+        # Records were left behind after SkillDisabled: fail the invocation so it shows as a
+        # Lambda error (and an alarm), rather than answer as if all was deleted.
+        logger.exception("skill disabled, but some stored progress could not be deleted")
+        count("ForgetFailed")
+        raise
     except Exception:  # the caller is verified above: whatever this is, it is not a rejection
         logger.exception("request could not be answered")
         count("ErrorSpoken")

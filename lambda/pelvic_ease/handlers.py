@@ -17,6 +17,7 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 from .engine import Position, Segment
 from .observability import count, logger
 from .progress import DAY, Progress
+from .repository import ForgetIncomplete
 from .speech import Script, join, say
 from .turn import ANOTHER_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
 
@@ -34,31 +35,32 @@ def show_menu(turn: Turn, lead: Script = ()) -> Response:
     return turn.respond(join(lead, turn.say("menu")), turn.say("menu_reprompt"))
 
 
-def with_disclaimer(turn: Turn, progress: Progress) -> tuple[Script, Progress]:
-    """The disclaimer and the acknowledged record, if this user has not heard this version."""
+def with_disclaimer(turn: Turn, progress: Progress) -> tuple[Script, int]:
+    """The disclaimer and its version, if this user has not heard this version (else nothing, 0)."""
     library = turn.library
     if progress.disclaimer_version >= library.disclaimer_version:
-        return (), progress
+        return (), 0
     count("DisclaimerRead")
-    return say(library.disclaimer_text), replace(progress, disclaimer_version=library.disclaimer_version)
+    return say(library.disclaimer_text), library.disclaimer_version
 
 
 def speak_segment(turn: Turn, progress: Progress, segment: Segment, lead: Script = ()) -> Response:
     """Say ``segment`` (after ``lead``) and store the position, or the completion."""
-    disclaimer, progress = with_disclaimer(turn, progress)
+    disclaimer, heard = with_disclaimer(turn, progress)
     count("SegmentSpoken")
     routine_id = segment.position.routine_id
     logger.append_keys(routine=routine_id, step=segment.position.step + 1)
     speech = join(disclaimer, lead, segment.script)
     if segment.final:
-        done = turn.save(progress.completing(routine_id, turn.now), completed_now=routine_id)
+        done = turn.save(turn.change(moved=True, completed=routine_id, disclaimer_version=heard))
         count("RoutineCompleted")
         turn.finished = routine_id
         turn.mode = ANOTHER_OFFER
         streak = done.streak(turn.now)
         praise = turn.say("streak_at_end", streak=streak) if streak >= 2 else ()
         return turn.respond(join(speech, praise, turn.say("another_offer")), turn.say("another_reprompt"))
-    turn.save(progress.at(segment.position, turn.now))
+    place = {"position": segment.position, "minutes": progress.minutes}
+    turn.save(turn.change(moved=True, disclaimer_version=heard, **place))
     turn.mode = ROUTINE
     return turn.respond(speech, turn.say("invitation_reprompt"))
 
@@ -212,8 +214,9 @@ class SkillDisabledHandler(Handler):
         return bool(is_request_type("AlexaSkillEvent.SkillDisabled")(handler_input))
 
     def respond(self, turn: Turn) -> Response:
-        self.deps.store.delete_attributes(turn.handler_input.request_envelope)
-        logger.info("skill disabled: stored progress deleted")
+        # ForgetIncomplete is not caught: the invocation fails, visibly, after deleting what it could
+        deleted = self.deps.repository.forget(turn.user_id, turn.budget)
+        logger.info("skill disabled: stored progress deleted", extra={"records": deleted})
         return turn.silent()
 
 
@@ -246,9 +249,9 @@ class LaunchHandler(Handler):
             turn.mode = MENU
             return turn.respond(lead, turn.say("menu_reprompt"))
         first_time = progress.version == 0
-        disclaimer, acknowledged = with_disclaimer(turn, progress)
+        disclaimer, heard = with_disclaimer(turn, progress)
         if disclaimer:
-            progress = turn.save(replace(acknowledged, updated_at=progress.updated_at), moved=False)
+            progress = turn.save(turn.change(disclaimer_version=heard))
         welcome = turn.say("welcome_new" if first_time else "welcome_back")
         position = progress.position
         if position is not None:
@@ -306,7 +309,7 @@ class ReadDisclaimerHandler(IntentHandler):
         progress = turn.progress()
         count("DisclaimerRead")
         if progress.disclaimer_version < turn.library.disclaimer_version:
-            turn.save(replace(progress, disclaimer_version=turn.library.disclaimer_version), moved=False)
+            turn.save(turn.change(disclaimer_version=turn.library.disclaimer_version))
         text = say(turn.library.disclaimer_text)
         position = current_position(turn)
         if position is not None:
@@ -499,7 +502,7 @@ class ChangePaceHandler(IntentHandler):
         if pace == turn.library.pace(progress.pace).id and change != "normal":
             lead = turn.say("pace_already", pace=name)
         else:
-            turn.save(replace(progress, pace=pace, updated_at=turn.now))
+            turn.save(turn.change(pace=pace))
             lead = turn.say("pace_changed" if in_routine else "pace_changed_menu", pace=name)
         if in_routine:
             return turn.respond(join(lead, turn.say("pace_reprompt")), turn.say("invitation_reprompt"))
@@ -518,7 +521,7 @@ class RepeatSlowlyHandler(IntentHandler):
         progress = turn.progress()
         slower = shifted_pace(turn, progress.pace, "slower")
         if slower != turn.library.pace(progress.pace).id:
-            progress = turn.save(replace(progress, pace=slower, updated_at=turn.now))
+            progress = turn.save(turn.change(pace=slower))
         segment = turn.engine.segment(position, slower, progress.minutes)
         return turn.respond(segment.script, turn.say("invitation_reprompt"))
 
@@ -631,7 +634,8 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         self.deps = deps
 
     def can_handle(self, handler_input: HandlerInput, exception: Exception) -> bool:
-        return True
+        # Records left behind after SkillDisabled must fail the invocation (app.answer re-raises).
+        return not isinstance(exception, ForgetIncomplete)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         logger.exception("handler failed", exc_info=exception)

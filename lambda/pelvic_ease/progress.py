@@ -1,64 +1,142 @@
 """A user's stored progress: the whole of what Pelvic Ease keeps about a person.
 
 Only routine progress and preferences: the disclaimer version acknowledged, where the
-user is, the pace and the chosen length, when it changed, an item version for optimistic
-locking, how many times each routine was completed, and the days a routine was completed
-(the last DAY_WINDOW days as day numbers; older days only as a count). No health
+user is, the pace and the chosen length, when the place last moved, an item version for
+optimistic locking, how many times each routine was completed, the days a routine was
+completed (the last DAY_WINDOW days as day numbers; older days only as a count), and the
+ids of the last few writes (so a write that landed is never applied twice). No health
 information, nothing the user said.
+
+The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
+session copy, the stored item and the validation all follow from it.
+
+A turn never overwrites the record: it makes a ``Change`` (moved to this step, finished
+this routine, chose this pace, heard this disclaimer) and the change is applied to the
+newest record. Applied to a record that another device wrote meanwhile, it keeps that
+device's completions, and a change that does not move the user never moves them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+import re
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .engine import Position
 
 DAY = 86_400
 DAY_WINDOW = 35  # practice days kept as dates; older ones are summarised as a count
+# Write ids kept on the record: enough to recognise our own landed write after the few
+# writes another device can make before our retry reads the record.
+RECENT_WRITES = 8
+MAX_TEXT = 64
+WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+
+# Kinds of stored field. Each kind has one validation (here) and one DynamoDB encoding (repository).
+COUNT = "count"  # a whole number >= 0
+OPTIONAL_COUNT = "optional_count"  # a whole number > 0, or absent
+TEXT = "text"  # a short non-empty string, or absent
+COUNTS = "counts"  # routine id -> count
+DAYS = "days"  # day numbers, at most DAY_WINDOW
+IDS = "ids"  # write ids, at most RECENT_WRITES
+PLACE = ("routine", "step", "segment", "minutes")  # one place: valid together or dropped together
+ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
 
 
 class CorruptProgress(ValueError):
     """A stored or session record does not follow the schema."""
 
 
+def new_write_id() -> str:
+    return secrets.token_urlsafe(6)  # 8 characters, 48 random bits: unique within one user's writes
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _valid(kind: str, value: Any) -> tuple[bool, Any]:
+    """(whether ``value`` is valid for ``kind``, the value to keep: valid entries of a collection)."""
+    if kind == COUNT:
+        return _whole(value) and value >= 0, value
+    if kind == OPTIONAL_COUNT:
+        return value is None or (_whole(value) and value > 0), value
+    if kind == TEXT:
+        return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_TEXT), value
+    if kind == COUNTS:
+        if not isinstance(value, Mapping):
+            return False, {}
+        kept = {
+            k: v
+            for k, v in value.items()
+            if isinstance(k, str) and 0 < len(k) <= MAX_TEXT and _whole(v) and v >= 0
+        }
+        return len(kept) == len(value), kept
+    if kind == DAYS:
+        if not isinstance(value, list | tuple):
+            return False, ()
+        kept_days = sorted({d for d in value if _whole(d) and d >= 0})[-DAY_WINDOW:]
+        return len(kept_days) == len(value), tuple(kept_days)
+    if kind == IDS:
+        if not isinstance(value, list | tuple):
+            return False, ()
+        ids = tuple(v for v in value if isinstance(v, str) and WRITE_ID.match(v))[-RECENT_WRITES:]
+        return len(ids) == len(value), ids
+    raise ValueError(kind)
+
+
 @dataclass(frozen=True)
 class Progress:
-    version: int = 0  # 0: never stored
-    disclaimer_version: int = 0
-    routine: str | None = None
-    step: int = 0
-    segment: int = 0
-    pace: str | None = None
-    updated_at: int = 0  # epoch seconds of the last change
-    completed: dict[str, int] = field(default_factory=dict)
-    minutes: int | None = None  # the length chosen for the routine under way, if any
-    days: tuple[int, ...] = ()  # UTC day numbers with a completed routine, newest window only
-    earlier_days: int = 0  # practice days older than the window
-    run_before: int = 0  # unbroken practice days just before the oldest kept date
+    # Each field's kind is its schema: validation here, the DynamoDB encoding in the repository.
+    version: int = field(default=0, metadata={"kind": COUNT})  # 0: never stored
+    disclaimer_version: int = field(default=0, metadata={"kind": COUNT})
+    routine: str | None = field(default=None, metadata={"kind": TEXT})
+    step: int = field(default=0, metadata={"kind": COUNT})
+    segment: int = field(default=0, metadata={"kind": COUNT})
+    # the length chosen for the routine under way
+    minutes: int | None = field(default=None, metadata={"kind": OPTIONAL_COUNT})
+    pace: str | None = field(default=None, metadata={"kind": TEXT})
+    # epoch seconds of the last move of the place
+    updated_at: int = field(default=0, metadata={"kind": COUNT})
+    completed: dict[str, int] = field(default_factory=dict, metadata={"kind": COUNTS})
+    # UTC day numbers with a completed routine, the newest DAY_WINDOW
+    days: tuple[int, ...] = field(default_factory=tuple, metadata={"kind": DAYS})
+    # practice days older than the window
+    earlier_days: int = field(default=0, metadata={"kind": COUNT})
+    # unbroken practice days just before the oldest kept date
+    run_before: int = field(default=0, metadata={"kind": COUNT})
+    # ids of the last writes, oldest first
+    recent_writes: tuple[str, ...] = field(default_factory=tuple, metadata={"kind": IDS})
 
     @property
     def position(self) -> Position | None:
         return Position(self.routine, self.step, self.segment) if self.routine else None
 
-    def at(self, position: Position | None, now: int) -> Progress:
+    def at(self, position: Position | None, minutes: int | None, now: int) -> Progress:
         if position is None:
             return replace(self, routine=None, step=0, segment=0, minutes=None, updated_at=now)
         return replace(
-            self, routine=position.routine_id, step=position.step, segment=position.segment, updated_at=now
+            self,
+            routine=position.routine_id,
+            step=position.step,
+            segment=position.segment,
+            minutes=minutes,
+            updated_at=now,
         )
 
-    def completing(self, routine_id: str, now: int) -> Progress:
-        counts = dict(self.completed)
-        counts[routine_id] = counts.get(routine_id, 0) + 1
-        done = replace(self.at(None, now), completed=counts)
-        return done.with_days({*self.days, now // DAY}, self.earlier_days, self.run_before, today=now // DAY)
+    def with_place_of(self, other: Progress) -> Progress:
+        """This record with ``other``'s place (routine, step, part, length, when it moved)."""
+        place = {name: getattr(other, name) for name in (*PLACE, "updated_at")}
+        return replace(self, **place)
 
-    def with_days(self, days: set[int], earlier: int, run_before: int, today: int) -> Progress:
+    def with_days(self, days: set[int], today: int) -> Progress:
         """Keep the last DAY_WINDOW days as dates; count the older ones, and remember how long
         an unbroken run of them led up to the oldest kept date (so a long streak stays exact)."""
         recent = sorted(d for d in days if d > today - DAY_WINDOW)
         dropped = sorted(d for d in days if d <= today - DAY_WINDOW)
+        run_before = self.run_before
         if recent and dropped:
             run, day = 0, recent[0] - 1
             while day in dropped:
@@ -67,7 +145,9 @@ class Progress:
             run_before = run + (run_before if run == len(dropped) else 0)
         elif not recent:
             run_before = 0
-        return replace(self, days=tuple(recent), earlier_days=earlier + len(dropped), run_before=run_before)
+        return replace(
+            self, days=tuple(recent), earlier_days=self.earlier_days + len(dropped), run_before=run_before
+        )
 
     # -- practice history -------------------------------------------------------------------
     def total_sessions(self) -> int:
@@ -89,103 +169,138 @@ class Progress:
         reached_oldest = bool(self.days) and run > 0 and day + 1 == self.days[0]
         return run + (self.run_before if reached_oldest else 0)
 
-    def merged_onto(self, theirs: Progress, completed_now: str | None, moved: bool) -> Progress:
-        """This turn's change re-applied on top of a record another device wrote meanwhile.
-
-        If this turn moved the user (started, advanced, went back, finished), its position
-        and pace win: it is the newest thing the user did. If it did not (it only
-        acknowledged the disclaimer), the stored position stays. The disclaimer
-        acknowledgement never goes backwards; completion counts are the stored ones plus
-        the completion this turn adds, so no count is lost.
-        """
-        counts = dict(theirs.completed)
-        if completed_now:
-            counts[completed_now] = counts.get(completed_now, 0) + 1
-        base = self if moved else theirs
-        merged = replace(
-            base,
-            version=theirs.version,
-            disclaimer_version=max(self.disclaimer_version, theirs.disclaimer_version),
-            completed=counts,
-        )
-        today = max([*self.days, *theirs.days, 0])
-        return merged.with_days(
-            {*self.days, *theirs.days},
-            max(self.earlier_days, theirs.earlier_days),
-            max(self.run_before, theirs.run_before),
-            today,
-        )
-
+    # -- the schema, once ---------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "version": self.version,
-            "disclaimer_version": self.disclaimer_version,
-            "updated_at": self.updated_at,
-            "completed": dict(self.completed),
-        }
-        if self.routine:
-            record.update(routine=self.routine, step=self.step, segment=self.segment)
-        if self.pace:
-            record["pace"] = self.pace
-        if self.minutes:
-            record["minutes"] = self.minutes
-        if self.days:
-            record["days"] = list(self.days)
-        if self.earlier_days:
-            record["earlier_days"] = self.earlier_days
-        if self.run_before:
-            record["run_before"] = self.run_before
+        """Plain values for the session and the store; absent and empty fields left out."""
+        record: dict[str, Any] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            # an empty optional field is left out: absent reads back as the default
+            if value or spec.name in ALWAYS or (self.routine and spec.name in PLACE[:3]):
+                record[spec.name] = list(value) if isinstance(value, tuple) else value
         return record
 
     @classmethod
-    def from_dict(cls, record: dict[str, Any] | None) -> Progress:
-        """Validate and read a record; raise CorruptProgress if it breaks the schema."""
+    def salvaged(cls, record: Mapping[str, Any] | None) -> tuple[Progress, list[str]]:
+        """Read a record, keeping every field that follows the schema and dropping the rest
+        (the place as a whole). Returns the record and the names of what was dropped."""
         if not record:
-            return cls()
-        if not isinstance(record, dict):
-            raise CorruptProgress("progress must be a mapping")
+            return cls(), []
+        if not isinstance(record, Mapping):
+            return cls(), ["record"]
+        values: dict[str, Any] = {}
+        dropped: list[str] = []
+        for spec in fields(cls):
+            if spec.name not in record:
+                continue
+            ok, value = _valid(spec.metadata["kind"], record[spec.name])
+            if not ok:
+                dropped.append(spec.name)
+            if ok or spec.metadata["kind"] in (COUNTS, DAYS, IDS):  # a collection keeps its valid entries
+                values[spec.name] = value
+        if any(name in dropped for name in PLACE) or not values.get("routine"):
+            for name in PLACE:
+                values.pop(name, None)
+        return cls(**values), dropped
 
-        def number(key: str) -> int:
-            value = record.get(key, 0)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise CorruptProgress(f"{key} must be a non-negative whole number")
-            return value
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any] | None) -> Progress:
+        """Read a record that must follow the schema; raise CorruptProgress if it does not."""
+        progress, dropped = cls.salvaged(record)
+        if dropped:
+            raise CorruptProgress(f"progress does not follow the schema: {', '.join(dropped)}")
+        return progress
 
-        def text(key: str) -> str | None:
-            value = record.get(key)
-            if value is not None and (not isinstance(value, str) or not value or len(value) > 64):
-                raise CorruptProgress(f"{key} must be a short string")
-            return value
 
-        completed = record.get("completed") or {}
-        if not isinstance(completed, dict) or not all(
-            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
-            for k, v in completed.items()
-        ):
-            raise CorruptProgress("completed must map routine ids to counts")
-        days = record.get("days") or []
-        if not isinstance(days, list | tuple) or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days
-        ):
-            raise CorruptProgress("days must be a list of day numbers")
-        if len(days) > DAY_WINDOW:
-            raise CorruptProgress(f"days holds more than {DAY_WINDOW} entries")
-        minutes = record.get("minutes")
-        if minutes is not None and (
-            isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0
-        ):
-            raise CorruptProgress("minutes must be a positive whole number")
-        return cls(
-            minutes=minutes,
-            days=tuple(sorted(set(days))),
-            earlier_days=number("earlier_days"),
-            run_before=number("run_before"),
-            version=number("version"),
-            disclaimer_version=number("disclaimer_version"),
-            routine=text("routine"),
-            step=number("step"),
-            segment=number("segment"),
-            pace=text("pace"),
-            updated_at=number("updated_at"),
-            completed=dict(completed),
-        )
+@dataclass(frozen=True)
+class Change:
+    """What one turn did to the user's progress, applied to whatever record is newest.
+
+    ``moved``: the place changed (started, advanced, went back, finished): ``position`` and
+    ``minutes`` are the new place. Only a move may change the place, and an older move
+    never replaces a newer one. ``completed``: a routine finished (its count and today's
+    practice day). ``pace`` and ``disclaimer_version``: a preference chosen, a disclaimer heard.
+    """
+
+    at: int  # epoch seconds when the user did it
+    write_id: str = field(default_factory=new_write_id)
+    moved: bool = False
+    position: Position | None = None
+    minutes: int | None = None
+    completed: str | None = None
+    pace: str | None = None
+    disclaimer_version: int = 0
+
+    def applied_to(self, progress: Progress) -> Progress:
+        if self.write_id in progress.recent_writes:
+            return progress  # this change is in the record already: never twice
+        if self.moved and self.at >= progress.updated_at:
+            progress = progress.at(self.position, self.minutes, self.at)
+        if self.pace:
+            progress = replace(progress, pace=self.pace)
+        if self.disclaimer_version > progress.disclaimer_version:
+            progress = replace(progress, disclaimer_version=self.disclaimer_version)
+        if self.completed:
+            counts = dict(progress.completed)
+            counts[self.completed] = counts.get(self.completed, 0) + 1
+            day = self.at // DAY
+            progress = replace(progress, completed=counts).with_days(
+                {*progress.days, day}, today=max([day, *progress.days])
+            )
+        return replace(progress, recent_writes=(*progress.recent_writes, self.write_id)[-RECENT_WRITES:])
+
+    def to_dict(self) -> dict[str, Any]:
+        record: dict[str, Any] = {"at": self.at, "write_id": self.write_id}
+        if self.moved:
+            record["moved"] = True
+            if self.position is not None:
+                record["position"] = [self.position.routine_id, self.position.step, self.position.segment]
+            if self.minutes:
+                record["minutes"] = self.minutes
+        for name in ("completed", "pace", "disclaimer_version"):
+            if getattr(self, name):
+                record[name] = getattr(self, name)
+        return record
+
+    @classmethod
+    def from_dict(cls, record: Any) -> Change:
+        """A change kept in the session; raise CorruptProgress if it is not one of ours."""
+        try:
+            at, write_id = record["at"], record["write_id"]
+            place = record.get("position")
+            position = None
+            if place is not None:
+                routine, step, segment = place
+                position = Position(str(routine), int(step), int(segment))
+            change = cls(
+                at=int(at),
+                write_id=str(write_id),
+                moved=bool(record.get("moved", False)),
+                position=position,
+                minutes=record.get("minutes"),
+                completed=record.get("completed"),
+                pace=record.get("pace"),
+                disclaimer_version=int(record.get("disclaimer_version", 0)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise CorruptProgress(f"unsaved change is malformed: {error}") from error
+        checks = [
+            (COUNT, change.at),
+            (TEXT, change.completed),
+            (TEXT, change.pace),
+            (OPTIONAL_COUNT, change.minutes),
+            (COUNT, change.disclaimer_version),
+        ]
+        if change.position is not None:
+            checks += [(TEXT, change.position.routine_id), (COUNT, change.position.step)]
+            checks += [(COUNT, change.position.segment)]
+        if not WRITE_ID.match(change.write_id) or not all(_valid(kind, v)[0] for kind, v in checks):
+            raise CorruptProgress("unsaved change is malformed")
+        return change
+
+
+def applied(progress: Progress, changes: Iterable[Change]) -> Progress:
+    """``progress`` with each change applied in turn (a change it holds already is skipped)."""
+    for change in changes:
+        progress = change.applied_to(progress)
+    return progress

@@ -1,4 +1,4 @@
-"""Build the skill once: content, engine, store and handlers wired together."""
+"""Build the skill once: content, engine, progress repository and handlers wired together."""
 
 from __future__ import annotations
 
@@ -11,22 +11,25 @@ from .content import Library, default_library
 from .engine import Engine
 from .handlers import CatchAllExceptionHandler, request_handlers
 from .interceptors import LogContextInterceptor, LogOutcomeInterceptor
+from .repository import DynamoTable, ProgressRepository, ProgressTable
 from .settings import Settings
-from .store import DynamoProgressStore
 from .turn import Deps, wall_clock
 
 
 def build_skill(
     settings: Settings,
-    store: DynamoProgressStore | None = None,
+    table: ProgressTable | None = None,
     library: Library | None = None,
     clock: Callable[[], float] = wall_clock,
 ) -> CustomSkill:
-    """The ready skill. Tests pass their own store (moto-backed) and clock."""
+    """The ready skill. Tests pass their own table (moto-backed or in memory) and clock."""
     library = library or default_library()
-    store = store or DynamoProgressStore(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
-    deps = Deps(library=library, engine=Engine(library), store=store, clock=clock, settings=settings)
-    builder = CustomSkillBuilder(persistence_adapter=store)
+    table = table or DynamoTable(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
+    repository = ProgressRepository(table)
+    deps = Deps(
+        library=library, engine=Engine(library), repository=repository, clock=clock, settings=settings
+    )
+    builder = CustomSkillBuilder()
     builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK annotates it as None
     for handler in request_handlers(deps):
         builder.add_request_handler(handler)

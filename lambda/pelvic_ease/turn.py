@@ -1,17 +1,16 @@
 """One request's view of the conversation: session state, progress, and the reply.
 
 The record is read at most once per session (the first request that needs it) and then
-travels in the session attributes. Every change of progress is written at once,
-conditionally on the item version; on a conflict the change is merged onto the newer
-record and written again, and on a DynamoDB fault the routine goes on from the session.
+travels in the session attributes. Every change of progress is handed to the repository
+at once; a change it could not store in the turn's time stays in the session and is
+stored with the next turn.
 """
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -20,22 +19,20 @@ from ask_sdk_model import Response
 from .content import Library
 from .engine import Engine, Position
 from .observability import count, logger
-from .progress import CorruptProgress, Progress
+from .progress import Change, CorruptProgress, Progress, applied
+from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
-from .store import DynamoProgressStore, ProgressConflict, StoreError
 
 MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
 PAIN_OFFER = "pain_offer"  # the user said it hurts: waiting for "skip" or "end", never going on alone
-SAVE_ATTEMPTS = 5
-CONFLICT_BACKOFF_SECONDS = (0.005, 0.03)  # a short random wait before retrying a conflict
 
 
 @dataclass(frozen=True)
 class Deps:
     library: Library
     engine: Engine
-    store: DynamoProgressStore
+    repository: ProgressRepository
     clock: Callable[[], float]
     settings: Settings
 
@@ -46,6 +43,7 @@ class Turn:
         self.deps = deps
         self.library = deps.library
         self.engine = deps.engine
+        self.budget = Budget.of(handler_input.context)
         envelope = handler_input.request_envelope
         attributes = handler_input.attributes_manager.session_attributes if envelope.session else None
         # With a session this is the SDK's own dict, so what we put in it is sent back.
@@ -59,6 +57,18 @@ class Turn:
     @property
     def now(self) -> int:
         return int(self.deps.clock())
+
+    @property
+    def user_id(self) -> str | None:
+        context = self.handler_input.request_envelope.context
+        user = context.system.user if context and context.system else None
+        return user.user_id if user else None
+
+    @property
+    def key(self) -> ProgressKey:
+        context = self.handler_input.request_envelope.context
+        person = context.system.person if context and context.system else None
+        return ProgressKey.of(self.user_id, person.person_id if person else None)
 
     @property
     def mode(self) -> str:
@@ -94,9 +104,8 @@ class Turn:
             except CorruptProgress:
                 logger.warning("session progress is malformed; reading the store again")
         try:
-            record = self.handler_input.attributes_manager.persistent_attributes
-            progress = Progress.from_dict(record)
-        except (StoreError, CorruptProgress):
+            progress = self.deps.repository.load(self.key, self.budget)
+        except (StoreUnavailable, UnknownUser):
             logger.exception("could not read progress; going on without it this turn")
             self.read_failed = True
             return Progress()
@@ -110,7 +119,7 @@ class Turn:
             logger.warning(
                 "stored position names no step; clearing it", extra={"routine": position.routine_id}
             )
-            return progress.at(None, progress.updated_at)
+            return progress.at(None, None, progress.updated_at)
         return progress
 
     def loaded_pace(self) -> str | None:
@@ -119,58 +128,53 @@ class Turn:
         pace = cached.get("pace") if isinstance(cached, dict) else None
         return pace if isinstance(pace, str) else None
 
-    def save(self, progress: Progress, completed_now: str | None = None, moved: bool = True) -> Progress:
-        """Store ``progress`` and return it as stored; keep it in the session either way.
+    def change(self, **what: Any) -> Change:
+        """A change made now (see Change for the fields)."""
+        return Change(at=self.now, **what)
 
-        ``moved``: this turn changed the position (see Progress.merged_onto for conflicts).
-        """
-        store = self.deps.store
-        envelope = self.handler_input.request_envelope
-        attributes = progress.to_dict()
+    def save(self, change: Change | None = None) -> Progress:
+        """Store ``change`` (and any change an earlier turn could not store) and return the
+        record as the user now has it, stored or not; it is kept in the session either way."""
+        unsaved = self._unsaved()
+        changes = (*unsaved, change) if change else unsaved
         self._saved = True
-        for attempt in range(SAVE_ATTEMPTS):
-            try:
-                store.save_attributes(envelope, attributes)  # bumps attributes["version"]
-                self._session["progress"] = attributes
-                self._session.pop("unsaved", None)
-                self._progress = Progress.from_dict(attributes)
-                return self._progress
-            except ProgressConflict:
-                logger.info("progress changed on another device; merging this turn onto it")
-                if attempt:
-                    time.sleep(random.uniform(*CONFLICT_BACKOFF_SECONDS))
-                try:
-                    theirs = Progress.from_dict(store.get_attributes(envelope))
-                except (StoreError, CorruptProgress):
-                    logger.exception("could not re-read progress after a conflict")
-                    break
-                progress = progress.merged_onto(theirs, completed_now, moved)
-                attributes = progress.to_dict()
-            except StoreError:
-                logger.exception("could not save progress")
-                break
-        self.save_failed = True
-        count("ProgressSaveFailed")
+        base = self.progress()
+        own = applied(base, changes)
+        try:
+            progress = self.deps.repository.save(self.key, base, changes, self.budget)
+            self._session.pop("unsaved", None)
+        except SaveFailed as failure:
+            self.save_failed = True
+            count("ProgressSaveFailed")
+            # the session keeps the last stored version, so the next write is conditional on it
+            progress = replace(failure.progress, version=base.version)
+            self._session["unsaved"] = [c.to_dict() for c in failure.unsaved]
+        except UnknownUser:
+            logger.exception("no user to save progress for")
+            self.save_failed = True
+            progress = own
+        # This session goes on from its own place, even where another device's newer move
+        # holds the stored one (the resume point); everything else is the stored record.
+        progress = progress.with_place_of(own)
         self._session["progress"] = progress.to_dict()
-        self._progress = progress
-        # Remember what is unsaved, so the next turn of this session tries again.
-        self._session["unsaved"] = {"completed": completed_now, "moved": moved}
-        return progress
+        self._progress = self._checked(progress)
+        return self._progress
+
+    def _unsaved(self) -> tuple[Change, ...]:
+        pending = self._session.get("unsaved")
+        if not isinstance(pending, list):
+            return ()
+        try:
+            return tuple(Change.from_dict(c) for c in pending)
+        except CorruptProgress:
+            logger.warning("unsaved changes in the session are malformed; dropped")
+            self._session.pop("unsaved", None)
+            return ()
 
     def retry_unsaved(self) -> None:
         """A change an earlier turn could not store is stored now, if this turn stored nothing."""
-        pending = self._session.get("unsaved")
-        if self._saved or not isinstance(pending, dict):
-            return
-        try:
-            progress = Progress.from_dict(self._session.get("progress"))
-        except CorruptProgress:
-            self._session.pop("unsaved", None)
-            return
-        completed = pending.get("completed")
-        self.save(
-            progress, completed if isinstance(completed, str) else None, bool(pending.get("moved", True))
-        )
+        if not self._saved and self._unsaved():
+            self.save()
 
     # -- speech -----------------------------------------------------------------------
     def say(self, key: str, **fields: object) -> Script:
