@@ -1,10 +1,14 @@
 """Talk to Pelvic Ease from a terminal: no Echo, no AWS account.
 
 Type what you would say ("open pelvic ease", "massage my lower back", "next"). Each
-utterance is resolved through the skill's own interaction model (anything that matches
-nothing is sent as AMAZON.FallbackIntent, as Alexa would), sent as a real request envelope
-to the real Lambda handler, and the answer is printed as Alexa would say it: pauses as
-[4 s], the estimated duration, whether the microphone stays open, and the reprompt.
+utterance is resolved through the skill's own interaction model, sent as a real request
+envelope to the real Lambda handler, and the answer is printed as Alexa would say it: pauses
+as [4 s], the estimated duration, whether the microphone stays open, and the reprompt.
+
+Real Alexa understands more than the model's sample utterances, so what matches no sample
+is taken as the nearest one (shared words, a slot standing for any of its values), and a
+line marked "approximate" says which sample was used. Nothing near enough is sent as
+AMAZON.FallbackIntent, as Alexa would. --exact matches the samples literally, as the tests do.
 
 Device commands (start with a slash):
   /timeout             the session times out (SessionEndedRequest EXCEEDED_MAX_REPROMPTS)
@@ -29,7 +33,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from .driver import DriverError
+from .driver import DriverError, InteractionModel, Resolved
 from .local_dynamodb import LOCAL_TABLE
 from .local_skill import local_skill, quiet_environment
 from .script import ScriptFailure, Simulator
@@ -48,7 +52,21 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="create the table from template.yaml (with --endpoint or --aws)",
     )
+    parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="match the model's sample utterances literally: no nearest-sample approximation",
+    )
     return parser.parse_args(argv)
+
+
+def approximation_line(utterance: str, resolved: Resolved) -> str:
+    """What the simulator made of an utterance that matched no sample."""
+    slots = "".join(f", {name}={said}" for name, said in resolved.said().items())
+    return (
+        f'(approximate: heard "{utterance.strip()}" as "{resolved.approximation}" '
+        f"→ {resolved.intent}{slots}; score {resolved.score})"
+    )
 
 
 def chat(lines: Iterable[str], simulator: Simulator, out: TextIO, interactive: bool) -> None:
@@ -81,7 +99,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     with local_skill(args.endpoint, args.table, args.aws, args.create_table) as skill:
         print(f"({skill.where}) Type what you would say; /help for device commands, /quit to leave.")
-        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout)
+        model = InteractionModel(
+            approximate=not args.exact,
+            on_approximation=lambda utterance, resolved: print(approximation_line(utterance, resolved)),
+        )
+        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout, model=model)
         interactive = sys.stdin.isatty()
         chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)
     return 0

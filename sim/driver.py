@@ -3,6 +3,10 @@
 It resolves an utterance the way Alexa would for this skill: against the interaction
 model's own sample utterances and slot values (with an entity-resolution block shaped like
 Alexa's), falling back to Alexa's built-in phrasings and then to AMAZON.FallbackIntent.
+Real Alexa generalises beyond the samples; the driver does not, unless it is asked to
+approximate (``InteractionModel(approximate=True)``, as ``make chat`` does): then an
+utterance that matches no sample is taken as its nearest sample, and the resolution says so
+(see ``InteractionModel``). Tests keep the exact matching, the default.
 It carries session attributes between turns and can end a session the ways a device does.
 """
 
@@ -12,8 +16,9 @@ import json
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import product
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +53,13 @@ NUMBER_WORDS = {
     "thirty": 30, "forty": 40, "forty five": 45, "sixty": 60,
 }  # fmt: skip
 
+# The nearest-sample measure (see InteractionModel): a score below this stays a fallback.
+# "what is the weather" shares half its words with "what is the disclaimer" (0.5) and must
+# not be read as that; "massage my hips please" or "I want to relax" score 0.75 and more.
+APPROXIMATION_THRESHOLD = 0.6
+# Words that say nothing about the intent, ignored by the measure on both sides.
+APPROXIMATION_FILLER = FILLER_WORDS | {"i", "me", "to", "just", "now", "can", "you", "could", "would"}
+
 
 class Clock:
     """Time under the caller's control (epoch seconds): tests and scripts move it on."""
@@ -74,14 +86,94 @@ def normalise(utterance: str) -> str:
 
 @dataclass(frozen=True)
 class Resolved:
+    """An utterance resolved to an intent; ``approximation`` is the sample used when none matched."""
+
     intent: str
     slots: dict[str, dict[str, Any]]
+    approximation: str | None = None  # the sample as written in the model, e.g. "massage my {area}"
+    score: float | None = None  # the measure between the utterance and that sample, 0 to 1
+
+    @property
+    def approximate(self) -> bool:
+        return self.approximation is not None
+
+    def said(self) -> dict[str, str]:
+        """The filled slots as the person said them: {"area": "belly"}."""
+        return {name: str(slot["value"]) for name, slot in self.slots.items() if slot.get("value")}
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """A sample utterance compiled for the nearest-sample measure."""
+
+    intent: str
+    text: str  # as written in the model
+    words: frozenset[str]  # its words after normalise(), less APPROXIMATION_FILLER
+    slots: tuple[str, ...]  # its slots, in the order they appear
+
+
+def _slot_unit(name: str) -> str:
+    # normalise() removes "<" and ">", so no typed word can be mistaken for a slot.
+    return f"<{name}>"
+
+
+def _jaccard(heard: frozenset[str], sample: frozenset[str]) -> float:
+    union = heard | sample
+    return len(heard & sample) / len(union) if union else 0.0
+
+
+def _unresolved(resolved: Resolved) -> bool:
+    """Whether Alexa would send this with a custom slot value it does not know."""
+    return any(
+        authority["status"]["code"] == "ER_SUCCESS_NO_MATCH"
+        for slot in resolved.slots.values()
+        for authority in slot.get("resolutions", {}).get("resolutionsPerAuthority", [])
+    )
+
+
+def _compile_sample(intent: str, sample: str) -> _Sample:
+    text = normalise(sample)
+    slots = tuple(re.findall(r"\{(\w+)\}", text))
+    words = set(re.sub(r"\{\w+\}", " ", text).split()) - APPROXIMATION_FILLER
+    return _Sample(intent, sample, frozenset(words | {_slot_unit(slot) for slot in slots}), slots)
 
 
 class InteractionModel:
-    """An interaction model file, compiled for matching typed utterances."""
+    """An interaction model file, compiled for matching typed utterances.
 
-    def __init__(self, path: Path = MODEL_PATH, skill_id: str = DEFAULT_SKILL_ID) -> None:
+    Exact (the default): an utterance is a literal sample, a sample with slots whose slots
+    take what was said, or one of Alexa's built-in phrasings; else AMAZON.FallbackIntent.
+
+    Approximate (``approximate=True``): when the exact resolution is AMAZON.FallbackIntent,
+    or fills a custom slot with a value the model does not know, the utterance is taken as
+    its nearest sample, by this measure:
+
+    * both sides are split into words after ``normalise()``, and APPROXIMATION_FILLER words
+      ("the", "my", "please", "i", "to", ...) are dropped;
+    * a slot of the sample may absorb one run of the utterance's words that is a value or
+      synonym of its slot type ("belly" for {area}, "twenty" for {minutes}); an absorbed run
+      counts as the slot, one shared word; a slot left empty is one word the utterance lacks;
+    * the score is the Jaccard similarity of the two sets of words, |shared| / |either|,
+      taking for each sample the slot filling that scores best (then fills most slots);
+    * the best score over every sample, then Alexa's built-in phrasings, wins; a tie goes to
+      the sample that comes first in the model, so the result never varies;
+    * below APPROXIMATION_THRESHOLD (0.6) the utterance stays AMAZON.FallbackIntent, and an
+      unknown slot value is only replaced by an approximation that fills a slot.
+
+    The resolution then carries the sample used (``Resolved.approximation``) and its score.
+    """
+
+    def __init__(
+        self,
+        path: Path = MODEL_PATH,
+        skill_id: str = DEFAULT_SKILL_ID,
+        *,
+        approximate: bool = False,
+        on_approximation: Callable[[str, Resolved], None] | None = None,
+    ) -> None:
+        """``on_approximation(utterance, resolved)`` is told each time an approximation is used."""
+        self.approximate = approximate
+        self.on_approximation = on_approximation
         language = json.loads(path.read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
         self.invocation = normalise(language["invocationName"])
         self.skill_id = skill_id
@@ -97,11 +189,13 @@ class InteractionModel:
             self.values[slot_type["name"]] = table
         self._literal: dict[str, str] = {}
         self._patterns: list[tuple[str, re.Pattern[str], bool]] = []
+        self._samples: list[_Sample] = []
         for name, intent in self.intents.items():
             slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
             self.slot_types.update({f"{name}.{s}": t for s, t in slot_types.items()})
             for sample in intent.get("samples", []):
                 text = normalise(sample)
+                self._samples.append(_compile_sample(name, sample))
                 if "{" not in text:
                     self._literal.setdefault(text, name)
                     continue
@@ -114,10 +208,77 @@ class InteractionModel:
             if name in self.intents:
                 for phrase in phrases:
                     self._literal.setdefault(phrase, name)
+                    self._samples.append(_compile_sample(name, phrase))
 
     def resolve(self, utterance: str) -> Resolved:
-        """Intent and slots for an utterance, or AMAZON.FallbackIntent if nothing matches."""
-        text = normalise(utterance)
+        """Intent and slots for an utterance, or AMAZON.FallbackIntent if nothing matches.
+
+        In approximate mode, what matches nothing (or leaves a slot value unknown) is taken
+        as its nearest sample if that is near enough: see the class's docstring.
+        """
+        exact = self._resolve_exactly(normalise(utterance))
+        if not self.approximate:
+            return exact
+        if exact.intent != "AMAZON.FallbackIntent" and not _unresolved(exact):
+            return exact
+        nearest = self.nearest(utterance)
+        if nearest is None or (nearest.score or 0.0) < APPROXIMATION_THRESHOLD:
+            return exact
+        if exact.intent != "AMAZON.FallbackIntent" and not nearest.said():
+            return exact  # keep the value the person said rather than drop it
+        if self.on_approximation is not None:
+            self.on_approximation(utterance, nearest)
+        return nearest
+
+    def nearest(self, utterance: str) -> Resolved | None:
+        """The nearest sample's resolution, whatever its score; None if nothing is shared."""
+        words = normalise(utterance).split()
+        best: tuple[float, int, _Sample, dict[str, str]] | None = None
+        for sample in self._samples:
+            for heard, fills in self._readings(sample, words):
+                rank = (_jaccard(heard, sample.words), len(fills))
+                if best is None or rank > best[:2]:
+                    best = (*rank, sample, fills)
+        if best is None or best[0] == 0.0:
+            return None
+        score, _, sample, fills = best
+        slots = self._empty_slots(sample.intent)
+        for slot_name, said in fills.items():
+            slots[slot_name] = self.slot(sample.intent, slot_name, said)
+        return Resolved(sample.intent, slots, approximation=sample.text, score=round(score, 3))
+
+    def _readings(self, sample: _Sample, words: list[str]) -> Iterator[tuple[frozenset[str], dict[str, str]]]:
+        """Each way the sample's slots can absorb runs of the words: (the words as heard, fills)."""
+        choices: list[list[tuple[int, int] | None]] = [
+            [None, *self._runs(self.slot_types[f"{sample.intent}.{slot}"], words)] for slot in sample.slots
+        ]
+        for spans in product(*choices):
+            taken = [span for span in spans if span is not None]
+            covered = [i for start, end in taken for i in range(start, end)]
+            if len(covered) != len(set(covered)):
+                continue  # two slots cannot absorb the same word
+            left = {w for i, w in enumerate(words) if i not in covered} - APPROXIMATION_FILLER
+            fills = {
+                slot: " ".join(words[span[0] : span[1]])
+                for slot, span in zip(sample.slots, spans, strict=True)
+                if span is not None
+            }
+            yield frozenset(left | {_slot_unit(slot) for slot in fills}), fills
+
+    def _runs(self, slot_type: str, words: list[str]) -> list[tuple[int, int]]:
+        """Every run of words (start, end) that is a value or synonym of the slot type."""
+        if slot_type == "AMAZON.NUMBER":
+            known = {str(number) for number in range(1000)} | set(NUMBER_WORDS)
+        else:
+            known = set(self.values.get(slot_type, {}))
+        return [
+            (start, end)
+            for start in range(len(words))
+            for end in range(start + 1, len(words) + 1)
+            if " ".join(words[start:end]) in known
+        ]
+
+    def _resolve_exactly(self, text: str) -> Resolved:
         if text in self._literal:
             return Resolved(self._literal[text], self._empty_slots(self._literal[text]))
         partial: Resolved | None = None

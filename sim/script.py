@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from pelvic_ease.repository import ProgressKey, ProgressTable
 
-from .driver import Clock, Conversation, DriverError, Reply
+from .driver import Clock, Conversation, DriverError, InteractionModel, Reply
 
 _WAIT = re.compile(r"^(\d+(?:\.\d+)?)([dhms])$")
 _UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -61,9 +61,12 @@ class Simulator:
     out: TextIO
     conversation: Conversation = field(init=False)
     last: Reply | None = None
+    model: InteractionModel | None = None  # None: the skill's model, matched exactly
 
     def __post_init__(self) -> None:
-        self.conversation = Conversation(self.handler, strict=False, user_id="amzn1.ask.account.SIMULATED")
+        self.conversation = Conversation(
+            self.handler, model=self.model, strict=False, user_id="amzn1.ask.account.SIMULATED"
+        )
 
     def print(self, text: str) -> None:
         print(text, file=self.out)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import subprocess
+import sys
 import wave
 from pathlib import Path
 
@@ -13,10 +15,55 @@ import pytest
 from pelvic_ease import app
 from pelvic_ease.content import load_library
 from sim import chat, preview
+from sim.driver import APPROXIMATION_THRESHOLD, ROOT, InteractionModel, Resolved
 from sim.local_dynamodb import moto_server
+from sim.ssml_reader import read_ssml
 
 LIB = load_library()
 ESPEAK_MISSING = shutil.which("espeak-ng") is None
+EXACT = InteractionModel()
+APPROXIMATE = InteractionModel(approximate=True)
+# What a newcomer says that no sample holds, as real Alexa would very likely take it:
+# (utterance, intent, slots as said, slot ids resolved, the sample used)
+NEAR_MISSES: list[tuple[str, str, dict[str, str], dict[str, str], str]] = [
+    ("my belly", "StartRoutineIntent", {"area": "belly"}, {"area": "lower_abdomen"}, "{area}"),
+    ("I want to relax", "StartRoutineIntent", {"area": "relax"}, {"area": "relaxation"}, "I want the {area}"),
+    ("massage my hips please", "StartRoutineIntent", {"area": "hips"}, {"area": "hips"}, "massage my {area}"),
+    (
+        "can you massage my lower back",
+        "StartRoutineIntent",
+        {"area": "lower back"},
+        {"area": "lower_back"},
+        "massage my {area}",
+    ),
+    (
+        "a ten minute belly massage",
+        "StartRoutineIntent",
+        {"minutes": "10", "area": "belly"},
+        {"area": "lower_abdomen"},
+        "a {minutes} minute {area}",
+    ),
+    ("go slower please", "ChangePaceIntent", {"pace": "slower"}, {"pace": "slower"}, "go {pace}"),
+    ("how am I doing today", "ProgressReportIntent", {}, {}, "how am I doing"),
+    ("skip this", "SkipStepIntent", {}, {}, "skip this step"),
+    ("stop please", "AMAZON.StopIntent", {}, {}, "stop"),
+]
+NONSENSE = [
+    "purple monkey dishwasher",
+    "what is the capital of france",
+    "what is the weather",  # half its words are "what is the disclaimer"'s
+    "tell me a joke",
+    "blah blah blah",
+]
+
+
+def resolved_ids(resolved: Resolved) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for name, slot in resolved.slots.items():
+        for authority in slot.get("resolutions", {}).get("resolutionsPerAuthority", []):
+            assert authority["status"]["code"] == "ER_SUCCESS_MATCH"
+            ids[name] = authority["values"][0]["value"]["id"]
+    return ids
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +142,7 @@ def test_a_routine_rendered_to_wav_is_as_long_as_estimated(
     with wave.open(str(out)) as audio:
         seconds = audio.getnframes() / audio.getframerate()
     responses = preview.routine_responses("lower_back", "quick")
-    estimate = sum(preview.read_ssml(ssml).seconds for _, ssml in responses)
+    estimate = sum(read_ssml(ssml).seconds for _, ssml in responses)
     assert seconds == pytest.approx(estimate, rel=0.2)
     report = capsys.readouterr()
     assert "step 1 part 1/1" in report.out
@@ -106,7 +153,7 @@ def test_a_routine_rendered_to_wav_is_as_long_as_estimated(
 def test_missing_espeak_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(preview.shutil, "which", lambda name: None)
+    monkeypatch.setattr("sim.preview.shutil.which", lambda name: None)
     assert preview.main(["lower_back"]) == 2
     assert "apt-get install espeak-ng" in capsys.readouterr().err
 
@@ -122,3 +169,131 @@ def test_flagging() -> None:
     assert preview.Rendered("x", 10.0, 12.5).flagged
     assert not preview.Rendered("x", 10.0, 11.9).flagged
     assert preview.Rendered("x", 10.0, 7.9).flagged
+
+
+@pytest.mark.parametrize("utterance", [u for u, *_ in NEAR_MISSES] + NONSENSE)
+def test_exact_matching_is_the_default_and_unchanged(utterance: str) -> None:
+    resolved = EXACT.resolve(utterance)
+    assert resolved.approximation is None
+    assert resolved.score is None
+    if utterance == "massage my hips please":  # a sample, with a value Alexa would not know
+        assert resolved.said() == {"area": "hips please"}
+    elif utterance == "a ten minute belly massage":
+        assert resolved.said() == {"minutes": "10", "area": "belly massage"}
+    elif utterance == "go slower please":
+        assert resolved.said() == {"pace": "slower please"}
+    else:
+        assert resolved.intent == "AMAZON.FallbackIntent"
+
+
+@pytest.mark.parametrize(("utterance", "intent", "said", "ids", "sample"), NEAR_MISSES)
+def test_approximate_mode_takes_the_nearest_sample_and_says_which(
+    utterance: str, intent: str, said: dict[str, str], ids: dict[str, str], sample: str
+) -> None:
+    resolved = APPROXIMATE.resolve(utterance)
+    assert (resolved.intent, resolved.said(), resolved_ids(resolved)) == (intent, said, ids)
+    assert resolved.approximate
+    assert resolved.approximation == sample
+    assert resolved.score is not None
+    assert APPROXIMATION_THRESHOLD <= resolved.score <= 1.0
+
+
+@pytest.mark.parametrize("utterance", NONSENSE)
+def test_approximate_mode_still_falls_back_for_what_is_not_near(utterance: str) -> None:
+    assert APPROXIMATE.resolve(utterance) == Resolved("AMAZON.FallbackIntent", {})
+    nearest = APPROXIMATE.nearest(utterance)
+    assert nearest is None or (nearest.score or 0.0) < APPROXIMATION_THRESHOLD
+
+
+def test_the_threshold_is_what_keeps_a_half_match_out() -> None:
+    nearest = APPROXIMATE.nearest("what is the weather")
+    assert nearest is not None
+    assert (nearest.intent, nearest.approximation, nearest.score) == (
+        "ReadDisclaimerIntent",
+        "what is the disclaimer",
+        0.5,
+    )
+
+
+@pytest.mark.parametrize(
+    ("utterance", "said"),
+    [
+        ("massage my lower back", {"area": "lower back"}),  # a sample: exact, not approximate
+        ("start the elbows routine", {"area": "elbows routine"}),  # not "start a routine" (0.67)
+        ("massage my elbows", {"area": "elbows"}),
+    ],
+)
+def test_approximate_mode_keeps_what_matched_a_sample(utterance: str, said: dict[str, str]) -> None:
+    resolved = APPROXIMATE.resolve(utterance)
+    assert (resolved.intent, resolved.said(), resolved.approximation) == ("StartRoutineIntent", said, None)
+
+
+def test_a_tie_goes_to_the_sample_first_in_the_model() -> None:
+    # "my belly" is as near to "{area}" as to "the {area}" and "{area} please" (1.0 each).
+    assert APPROXIMATE.resolve("my belly").approximation == "{area}"
+
+
+def test_approximation_does_not_depend_on_the_run() -> None:
+    phrases = [u for u, *_ in NEAR_MISSES] + NONSENSE
+    code = (
+        "from sim.driver import InteractionModel\n"
+        "model = InteractionModel(approximate=True)\n"
+        f"for phrase in {phrases!r}:\n"
+        "    print(repr(model.resolve(phrase)))\n"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": f"{ROOT}:{ROOT / 'lambda'}"},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
+    assert runs[0].count("\n") == len(phrases)
+    assert runs[0] == "".join(f"{APPROXIMATE.resolve(p)!r}\n" for p in phrases)
+
+
+def test_the_model_tells_its_listener_about_each_approximation() -> None:
+    heard: list[tuple[str, Resolved]] = []
+    model = InteractionModel(approximate=True, on_approximation=lambda u, r: heard.append((u, r)))
+    for utterance in ("massage my lower back", "purple monkey dishwasher", "my belly"):
+        model.resolve(utterance)
+    assert [(u, r.approximation) for u, r in heard] == [("my belly", "{area}")]
+
+
+def test_chat_approximates_and_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a newcomer who types what no sample holds
+    lines = ["open pelvic ease", "my belly", "/end", "open pelvic ease", "purple monkey dishwasher", "/quit"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    # WHEN they chat
+    assert chat.main([]) == 0
+    out = capsys.readouterr().out
+    # THEN the approximation is marked, before Alexa's reply, and nonsense still falls back
+    marked = '(approximate: heard "my belly" as "{area}" → StartRoutineIntent, area=belly; score 1.0)'
+    assert marked in out
+    after = out.split(marked, 1)[1].lstrip("\n")
+    assert after.startswith("alexa> Let's begin the daily pelvic massage.")
+    assert out.count("(approximate:") == 1
+    assert f"alexa> {LIB.say('fallback_menu')}" in " ".join(out.split())
+
+
+def test_chat_exact_matches_literally(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("open pelvic ease\nmy belly\n/quit\n"))
+    assert chat.main(["--exact"]) == 0
+    out = capsys.readouterr().out
+    assert "(approximate:" not in out
+    assert f"alexa> {LIB.say('fallback_menu')}" in " ".join(out.split())
+
+
+def test_two_slots_never_absorb_the_same_words() -> None:
+    # "full" is a length and "full body" an area: not "a {length} {area}" with both.
+    resolved = APPROXIMATE.resolve("my full body")
+    assert (resolved.approximation, resolved.said()) == ("{area}", {"area": "full body"})
