@@ -190,3 +190,30 @@ def test_a_failed_read_then_a_write_keeps_the_stored_pace_and_place(
     assert LIB.pace("quick").name in reply.text
     assert (after.routine, after.step, after.minutes) == ("down_training", 1, 10)  # not wiped
     assert after.disclaimer_version == LIB.disclaimer_version
+
+
+# -- a session keeps its own place; what is unsaved stays so until it is stored -----------------
+def test_a_session_goes_on_from_its_own_place_when_another_device_moved(handler: Any, dynamodb: Any) -> None:
+    bedroom, kitchen = devices(handler, "amzn1.ask.account.OWNPLACE")
+    bedroom.say("open pelvic ease")
+    bedroom.say("release my psoas")
+    kitchen.say("ask pelvic ease to massage my lower back")  # the newest move: the stored place
+    bedroom.say("slower")  # meets the kitchen's record: the pace is stored, the place is not
+    assert stored(dynamodb).routine == "lower_back"
+    assert "Step 2 of 6" in bedroom.say("next").text  # the bedroom carries on with its psoas
+
+
+def test_a_change_that_failed_twice_is_still_stored_when_storage_is_back(
+    handler: Any, dynamodb: Any, faulty: FaultyClient
+) -> None:
+    conv = Conversation(handler, user_id="amzn1.ask.account.TWICEFAILED")
+    conv.say("open pelvic ease")
+    conv.say("massage my inner thighs")
+    for _ in range(INNER_THIGH_STEPS - 2):
+        conv.say("next")
+    faulty.fail("put_item", FAULTS["access-denied"], times=None)
+    conv.say("next")  # the end of the routine: unsaved
+    conv.say("help")  # tried again, still failing: still unsaved
+    faulty.clear()
+    conv.say("help")  # storage is back: stored now
+    assert stored(dynamodb).completed == {"inner_thigh": 1}
