@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 __all__ = ["FAULTS", "FaultProxy"]
 
 FAULTS: Final = frozenset(
-    {"pass", "lose_response", "reset", "throttle", "server_error", "hang", "latency", "truncate"}
+    {"pass", "lose_response", "reset", "throttle", "server_error", "hang", "latency", "truncate", "cut_short"}
 )
 # Faults answered by the proxy itself: the request never reaches the server.
 _CANNED: Final = {
@@ -390,9 +390,11 @@ class FaultProxy:
         if fault == "lose_response":
             connection.reset = True
             return False
-        if fault == "truncate":
+        if fault in ("truncate", "cut_short"):
             client.sendall(response.head + response.body[: len(response.body) // 2])
-            connection.reset = True
+            # truncate ends with a reset; cut_short with an orderly close, which a client
+            # that does not enforce Content-Length may take for a whole (shorter) answer
+            connection.reset = fault == "truncate"
             return False
         if fault == "latency" and self._stopping.wait(seconds):
             return False

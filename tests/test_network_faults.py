@@ -109,6 +109,7 @@ CASES: dict[str, tuple[list[Fault], list[str], str, list[str]]] = {
     "reset on every call": ([("reset", None, None, 0)], BETWEEN, RESUME, ["next"]),
     "500 on every call": ([("server_error", None, None, 0)], BETWEEN, RESUME, ["next"]),
     "hang while writing, mid-routine": ([("hang", "PutItem", None, 0)], SETUP, "next", ["next"]),
+    "answers cut short, orderly close": ([("cut_short", None, None, 0)], BETWEEN, RESUME, ["next"]),
 }
 TABLE: list[str] = []
 

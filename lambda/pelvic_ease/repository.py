@@ -18,6 +18,7 @@ import hashlib
 import random
 import threading
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from functools import partial
@@ -223,7 +224,24 @@ def default_client() -> BaseClient:
         read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    return botocore.session.get_session().create_client("dynamodb", config=config)
+    client = botocore.session.get_session().create_client("dynamodb", config=config)
+    client.meta.events.register("after-call.dynamodb", verify_crc32)
+    return client
+
+
+def verify_crc32(http_response: Any, **_: Any) -> None:
+    """Refuse an answer whose body does not match DynamoDB's x-amz-crc32 header. botocore
+    does not enforce Content-Length, and with one attempt it returns a body cut short as if
+    whole: a GetItem would read as "no record" and the user would be greeted as new."""
+    from botocore.exceptions import ChecksumError  # noqa: PLC0415
+
+    expected = http_response.headers.get("x-amz-crc32")
+    if expected is not None and zlib.crc32(http_response.content) != int(expected):
+        raise ChecksumError(
+            checksum_type="crc32",
+            expected_checksum=expected,
+            actual_checksum=zlib.crc32(http_response.content),
+        )
 
 
 class DynamoTable:
