@@ -12,6 +12,7 @@ It carries session attributes between turns and can end a session the ways a dev
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
@@ -414,6 +415,12 @@ class Reply:
         return found
 
 
+@functools.cache
+def exact_model(skill_id: str = DEFAULT_SKILL_ID) -> InteractionModel:
+    """The skill's model with exact matching, compiled once (a conversation is cheap to make)."""
+    return InteractionModel(skill_id=skill_id)
+
+
 class Conversation:
     """A person talking to the skill on one device, one session after another."""
 
@@ -428,7 +435,7 @@ class Conversation:
         strict: bool = True,
     ) -> None:
         self.handler = handler
-        self.model = model or InteractionModel(skill_id=skill_id)
+        self.model = model or exact_model(skill_id)
         self.skill_id = skill_id
         self.user_id = user_id or f"amzn1.ask.account.{uuid.uuid4().hex.upper()}"
         self.person_id = person_id
