@@ -211,7 +211,11 @@ class FaultProxy:
     """A TCP proxy on 127.0.0.1 in front of ``upstream`` that applies injected faults to
     DynamoDB requests, chosen by operation, count and a seeded probability."""
 
-    def __init__(self, upstream: str, seed: int = 0) -> None:
+    def __init__(self, upstream: str, seed: int = 0, atomic: bool = False) -> None:
+        """``atomic``: one request at a time reaches the upstream. moto's server runs each
+        request on its own thread and does not make a conditional write atomic against a
+        concurrent one (DynamoDB does), so racing clients need this to test our merge rather
+        than moto's lost updates."""
         parts = urlsplit(upstream)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError(f"upstream must be an http:// URL with a host, not {upstream!r}")
@@ -228,6 +232,7 @@ class FaultProxy:
         self._threads: list[threading.Thread] = []
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
+        self._one_at_a_time = threading.Lock() if atomic else contextlib.nullcontext()
 
     def start(self) -> FaultProxy:
         if self._listener is not None or self._stopping.is_set():
@@ -418,8 +423,9 @@ class FaultProxy:
         return _Upstream(sock, _Reader(sock))
 
     def _exchange(self, upstream: _Upstream, request: _Message) -> _Message:
-        upstream.sock.sendall(request.head + request.body)
-        response = _read_message(upstream.reader, request.method)
+        with self._one_at_a_time:
+            upstream.sock.sendall(request.head + request.body)
+            response = _read_message(upstream.reader, request.method)
         if response is None:
             raise EOFError("upstream closed the connection before answering")
         return response

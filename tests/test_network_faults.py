@@ -69,7 +69,7 @@ class Network:
 
 @pytest.fixture(scope="module")
 def network() -> Iterator[Network]:
-    with moto_server() as url, FaultProxy(url, seed=11) as proxy:
+    with moto_server() as url, FaultProxy(url, seed=11, atomic=True) as proxy:
         yield Network(url, proxy)
     app.use_skill(None)
 
