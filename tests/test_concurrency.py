@@ -40,7 +40,8 @@ def test_parallel_devices_lose_no_completion_and_corrupt_no_item(server_skill: L
             for _ in range(ROUNDS):
                 replies = [conv.say("ask pelvic ease to massage my inner thighs")]
                 replies += [conv.say("next") for _ in range(steps - 1)]
-                replies.append(conv.say("no"))
+                replies.append(conv.say("no"))  # no sitting version: the end of the routine
+                replies.append(conv.say("no"))  # no other routine: goodbye
                 save_warnings.extend(r.text for r in replies if LIB.say("save_failed") in r.text)
         except BaseException as error:
             errors.append(error)

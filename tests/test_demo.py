@@ -18,7 +18,7 @@ def _fresh_skill() -> None:
     app.use_skill(None)
 
 
-def test_demo_plays_the_three_journeys(capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_plays_the_four_journeys(capsys: pytest.CaptureFixture[str]) -> None:
     assert demo.main([]) == 0
     transcript = capsys.readouterr().out
     assert "DynamoDB: moto on http://127.0.0.1:" in transcript
@@ -27,9 +27,13 @@ def test_demo_plays_the_three_journeys(capsys: pytest.CaptureFixture[str]) -> No
     resumed = transcript.index("=== Interrupted mid-routine")
     assert "It is not medical advice" in transcript[first_use:area]
     assert "Let's begin the inner-thigh massage." in transcript[area:resumed]
-    assert "Picking up where you left off in the psoas release. Step 3 of 6" in " ".join(
+    assert "Picking up where you left off in the psoas release. Step 3 of 9" in " ".join(
         transcript[resumed:].split()
     )
+    hips = transcript.index("=== Just the hips")
+    assert "Do you have a tennis ball handy?" in transcript[resumed:hips]
+    assert "Let's begin the hip massage." in transcript[hips:]
+    assert "Step 2 of 2: hips." in transcript[hips:]
     assert "[4 s]" in transcript  # pauses shown with their length
     assert "Demo finished" in transcript
 
@@ -53,7 +57,7 @@ def test_script_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                 "/person alex",
                 "open pelvic ease",
                 "/intent StartRoutineIntent area=psoas",
-                "/expect step 1 of 6",
+                "/expect step 1 of 9",
                 "/drop",
                 "/wait 2d",
                 "/user someone",

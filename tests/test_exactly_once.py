@@ -16,7 +16,8 @@ from tests.conftest import stored_items
 from tests.support import FAULTS, TABLE_NAME, Clock, FaultyClient
 
 LIB = load_library()
-INNER_THIGH_STEPS = len(LIB.routines["inner_thigh"].steps)
+# the main steps; after them, "next" brings the question about the optional extra
+INNER_THIGH_STEPS = len([s for s in LIB.routines["inner_thigh"].steps if not s.optional])
 
 
 @pytest.fixture
@@ -38,9 +39,10 @@ def devices(handler: Any, user: str) -> tuple[Conversation, Conversation]:
 
 def finish_inner_thigh(conv: Conversation) -> str:
     conv.say("ask pelvic ease to massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS - 2):
+    for _ in range(INNER_THIGH_STEPS - 1):
         conv.say("next")
-    return conv.say("next").text  # the last step, with the end of the routine
+    conv.say("next")  # the question about the sitting version
+    return conv.say("no").text  # the end of the routine
 
 
 # -- defect 3: changing the pace is not a move ---------------------------------------------------
@@ -68,10 +70,10 @@ def test_an_unsaved_completion_survives_a_conflict_on_the_next_turn(
     phone, speaker = devices(handler, "amzn1.ask.account.UNSAVEDDONE")
     phone.say("open pelvic ease")
     phone.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS - 2):
+    for _ in range(INNER_THIGH_STEPS):
         phone.say("next")
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
-    end = phone.say("next")  # the routine ends, but its save fails
+    end = phone.say("no")  # the routine ends, but its save fails
     faulty.clear()
     assert LIB.say("save_failed") in end.text
     speaker.say("ask pelvic ease to release my psoas")  # another device writes meanwhile
@@ -89,7 +91,7 @@ def test_a_completion_that_landed_is_not_counted_again_by_the_next_turn(
     conv = Conversation(handler, user_id="amzn1.ask.account.LANDED")
     conv.say("open pelvic ease")
     conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS - 2):
+    for _ in range(INNER_THIGH_STEPS):
         conv.say("next")
     # The write lands, then every later attempt in the turn fails: the turn believes it unsaved.
     real_put = faulty.client.put_item
@@ -102,7 +104,7 @@ def test_a_completion_that_landed_is_not_counted_again_by_the_next_turn(
         raise FAULTS["internal-error"]("PutItem")
 
     faulty.client.put_item = landed_then_failing
-    end = conv.say("next")
+    end = conv.say("no")
     faulty.client.put_item = real_put
     assert LIB.say("save_failed") in end.text
     assert stored(dynamodb).completed == {"inner_thigh": 1}  # it did land
@@ -137,7 +139,8 @@ def test_a_field_that_breaks_the_schema_is_dropped_and_the_rest_kept(
     assert LIB.disclaimer_text not in launch.text  # the acknowledgement was kept
     assert LIB.say("progress_unavailable") not in launch.text
     if kept == "place":
-        assert launch.text == LIB.say("resume_offer", step=2, total=6, routine="psoas release")
+        psoas_steps = len(LIB.routines["psoas_release"].steps)
+        assert launch.text == LIB.say("resume_offer", step=2, total=psoas_steps, routine="psoas release")
     reply = conv.say("massage my lower back")
     assert LIB.say("save_failed") not in reply.text  # saving works again
     after = stored(dynamodb)
@@ -162,8 +165,9 @@ def test_two_devices_at_the_edge_of_the_kept_days_count_the_streak_once(
     phone.say("open pelvic ease")  # the phone's session reads the full window
     finish_inner_thigh(speaker)  # today: the oldest day rolls out of the speaker's copy
     done = phone.say("massage my inner thighs")  # the phone's older session: a conflict
-    for _ in range(INNER_THIGH_STEPS - 1):
-        done = phone.say("next")
+    for _ in range(INNER_THIGH_STEPS):
+        phone.say("next")
+    done = phone.say("no")
     assert "36 days in a row" in done.text  # not 37: the rolled-out day is counted once
     assert stored(dynamodb).streak(int(clock.now)) == 36
     assert stored(dynamodb).completed == {"inner_thigh": 37}
@@ -200,7 +204,7 @@ def test_a_session_goes_on_from_its_own_place_when_another_device_moved(handler:
     kitchen.say("ask pelvic ease to massage my lower back")  # the newest move: the stored place
     bedroom.say("slower")  # meets the kitchen's record: the pace is stored, the place is not
     assert stored(dynamodb).routine == "lower_back"
-    assert "Step 2 of 6" in bedroom.say("next").text  # the bedroom carries on with its psoas
+    assert "Step 2 of 9" in bedroom.say("next").text  # the bedroom carries on with its psoas
 
 
 def test_a_change_that_failed_twice_is_still_stored_when_storage_is_back(
@@ -209,11 +213,26 @@ def test_a_change_that_failed_twice_is_still_stored_when_storage_is_back(
     conv = Conversation(handler, user_id="amzn1.ask.account.TWICEFAILED")
     conv.say("open pelvic ease")
     conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS - 2):
+    for _ in range(INNER_THIGH_STEPS):
         conv.say("next")
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
-    conv.say("next")  # the end of the routine: unsaved
+    conv.say("no")  # no extra: the end of the routine, unsaved
     conv.say("help")  # tried again, still failing: still unsaved
     faulty.clear()
     conv.say("help")  # storage is back: stored now
+    assert stored(dynamodb).completed == {"inner_thigh": 1}
+
+
+def test_a_change_left_unsaved_is_stored_when_the_session_times_out(
+    handler: Any, dynamodb: Any, faulty: FaultyClient
+) -> None:
+    conv = Conversation(handler, user_id="amzn1.ask.account.TIMEDOUT")
+    conv.say("open pelvic ease")
+    conv.say("massage my inner thighs")
+    for _ in range(INNER_THIGH_STEPS):
+        conv.say("next")
+    faulty.fail("put_item", FAULTS["access-denied"], times=None)
+    assert LIB.say("save_failed") in conv.say("no").text  # the end of the routine, unsaved
+    faulty.clear()
+    conv.end_session("EXCEEDED_MAX_REPROMPTS")  # the user says nothing more
     assert stored(dynamodb).completed == {"inner_thigh": 1}

@@ -206,7 +206,8 @@ def test_two_devices_racing_with_lost_responses_count_every_completion_once(
                     if rng.random() < 0.4:
                         replies.append(turn(conv, rng.choice(PACE_WORDS)))
                     replies.append(turn(conv, "next"))
-                replies.append(turn(conv, "no"))
+                replies.append(turn(conv, "no"))  # no optional extra: the end of the routine
+                replies.append(turn(conv, "no"))  # no other routine: goodbye
                 routine = "inner_thigh" if "thigh" in routine_words else "lower_back"
                 heard[routine] += sum(end_words in r.text for r in replies)
         except BaseException as error:  # reported below, with the thread's name

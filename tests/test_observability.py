@@ -51,6 +51,7 @@ def test_business_metrics_are_emitted_in_emf(handler: Handler, capsys: pytest.Ca
     conv.say("release my psoas")
     for _ in LIB.routines["psoas_release"].steps[1:]:
         conv.say("next")
+    conv.say("no")  # no tennis ball: the end
     conv.say("massage my lower back")
     conv.say("stop")
     conv.say("ask pelvic ease to resume")

@@ -120,7 +120,7 @@ def test_a_length_for_a_fixed_routine_is_explained(conv: Conversation) -> None:
     conv.say("open pelvic ease")
     reply = conv.say("ten minutes of psoas")
     assert reply.text.startswith(LIB.say("length_fixed", routine="psoas release"))
-    assert "Step 1 of 6" in reply.text
+    assert "Step 1 of 9" in reply.text
 
 
 def test_resuming_a_timed_relaxation_keeps_its_length(conv: Conversation) -> None:
@@ -256,7 +256,8 @@ def test_skip_on_a_long_last_step_gives_the_closing_cue(
     conv.say("massage my lower back")
     conv.say("next")
     conv.say("next")
-    last_first_part = conv.say("next")
+    assert conv.say("next").text == long_last.ask  # the optional extra is asked first
+    last_first_part = conv.say("yes")
     assert "Step 4 of 4, an optional extra" in last_first_part.text
     assert LIB.say("another_offer") not in last_first_part.text
     end = conv.say("skip this step")
@@ -281,7 +282,7 @@ def test_help_inside_a_routine_mentions_pace_skip_and_stop(conv: Conversation) -
 
 
 def test_menus_name_only_what_exists() -> None:
-    names = {r.name for r in LIB.routines.values()}
+    names = {r.name for r in LIB.whole_routines.values()}
     assert "daily pelvic massage" in names
     assert "down-training relaxation" in names
     menu = LIB.say("menu")

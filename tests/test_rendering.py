@@ -7,8 +7,8 @@ import re
 import pytest
 
 from pelvic_ease.content import load_library
-from pelvic_ease.engine import Engine, Position
-from pelvic_ease.speech import Pause, Text, estimate_seconds, render
+from pelvic_ease.engine import Engine, Position, Segment
+from pelvic_ease.speech import MAX_SILENCE_RUN_SECONDS, Pause, Text, estimate_seconds, render, silent_runs
 from sim.ssml_reader import read_ssml
 
 LIB = load_library()
@@ -20,34 +20,67 @@ LONGEST_LEAD = estimate_seconds(
 )
 
 
-def all_segments(routine_id: str, pace_id: str) -> list[tuple[int, int]]:
-    out = []
+def all_segments(routine_id: str, pace_id: str, minutes: int | None = None) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
     for step in range(len(LIB.routines[routine_id].steps)):
-        count = ENGINE.segment(Position(routine_id, step, 0), pace_id).segment_count
+        count = ENGINE.segment(Position(routine_id, step, 0), pace_id, minutes).segment_count
         out.extend((step, seg) for seg in range(count))
     return out
 
 
+# Every routine (focused ones included) at every pace, as written and at every offered length.
 CASES = [
-    (routine_id, pace_id, step, seg)
+    (routine_id, pace_id, minutes, step, seg)
     for routine_id in LIB.routines
     for pace_id in LIB.paces
-    for step, seg in all_segments(routine_id, pace_id)
+    for minutes in (None, *LIB.routines[routine_id].lengths)
+    for step, seg in all_segments(routine_id, pace_id, minutes)
 ]
 
 
-@pytest.mark.parametrize(("routine_id", "pace_id", "step", "seg"), CASES)
-def test_segment_is_valid_ssml_within_limits(routine_id: str, pace_id: str, step: int, seg: int) -> None:
+def every_way_of_saying(
+    position: Position, pace_id: str, minutes: int | None, quiet: tuple[bool, ...] = (False, True)
+) -> list[Segment]:
+    """The segment as each listener may hear it: plain, quiet, as a fresh start, resumed."""
+    out = []
+    for less_talk in quiet:
+        out.append(ENGINE.segment(position, pace_id, minutes, quiet=less_talk))
+        if position.segment == 0:
+            out.append(ENGINE.step_start(position, pace_id, minutes, resumed=True, quiet=less_talk))
+            if position.step == 0:
+                out.append(ENGINE.start(position.routine_id, pace_id, minutes, quiet=less_talk))
+    return out
+
+
+@pytest.mark.parametrize(("routine_id", "pace_id", "minutes", "step", "seg"), CASES)
+def test_segment_is_valid_ssml_within_limits(
+    routine_id: str, pace_id: str, minutes: int | None, step: int, seg: int
+) -> None:
     pace = LIB.paces[pace_id]
-    segment = ENGINE.segment(Position(routine_id, step, seg), pace_id)
-    ssml = f"<speak>{render(segment.script, pace.rate)}</speak>"
-    spoken = read_ssml(ssml)
-    assert spoken.problems == ()
-    assert len(ssml) < 8000
-    assert all(p <= 10 for p in spoken.pauses)
-    assert spoken.seconds + LONGEST_LEAD <= 240
-    # the listener's estimate (from the SSML) agrees with the engine's (from the script)
-    assert spoken.seconds == pytest.approx(estimate_seconds(segment.script, pace.rate), rel=0.02)
+    for segment in every_way_of_saying(Position(routine_id, step, seg), pace_id, minutes):
+        ssml = f"<speak>{render(segment.script, pace.rate)}</speak>"
+        spoken = read_ssml(ssml)
+        assert spoken.problems == ()
+        assert len(ssml) < 8000
+        assert all(p <= 10 for p in spoken.pauses)
+        assert max(silent_runs(spoken.parts), default=0) <= MAX_SILENCE_RUN_SECONDS
+        assert spoken.seconds + LONGEST_LEAD <= 240
+        # the listener's estimate (from the SSML) agrees with the engine's (from the script)
+        assert spoken.seconds == pytest.approx(estimate_seconds(segment.script, pace.rate), rel=0.02)
+
+
+@pytest.mark.parametrize(("routine_id", "pace_id", "minutes"), sorted({c[:3] for c in CASES}, key=str))
+def test_every_way_of_saying_a_step_has_the_same_parts(
+    routine_id: str, pace_id: str, minutes: int | None
+) -> None:
+    """A stored position means the same place however the step was reached. (With a chosen
+    length the quiet guide may plan other breaths, so it is compared with itself.)"""
+    for step in range(len(LIB.routines[routine_id].steps)):
+        position = Position(routine_id, step, 0)
+        groups = [(False, True)] if minutes is None else [(False,), (True,)]
+        for quiet in groups:
+            counts = {s.segment_count for s in every_way_of_saying(position, pace_id, minutes, quiet)}
+            assert len(counts) == 1, (step, quiet, counts)
 
 
 @pytest.mark.parametrize("pace_id", list(LIB.paces))
@@ -139,13 +172,14 @@ def test_longest_segment_report() -> None:
     """Not an assertion of speed: the figures the closing note quotes, checked for sanity."""
     longest = max(
         (
-            (len(render(ENGINE.segment(Position(r, s, g), p).script, LIB.paces[p].rate)), r, p, s, g)
-            for r, p, s, g in CASES
+            (len(render(ENGINE.segment(Position(r, s, g), p, m).script, LIB.paces[p].rate)), r, p, m, s, g)
+            for r, p, m, s, g in CASES
         ),
+        key=lambda row: row[0],
     )
-    chars, routine_id, pace_id, step, seg = longest
+    chars, routine_id, pace_id, minutes, step, seg = longest
     seconds = estimate_seconds(
-        ENGINE.segment(Position(routine_id, step, seg), pace_id).script, LIB.paces[pace_id].rate
+        ENGINE.segment(Position(routine_id, step, seg), pace_id, minutes).script, LIB.paces[pace_id].rate
     )
     where = f"{routine_id} step {step + 1} part {seg + 1} at {pace_id}"
     print(f"longest segment: {where}: {chars} chars, {seconds:.0f} s")

@@ -278,7 +278,7 @@ def test_chat_approximates_and_says_so(
     marked = '(approximate: heard "my belly" as "{area}" → StartRoutineIntent, area=belly; score 1.0)'
     assert marked in out
     after = out.split(marked, 1)[1].lstrip("\n")
-    assert after.startswith("alexa> Let's begin the daily pelvic massage.")
+    assert after.startswith("alexa> Let's begin the belly massage.")
     assert out.count("(approximate:") == 1
     assert f"alexa> {LIB.say('fallback_menu')}" in " ".join(out.split())
 

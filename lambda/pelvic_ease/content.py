@@ -1,20 +1,26 @@
 """Routines, paces and prompts, loaded once from the TOML files in ``routines/``.
 
 The schema is documented in ``routines/README.md``; ``load_library`` enforces it and
-raises ``ContentError`` naming the file and field at fault.
+raises ``ContentError`` naming the file and field at fault. At load time each routine's
+one-sided steps are laid out for both sides, and a short focused routine is derived for
+every step area that no whole routine claims ("massage my hips").
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
 NON_CONTENT_FILES = {"prompts.toml", "paces.toml"}
+MAX_STEP_SILENCE_SECONDS = 600
+# Side numbers of Step.side.
+NO_SIDE, FIRST_SIDE, SECOND_SIDE = 0, 1, 2
 
 
 class ContentError(ValueError):
@@ -31,6 +37,24 @@ class Step:
     caution: str = ""
     exhale_cue: str = ""
     optional: bool = False
+    areas: tuple[str, ...] = ()  # AREA slot ids this step serves (a focused routine takes it)
+    settling: bool = False  # a short arrival step: every focused routine begins with it
+    sided: bool = False  # done on one side, then the other (laid out twice at load time)
+    side: int = NO_SIDE  # after that layout: FIRST_SIDE or SECOND_SIDE for a sided step
+    ask: str = ""  # an optional step's yes/no question, asked instead of starting it
+    setup: str = ""  # how to get into position from scratch (resuming at this step)
+    silence: int = 0  # seconds of quiet held after the breathing, in short runs
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The words of a focused routine derived for one step area: ``[focus.<area>]``."""
+
+    area: str
+    name: str
+    summary: str
+    intro: str
+    outro: str
 
 
 @dataclass(frozen=True)
@@ -44,6 +68,8 @@ class Routine:
     steps: tuple[Step, ...]
     exhale_cue: str = ""
     lengths: tuple[int, ...] = ()  # minutes a listener may ask for ("a ten minute relaxation")
+    focus: tuple[Focus, ...] = ()  # words for the focused routines derived from this one
+    parent: str | None = None  # the routine this focused one was derived from
 
 
 @dataclass(frozen=True)
@@ -66,10 +92,17 @@ class Library:
     disclaimer_version: int
 
     def routine_for_area(self, area_id: str) -> Routine | None:
-        for routine in self.routines.values():
-            if area_id in routine.areas:
-                return routine
+        """The whole routine that lists ``area_id``, else the focused routine for it."""
+        for whole_first in (True, False):
+            for routine in self.routines.values():
+                if (routine.parent is None) == whole_first and area_id in routine.areas:
+                    return routine
         return None
+
+    @property
+    def whole_routines(self) -> dict[str, Routine]:
+        """The routines as written (no focused ones): for menus and lists."""
+        return {key: r for key, r in self.routines.items() if r.parent is None}
 
     def pace(self, pace_id: str | None) -> Pace:
         return self.paces.get(pace_id or "", self.paces[self.default_pace])
@@ -128,7 +161,14 @@ STEP_FIELDS = {
     "caution",
     "exhale_cue",
     "optional",
+    "areas",
+    "settling",
+    "sided",
+    "ask",
+    "setup",
+    "silence",
 }
+FOCUS_FIELDS = {"name", "summary", "intro", "outro"}
 ROUTINE_FIELDS = {
     "schema",
     "id",
@@ -140,15 +180,33 @@ ROUTINE_FIELDS = {
     "exhale_cue",
     "steps",
     "lengths",
+    "focus",
 }
+
+
+def _bool(where: str, table: dict[str, Any], key: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise ContentError(f"{where}: '{key}' must be true or false")
+    return value
+
+
+def _ids(where: str, table: dict[str, Any], key: str, required: bool) -> tuple[str, ...]:
+    value = table.get(key, [])
+    if (
+        not isinstance(value, list)
+        or (required and not value)
+        or not all(isinstance(a, str) and a.strip() for a in value)
+        or len(set(value)) != len(value)
+    ):
+        wanted = "a non-empty list" if required else "a list"
+        raise ContentError(f"{where}: '{key}' must be {wanted} of distinct slot value ids")
+    return tuple(value)
 
 
 def parse_step(where: str, table: dict[str, Any]) -> Step:
     _check_keys(where, table, STEP_FIELDS)
-    optional = table.get("optional", False)
-    if not isinstance(optional, bool):
-        raise ContentError(f"{where}: 'optional' must be true or false")
-    return Step(
+    step = Step(
         title=_text(where, table, "title"),
         position=_text(where, table, "position"),
         instruction=_text(where, table, "instruction"),
@@ -156,8 +214,61 @@ def parse_step(where: str, table: dict[str, Any]) -> Step:
         breaths=_int(where, table, "breaths", 0, 200),
         caution=_text(where, table, "caution", required=False),
         exhale_cue=_text(where, table, "exhale_cue", required=False),
-        optional=optional,
+        optional=_bool(where, table, "optional"),
+        areas=_ids(where, table, "areas", required=False),
+        settling=_bool(where, table, "settling"),
+        sided=_bool(where, table, "sided"),
+        ask=_text(where, table, "ask", required=False),
+        setup=_text(where, table, "setup", required=False),
+        silence=_int(where, table, "silence", 0, MAX_STEP_SILENCE_SECONDS) if "silence" in table else 0,
     )
+    if step.optional and not step.ask:
+        raise ContentError(f"{where}: 'ask' (a yes/no question) is required on an optional step")
+    if step.ask and not step.optional:
+        raise ContentError(f"{where}: 'ask' is only for an optional step")
+    if step.ask and not step.ask.endswith("?"):
+        raise ContentError(f"{where}: 'ask' must be a question ending with '?'")
+    if step.sided and step.optional:
+        raise ContentError(f"{where}: 'sided' and 'optional' cannot be combined")
+    if step.settling and (step.areas or step.sided or step.optional):
+        raise ContentError(f"{where}: a 'settling' step serves every area: no 'areas', 'sided' or 'optional'")
+    return step
+
+
+def both_sides(steps: tuple[Step, ...]) -> tuple[Step, ...]:
+    """Every run of consecutive sided steps, once for the first side and again for the second."""
+    out: list[Step] = []
+    run: list[Step] = []
+    for step in (*steps, None):
+        if step is not None and step.sided:
+            run.append(step)
+            continue
+        out += [replace(s, side=FIRST_SIDE) for s in run] + [replace(s, side=SECOND_SIDE) for s in run]
+        run = []
+        if step is not None:
+            out.append(step)
+    return tuple(out)
+
+
+def parse_focus(where: str, table: object) -> tuple[Focus, ...]:
+    if not isinstance(table, dict):
+        raise ContentError(f"{where}: 'focus' must hold one [focus.<area>] table per step area")
+    out = []
+    for area, spec in table.items():
+        at = f"{where} [focus.{area}]"
+        if not isinstance(spec, dict):
+            raise ContentError(f"{at}: must be a table with {sorted(FOCUS_FIELDS)}")
+        _check_keys(at, spec, FOCUS_FIELDS)
+        out.append(
+            Focus(
+                area=area,
+                name=_text(at, spec, "name"),
+                summary=_text(at, spec, "summary"),
+                intro=_text(at, spec, "intro"),
+                outro=_text(at, spec, "outro"),
+            )
+        )
+    return tuple(out)
 
 
 def parse_routine(where: str, table: dict[str, Any]) -> Routine:
@@ -170,9 +281,10 @@ def parse_routine(where: str, table: dict[str, Any]) -> Routine:
     steps = table.get("steps")
     if not isinstance(steps, list) or not steps:
         raise ContentError(f"{where}: a routine needs at least one [[steps]] table")
+    if not all(isinstance(s, dict) for s in steps):
+        raise ContentError(f"{where}: 'steps' must be [[steps]] tables")
     parsed = tuple(parse_step(f"{where} step {i + 1}", s) for i, s in enumerate(steps))
-    if parsed[0].optional:
-        raise ContentError(f"{where}: the first step cannot be optional")
+    check_steps(where, parsed)
     lengths = table.get("lengths", [])
     if not isinstance(lengths, list) or not all(isinstance(m, int) and 1 <= m <= 60 for m in lengths):
         raise ContentError(f"{where}: 'lengths' must be a list of minutes from 1 to 60")
@@ -184,9 +296,71 @@ def parse_routine(where: str, table: dict[str, Any]) -> Routine:
         intro=_text(where, table, "intro"),
         outro=_text(where, table, "outro"),
         exhale_cue=_text(where, table, "exhale_cue", required=False),
-        steps=parsed,
+        steps=both_sides(parsed),
         lengths=tuple(sorted(lengths)),
+        focus=parse_focus(where, table.get("focus", {})),
     )
+
+
+def check_steps(where: str, steps: tuple[Step, ...]) -> None:
+    """Rules on the order of steps, for written and derived routines alike."""
+    if steps[0].optional:
+        raise ContentError(f"{where}: the first step cannot be optional")
+    for index, (step, after) in enumerate(itertools.pairwise(steps)):
+        if step.optional and not after.optional:
+            # "no" to an optional step ends the routine, so nothing required may follow one
+            raise ContentError(f"{where} step {index + 1}: an optional step can only be followed by another")
+
+
+def focused(parent: Routine, focus: Focus) -> Routine:
+    """The settling steps and the steps serving ``focus.area``, as a routine of their own.
+    A step that now follows a different step than it was written after is introduced by
+    its ``setup`` (from scratch) rather than its ``position`` (relative to that step)."""
+    steps: list[Step] = []
+    taken: list[int] = []  # indices into parent.steps
+    for index, step in enumerate(parent.steps):
+        if step.settling or focus.area in step.areas:
+            moved = index > 0 and (not taken or taken[-1] != index - 1)
+            steps.append(replace(step, position=step.setup) if moved and step.setup else step)
+            taken.append(index)
+    return Routine(
+        id=f"{parent.id}.{focus.area}",
+        name=focus.name,
+        summary=focus.summary,
+        areas=(focus.area,),
+        intro=focus.intro,
+        outro=focus.outro,
+        steps=tuple(steps),
+        exhale_cue=parent.exhale_cue,
+        parent=parent.id,
+    )
+
+
+def derive_focused(routines: dict[str, Routine]) -> dict[str, Routine]:
+    """A focused routine for every step area that no whole routine lists; the focus words
+    come from the routine whose steps serve it (only one routine may serve such an area)."""
+    claimed = {area for routine in routines.values() for area in routine.areas}
+    derived: dict[str, Routine] = {}
+    served_by: dict[str, str] = {}
+    for routine in routines.values():
+        where = f"{routine.id}.toml"
+        step_areas = {area for step in routine.steps for area in step.areas}
+        focus = {f.area: f for f in routine.focus}
+        for area in sorted(focus.keys() - step_areas):
+            raise ContentError(f"{where}: [focus.{area}] names an area no step serves")
+        for area in sorted(step_areas - claimed):
+            if area in served_by:
+                raise ContentError(
+                    f"{where}: steps serve area '{area}', as in {served_by[area]}.toml: "
+                    "list it in one routine's 'areas'"
+                )
+            if area not in focus:
+                raise ContentError(f"{where}: steps serve area '{area}': add a [focus.{area}] table")
+            served_by[area] = routine.id
+            routine_focus = focused(routine, focus[area])
+            check_steps(f"{where} [focus.{area}]", routine_focus.steps)
+            derived[routine_focus.id] = routine_focus
+    return derived
 
 
 def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str]:
@@ -232,6 +406,15 @@ def load_library(content_dir: Path | None = None) -> Library:
             if area in seen:
                 raise ContentError(f"area '{area}' belongs to both {seen[area]} and {routine.id}")
             seen[area] = routine.id
+    routines.update(derive_focused(routines))
+    names: dict[str, str] = {}
+    for routine in routines.values():
+        where = (
+            f"{routine.parent}.toml [focus.{routine.areas[0]}]" if routine.parent else f"{routine.id}.toml"
+        )
+        if routine.name in names:
+            raise ContentError(f"{where}: 'name' {routine.name!r} is also the name of {names[routine.name]}")
+        names[routine.name] = routine.id
 
     paces, default_pace = parse_paces("paces.toml", _read(folder / "paces.toml"))
 

@@ -3,22 +3,44 @@
 Pure Python: no ask-sdk types and no I/O. Given a routine, a position and a pace it
 produces the segment to speak. A step whose narration and breathing fit the budget of one
 response is a single segment; a longer one is split into near-equal parts that each
-carry a share of the breaths, so a person lying still is not asked to say "next" every
-few seconds.
+carry a share of the breaths and of its silence, so a person lying still is not asked to
+say "next" every few seconds.
+
+A step's first part is said in one of three ways: as the routine's opening (``start``,
+with the welcome line and the intro), plainly (``segment``, ``advance``, ``back``), or
+resumed from scratch (``step_start(..., resumed=True)``: the step's ``setup`` instead of
+its ``position``). All three have the same parts, so a stored position means the same
+place whichever way it was reached.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from typing import Literal
 
-from .content import Library, Pace, Routine, Step
-from .speech import Pause, Script, Text, estimate_seconds, say
+from .content import SECOND_SIDE, Library, Pace, Routine, Step
+from .speech import (
+    MAX_SILENCE_RUN_SECONDS,
+    Pause,
+    Script,
+    cap_silence,
+    estimate_seconds,
+    even_split,
+    say,
+    silent_runs,
+)
 
 # Segments are sized to leave room, within the 240 s response cap, for what a handler may
 # put in front of them (the disclaimer, a resume or pace sentence).
 SEGMENT_BUDGET_SECONDS = 180
+
+Variant = Literal["plain", "opening", "resumed"]
+PLAIN: Variant = "plain"
+OPENING: Variant = "opening"  # the first step as a fresh start hears it
+RESUMED: Variant = "resumed"  # a step picked up from scratch: its setup, no switch of sides
+VARIANTS: tuple[Variant, ...] = (PLAIN, OPENING, RESUMED)
 
 
 @dataclass(frozen=True)
@@ -26,6 +48,17 @@ class Position:
     routine_id: str
     step: int  # 0-based index into Routine.steps
     segment: int  # 0-based index into that step's segments
+
+
+@dataclass(frozen=True)
+class StepKey:
+    """A step as said at one pace, length and amount of talk (the segment cache's key)."""
+
+    routine_id: str
+    step: int
+    pace_id: str
+    minutes: int | None
+    quiet: bool
 
 
 @dataclass(frozen=True)
@@ -41,7 +74,8 @@ class Engine:
         self.library = library
         self.budget_seconds = budget_seconds
         self._segments = lru_cache(maxsize=None)(self._build_segments)
-        self._breath_plan = lru_cache(maxsize=None)(self._plan_breaths)
+        self._timing = lru_cache(maxsize=None)(self._plan_timing)
+        self._parts = lru_cache(maxsize=None)(self._count_parts)
 
     # -- navigation -------------------------------------------------------------------
     def routine(self, routine_id: str) -> Routine:
@@ -51,14 +85,20 @@ class Engine:
         routine = self.library.routines.get(position.routine_id)
         return routine is not None and 0 <= position.step < len(routine.steps) and position.segment >= 0
 
-    def segment(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment:
+    def segment(
+        self,
+        position: Position,
+        pace_id: str | None,
+        minutes: int | None = None,
+        *,
+        quiet: bool = False,
+        opening: bool = False,
+    ) -> Segment:
         """The segment at ``position``; a segment index past the step's end (after a pace
-        change) is clamped to the step's last segment."""
-        pace = self.library.pace(pace_id).id
-        segments = self._segments(
-            position.routine_id, position.step, pace, self.length(position.routine_id, minutes)
-        )
-        return segments[min(position.segment, len(segments) - 1)]
+        change) is clamped to the step's last segment. ``opening`` says the first step
+        as ``start`` does (to repeat a start word for word)."""
+        variant = OPENING if opening and position.step == 0 else PLAIN
+        return self._at(position, pace_id, minutes, quiet, variant)
 
     def length(self, routine_id: str, minutes: int | None) -> int | None:
         """The routine's offered length nearest to ``minutes``, or None (as written)."""
@@ -67,104 +107,213 @@ class Engine:
             return None
         return min(lengths, key=lambda offered: (abs(offered - minutes), offered))
 
-    def part_count(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> int:
-        routine = self.routine(routine_id)
-        return sum(
-            self.segment(Position(routine_id, step, 0), pace_id, minutes).segment_count
-            for step in range(len(routine.steps))
+    def part_count(
+        self, routine_id: str, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> int:
+        pace = self.library.pace(pace_id).id
+        length = self.length(routine_id, minutes)
+        steps = range(len(self.routine(routine_id).steps))
+        return sum(self._parts(StepKey(routine_id, step, pace, length, quiet)) for step in steps)
+
+    def start(
+        self, routine_id: str, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> Segment:
+        """The first segment of a fresh start: the only one that carries the routine's opening."""
+        return self._at(Position(routine_id, 0, 0), pace_id, minutes, quiet, OPENING)
+
+    def step_start(
+        self,
+        position: Position,
+        pace_id: str | None,
+        minutes: int | None = None,
+        *,
+        resumed: bool = False,
+        quiet: bool = False,
+    ) -> Segment:
+        """The first segment of the step at ``position``. ``resumed``: picked up from scratch
+        (another session), so the step's ``setup`` says how to get into position."""
+        return self._at(
+            Position(position.routine_id, position.step, 0),
+            pace_id,
+            minutes,
+            quiet,
+            RESUMED if resumed else PLAIN,
         )
 
-    def start(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> Segment:
-        return self.segment(Position(routine_id, 0, 0), pace_id, minutes)
-
-    def step_start(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment:
-        return self.segment(Position(position.routine_id, position.step, 0), pace_id, minutes)
-
-    def advance(self, position: Position, pace_id: str | None, minutes: int | None = None) -> Segment | None:
+    def advance(
+        self, position: Position, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> Segment | None:
         """The segment after ``position``, or None when the routine is finished."""
-        current = self.segment(position, pace_id, minutes)
+        current = self.segment(position, pace_id, minutes, quiet=quiet)
         if current.position.segment + 1 < current.segment_count:
             return self.segment(
-                Position(position.routine_id, position.step, current.position.segment + 1), pace_id, minutes
+                Position(position.routine_id, position.step, current.position.segment + 1),
+                pace_id,
+                minutes,
+                quiet=quiet,
             )
-        return self.next_step(position, pace_id, minutes)
+        return self.next_step(position, pace_id, minutes, quiet=quiet)
 
     def next_step(
-        self, position: Position, pace_id: str | None, minutes: int | None = None
+        self, position: Position, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
     ) -> Segment | None:
         """The start of the step after this one (skipping the rest of this step), or None."""
         if position.step + 1 < len(self.routine(position.routine_id).steps):
-            return self.segment(Position(position.routine_id, position.step + 1, 0), pace_id, minutes)
+            return self.segment(
+                Position(position.routine_id, position.step + 1, 0), pace_id, minutes, quiet=quiet
+            )
         return None
 
     def closing(self, routine_id: str) -> Segment:
-        """The routine's closing cue on its own (when its last step is skipped)."""
+        """The routine's closing cue on its own (its last step skipped or an extra declined)."""
         routine = self.routine(routine_id)
         last = len(routine.steps) - 1
         return Segment(Position(routine_id, last, 0), say(routine.outro), segment_count=1, final=True)
 
+    def offer(self, position: Position) -> str | None:
+        """The yes/no question to ask instead of starting the optional step at ``position``
+        (None for any other step, or past the start of the step: it was accepted)."""
+        routine = self.library.routines.get(position.routine_id)
+        if routine is None or not 0 <= position.step < len(routine.steps) or position.segment != 0:
+            return None
+        step = routine.steps[position.step]
+        return step.ask if step.optional and step.ask else None
+
     def back(
-        self, position: Position, pace_id: str | None, minutes: int | None = None
+        self, position: Position, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
     ) -> tuple[Segment, bool]:
         """Going back: from inside a step to its start, from a step's start to the step
-        before. The flag is False when there was nowhere further back to go."""
+        before. The flag is False when there was nowhere further back to go. Never the
+        routine's opening again."""
         if position.segment > 0:
-            return self.step_start(position, pace_id, minutes), True
+            return self.step_start(position, pace_id, minutes, quiet=quiet), True
         if position.step > 0:
-            return self.segment(Position(position.routine_id, position.step - 1, 0), pace_id, minutes), True
-        return self.step_start(position, pace_id, minutes), False
+            before = Position(position.routine_id, position.step - 1, 0)
+            return self.segment(before, pace_id, minutes, quiet=quiet), True
+        return self.step_start(position, pace_id, minutes, quiet=quiet), False
+
+    # -- durations --------------------------------------------------------------------
+    def seconds_left(
+        self, position: Position, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> float:
+        """Estimated seconds from the start of the segment at ``position`` to the end of the
+        routine, optional extras included."""
+        return sum(
+            self._duration(segment, pace_id) for segment in self._from(position, pace_id, minutes, quiet)
+        )
+
+    def total_seconds(
+        self, routine_id: str, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> float:
+        """Estimated seconds of the whole routine from a fresh start, optional extras included."""
+        return sum(
+            self._duration(segment, pace_id)
+            for segment in self.walk(routine_id, pace_id, minutes, quiet=quiet)
+        )
+
+    def walk(
+        self, routine_id: str, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
+    ) -> list[Segment]:
+        """Every segment a listener hears from a fresh start to the end, saying yes to extras."""
+        first = self.start(routine_id, pace_id, minutes, quiet=quiet)
+        rest = self._from(first.position, pace_id, minutes, quiet)[1:]
+        return [first, *rest]
+
+    def _from(
+        self, position: Position, pace_id: str | None, minutes: int | None, quiet: bool
+    ) -> list[Segment]:
+        out: list[Segment] = []
+        segment: Segment | None = self.segment(position, pace_id, minutes, quiet=quiet)
+        while segment is not None:
+            out.append(segment)
+            segment = self.advance(segment.position, pace_id, minutes, quiet=quiet)
+        return out
+
+    def _duration(self, segment: Segment, pace_id: str | None) -> float:
+        return estimate_seconds(segment.script, self.library.pace(pace_id).rate)
 
     # -- building segments ------------------------------------------------------------
-    def _breath(self, routine: Routine, step: Step, pace: Pace, index: int) -> Script:
+    def _at(
+        self, position: Position, pace_id: str | None, minutes: int | None, quiet: bool, variant: Variant
+    ) -> Segment:
+        pace = self.library.pace(pace_id).id
+        length = self.length(position.routine_id, minutes)
+        segments = self._segments(StepKey(position.routine_id, position.step, pace, length, quiet), variant)
+        return segments[min(position.segment, len(segments) - 1)]
+
+    def _breath(self, routine: Routine, step: Step, pace: Pace, index: int, quiet: bool) -> Script:
+        if quiet and index % 2 == 1:
+            # a quieter guide: every other breath keeps its time but has no words
+            return (Pause(pace.inhale), Pause(pace.exhale + pace.rest))
         inhales = self.library.prompts["breath_in"].split("|")
         exhales = self.library.prompts["breath_out"].split("|")
         own_cue = step.exhale_cue or routine.exhale_cue
         exhale = own_cue if own_cue and index % 2 == 0 else exhales[index % len(exhales)]
         return (
-            Text(inhales[index % len(inhales)]),
+            *say(inhales[index % len(inhales)]),
             Pause(pace.inhale),
-            Text(exhale),
+            *say(exhale),
             Pause(pace.exhale + pace.rest),
         )
 
-    def _plan_breaths(self, routine_id: str, pace_id: str, minutes: int | None) -> tuple[int, ...]:
-        """Breaths per step: as written, or scaled so the routine lasts about ``minutes``."""
+    def _plan_timing(
+        self, routine_id: str, pace_id: str, minutes: int | None, quiet: bool
+    ) -> tuple[tuple[int, int], ...]:
+        """(breaths, seconds of silence) per step: as written, or scaled together so the
+        routine lasts about ``minutes``."""
         routine = self.library.routines[routine_id]
-        written = tuple(step.breaths for step in routine.steps)
+        written = tuple((step.breaths, step.silence) for step in routine.steps)
         if minutes is None:
             return written
         rate = self.library.paces[pace_id].rate
 
-        def seconds(plan: tuple[int, ...]) -> float:
+        def seconds(plan: tuple[tuple[int, int], ...]) -> float:
             return sum(
-                estimate_seconds(script, rate)
+                estimate_seconds(
+                    self._step_scripts(
+                        StepKey(routine_id, index, pace_id, None, quiet), *plan[index], 1, OPENING
+                    )[0],
+                    rate,
+                )
                 for index in range(len(plan))
-                for script in self._step_scripts(routine_id, index, pace_id, plan[index], 1)
             )
 
-        talk = seconds(tuple(0 for _ in written))
-        breathing = seconds(written) - talk
-        factor = max(0.0, (minutes * 60 - talk) / breathing)
-        return tuple(max(1, round(b * factor)) if b else 0 for b in written)
+        talk = seconds(tuple((0, 0) for _ in written))
+        timed = seconds(written) - talk
+        factor = max(0.0, (minutes * 60 - talk) / timed) if timed > 0 else 1.0
+        return tuple(
+            (max(1, round(breaths * factor)) if breaths else 0, round(silence * factor))
+            for breaths, silence in written
+        )
 
-    def _build_segments(
-        self, routine_id: str, step_index: int, pace_id: str, minutes: int | None
-    ) -> tuple[Segment, ...]:
-        breaths = self._breath_plan(routine_id, pace_id, minutes)[step_index]
-        routine = self.library.routines[routine_id]
-        rate = self.library.paces[pace_id].rate
-        whole = estimate_seconds(self._step_scripts(routine_id, step_index, pace_id, breaths, 1)[0], rate)
-        parts = max(1, math.ceil(whole / self.budget_seconds))
-        scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
-        while parts < max(1, breaths) and any(
-            estimate_seconds(s, rate) > self.budget_seconds for s in scripts
-        ):
+    def _count_parts(self, key: StepKey) -> int:
+        """How many parts the step needs so that every way of saying it fits the budget.
+        Sized on the fully spoken (not quiet) words, so quiet never needs more parts."""
+        breaths, silence = self._timing(key.routine_id, key.pace_id, key.minutes, key.quiet)[key.step]
+        rate = self.library.paces[key.pace_id].rate
+        units = breaths + (len(even_split(silence, MAX_SILENCE_RUN_SECONDS)) if silence else 0)
+        spoken_in_full = replace(key, quiet=False)
+
+        def longest(parts: int) -> float:
+            return max(
+                estimate_seconds(script, rate)
+                for variant in VARIANTS
+                for script in self._step_scripts(spoken_in_full, breaths, silence, parts, variant)
+            )
+
+        parts = max(1, math.ceil(longest(1) / self.budget_seconds))
+        while parts < max(1, units) and longest(parts) > self.budget_seconds:
             parts += 1
-            scripts = self._step_scripts(routine_id, step_index, pace_id, breaths, parts)
-        final_step = step_index == len(routine.steps) - 1
+        return parts
+
+    def _build_segments(self, key: StepKey, variant: Variant) -> tuple[Segment, ...]:
+        breaths, silence = self._timing(key.routine_id, key.pace_id, key.minutes, key.quiet)[key.step]
+        parts = self._parts(key)
+        scripts = self._step_scripts(key, breaths, silence, parts, variant)
+        final_step = key.step == len(self.library.routines[key.routine_id].steps) - 1
         return tuple(
             Segment(
-                position=Position(routine_id, step_index, i),
+                position=Position(key.routine_id, key.step, i),
                 script=script,
                 segment_count=parts,
                 final=final_step and i == parts - 1,
@@ -172,37 +321,75 @@ class Engine:
             for i, script in enumerate(scripts)
         )
 
-    def _step_scripts(
-        self, routine_id: str, step_index: int, pace_id: str, breath_count: int, parts: int
-    ) -> list[Script]:
-        """A step's narration and ``breath_count`` breaths, in ``parts`` near-equal parts."""
+    def _header(self, routine: Routine, step_index: int, continued: bool) -> str:
         lib = self.library
-        routine = lib.routines[routine_id]
-        pace = lib.paces[pace_id]
         step = routine.steps[step_index]
-        total = len(routine.steps)
-        final_step = step_index == total - 1
+        side = lib.say("side_second" if step.side == SECOND_SIDE else "side_first") if step.side else ""
+        if continued:
+            if side:
+                return lib.say("continue_header_side", title=step.title, side=side)
+            return lib.say("continue_header", title=step.title)
+        fields = {"step": step_index + 1, "total": len(routine.steps), "title": step.title}
+        if step.optional:
+            return lib.say("step_header_optional", **fields)
+        if side:
+            return lib.say("step_header_side", side=side, **fields)
+        return lib.say("step_header", **fields)
 
-        header_key = "step_header_optional" if step.optional else "step_header"
+    def _step_scripts(
+        self, key: StepKey, breath_count: int, silence: int, parts: int, variant: Variant
+    ) -> list[Script]:
+        """A step's narration, ``breath_count`` breaths and ``silence`` seconds of quiet, in
+        ``parts`` near-equal parts (``key.minutes`` is not used: the counts are planned)."""
+        lib = self.library
+        routine = lib.routines[key.routine_id]
+        pace = lib.paces[key.pace_id]
+        step_index = key.step
+        step = routine.steps[step_index]
+        final_step = step_index == len(routine.steps) - 1
+
         opening: Script = ()
-        if step_index == 0:
+        if variant == OPENING and step_index == 0:
             opening = say(lib.say("routine_start", routine=routine.name), routine.intro)
-        narration = opening + say(
-            lib.say(header_key, step=step_index + 1, total=total, title=step.title),
-            step.position,
-            step.instruction,
-            step.caution,
+        switching = (
+            variant != RESUMED
+            and step.side == SECOND_SIDE
+            and (step_index == 0 or routine.steps[step_index - 1].side != SECOND_SIDE)
         )
-        resumed = say(lib.say("continue_header", title=step.title))
+        switch = say(lib.say("switch_sides")) if switching else ()
+        where = step.setup if variant == RESUMED and step.setup else step.position
+        narration = (
+            opening
+            + switch
+            + say(self._header(routine, step_index, continued=False), where, step.instruction, step.caution)
+        )
+        continued = say(self._header(routine, step_index, continued=True))
         invitation = say(lib.say("invitation"))
-        breaths = [self._breath(routine, step, pace, i) for i in range(breath_count)]
-        # Near-equal shares of the breaths, the larger shares first.
-        shares = [breath_count // parts + (1 if i < breath_count % parts else 0) for i in range(parts)]
+        cues = lib.prompts["silence_cues"].split("|")
+        units = [self._breath(routine, step, pace, i, key.quiet) for i in range(breath_count)]
+        if silence:
+            units += [(Pause(run),) for run in even_split(silence, MAX_SILENCE_RUN_SECONDS)]
+        # Near-equal shares of the breaths and quiet runs, the larger shares first.
+        count = len(units)
+        shares = [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
         scripts, taken = [], 0
         for i, share in enumerate(shares):
-            head = narration if i == 0 else resumed
+            head = narration if i == 0 else continued
             tail = say(routine.outro) if (final_step and i == parts - 1) else invitation
-            body = tuple(part for b in breaths[taken : taken + share] for part in b)
-            scripts.append(head + body + tail)
+            body = tuple(part for unit in units[taken : taken + share] for part in unit)
+            scripts.append(cap_silence(head + body + tail, cues))
             taken += share
         return scripts
+
+
+def silence_report(
+    engine: Engine, routine_id: str, pace: str | None, quiet: bool = False
+) -> tuple[float, float]:
+    """(the longest unbroken silence in seconds, the share of the routine that is silence)
+    over a whole routine from a fresh start, at ``pace``."""
+    rate = engine.library.pace(pace).rate
+    scripts = [segment.script for segment in engine.walk(routine_id, pace, quiet=quiet)]
+    longest = max((run for script in scripts for run in silent_runs(script)), default=0.0)
+    silent = sum(part.seconds for script in scripts for part in script if isinstance(part, Pause))
+    total = sum(estimate_seconds(script, rate) for script in scripts)
+    return longest, (silent / total if total else 0.0)

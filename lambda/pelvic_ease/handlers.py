@@ -19,7 +19,7 @@ from .observability import count, logger
 from .progress import DAY, Progress
 from .repository import ForgetIncomplete
 from .speech import Script, join, say
-from .turn import ANOTHER_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
+from .turn import ANOTHER_OFFER, EXTRA_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
 
 AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
@@ -85,7 +85,8 @@ def resume(turn: Turn) -> Response:
     if position is None:
         return show_menu(turn, turn.say("progress_unavailable" if turn.read_failed else "nothing_to_resume"))
     count("SessionResumed")
-    segment = turn.engine.step_start(position, progress.pace, progress.minutes)
+    # the step from its start, with how to get into position, and no routine opening again
+    segment = turn.engine.step_start(position, progress.pace, progress.minutes, resumed=True)
     return speak_segment(turn, progress, segment, turn.say("resume_intro", **turn.routine_fields(position)))
 
 
@@ -102,7 +103,39 @@ def offer_resume(turn: Turn, progress: Progress, position: Position, lead: Scrip
 
 def current_position(turn: Turn) -> Position | None:
     """The routine position, only while a routine is under way in this session."""
-    return turn.progress().position if turn.mode in (ROUTINE, PAIN_OFFER) else None
+    return turn.progress().position if turn.mode in (ROUTINE, PAIN_OFFER, EXTRA_OFFER) else None
+
+
+def go_on(turn: Turn, progress: Progress, segment: Segment, lead: Script = ()) -> Response:
+    """Speak ``segment``, or, when it starts an optional extra, ask first in a short reply."""
+    question = turn.engine.offer(segment.position)
+    if question is None:
+        return speak_segment(turn, progress, segment, lead)
+    turn.mode = EXTRA_OFFER
+    return turn.respond(join(lead, say(question)), say(question))
+
+
+def ask_extra_again(turn: Turn) -> Response:
+    """The optional extra's question once more (after "repeat" or words that answer neither)."""
+    progress = turn.progress()
+    position = progress.position
+    following = turn.engine.next_step(position, progress.pace, progress.minutes) if position else None
+    question = turn.engine.offer(following.position) if following else None
+    if question is None:
+        return show_menu(turn)
+    return turn.respond(say(question), say(question))
+
+
+def answer_extra(turn: Turn, accepted: bool) -> Response:
+    """Yes to the optional extra: that step. No (or next, or skip): the routine's close."""
+    progress = turn.progress()
+    position = progress.position
+    if position is None:
+        return show_menu(turn)
+    following = turn.engine.next_step(position, progress.pace, progress.minutes)
+    if accepted and following is not None:
+        return speak_segment(turn, progress, following)
+    return speak_segment(turn, progress, turn.engine.closing(position.routine_id))
 
 
 def advance(turn: Turn) -> Response:
@@ -110,10 +143,12 @@ def advance(turn: Turn) -> Response:
     position = current_position(turn)
     if position is None:
         return show_menu(turn)
+    if turn.mode == EXTRA_OFFER:  # "next" past the question: leave the extra out
+        return answer_extra(turn, accepted=False)
     segment = turn.engine.advance(position, progress.pace, progress.minutes)
     if segment is None:  # the record says finished already (e.g. another device): offer more
         return show_menu(turn)
-    return speak_segment(turn, progress, segment)
+    return go_on(turn, progress, segment)
 
 
 def skip_step(turn: Turn) -> Response:
@@ -122,10 +157,17 @@ def skip_step(turn: Turn) -> Response:
     position = current_position(turn)
     if position is None:
         return show_menu(turn, turn.say("skip_nothing"))
+    if turn.mode == EXTRA_OFFER:
+        return answer_extra(turn, accepted=False)
     segment = turn.engine.next_step(position, progress.pace, progress.minutes)
-    return speak_segment(
-        turn, progress, segment or turn.engine.closing(position.routine_id), turn.say("skipped")
-    )
+    if segment is None:  # past the last step: the routine's close
+        return speak_segment(turn, progress, turn.engine.closing(position.routine_id), turn.say("skipped"))
+    return go_on(turn, progress, segment, turn.say("skipped"))
+
+
+def at_start(position: Position) -> bool:
+    """The very start of a routine: its opening was part of what was said there."""
+    return position.step == 0 and position.segment == 0
 
 
 def number_slot(turn: Turn, name: str) -> int | None:
@@ -221,7 +263,7 @@ class SkillDisabledHandler(Handler):
 
 
 class SessionEndedHandler(Handler):
-    """SessionEndedRequest: nothing to say or save (progress is saved on every turn)."""
+    """SessionEndedRequest: nothing to say; a change left unsaved by the session is stored."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_request_type("SessionEndedRequest")(handler_input))
@@ -230,6 +272,7 @@ class SessionEndedHandler(Handler):
         request = turn.handler_input.request_envelope.request
         reason = getattr(request, "reason", None)
         logger.info("session ended", extra={"reason": getattr(reason, "value", None)})
+        turn.retry_unsaved()  # the last chance to store a change an earlier turn could not
         return turn.silent()
 
 
@@ -292,7 +335,7 @@ class ListRoutinesHandler(IntentHandler):
     intents = ("ListRoutinesIntent",)
 
     def respond(self, turn: Turn) -> Response:
-        names = [r.name for r in turn.library.routines.values()]
+        names = [r.name for r in turn.library.whole_routines.values()]
         spoken = ", ".join(f"the {n}" for n in names[:-1]) + f", and the {names[-1]}"
         turn.mode = MENU
         return turn.respond(
@@ -326,6 +369,8 @@ class YesHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == RESUME_OFFER:
             return resume(turn)
+        if turn.mode == EXTRA_OFFER:
+            return answer_extra(turn, accepted=True)
         if turn.mode == PAIN_OFFER:  # "yes" answers neither choice: ask again
             return turn.respond(turn.say("pain_reprompt"), turn.say("pain_reprompt"))
         if turn.mode == ROUTINE:
@@ -341,6 +386,8 @@ class NoHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == RESUME_OFFER:
             return show_menu(turn)
+        if turn.mode == EXTRA_OFFER:
+            return answer_extra(turn, accepted=False)
         if turn.mode == PAIN_OFFER:
             return stop_here(turn)
         if turn.mode == ROUTINE:
@@ -358,7 +405,7 @@ class NextHandler(IntentHandler):
             return resume(turn)
         if turn.mode == PAIN_OFFER:  # going on after pain is the user's choice: past this step
             return skip_step(turn)
-        if turn.mode == ROUTINE:
+        if turn.mode in (ROUTINE, EXTRA_OFFER):
             return advance(turn)
         if turn.progress().position is not None:
             return resume(turn)
@@ -388,10 +435,14 @@ class RepeatHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == PAIN_OFFER:
             return turn.respond(turn.say("pain_stop"), turn.say("pain_reprompt"))
+        if turn.mode == EXTRA_OFFER:
+            return ask_extra_again(turn)
         position = current_position(turn)
         if position is not None:
             progress = turn.progress()
-            segment = turn.engine.segment(position, progress.pace, progress.minutes)
+            segment = turn.engine.segment(
+                position, progress.pace, progress.minutes, opening=at_start(position)
+            )
             return turn.respond(segment.script, turn.say("invitation_reprompt"))
         if turn.mode == RESUME_OFFER:
             progress = turn.progress()
@@ -522,7 +573,7 @@ class RepeatSlowlyHandler(IntentHandler):
         slower = shifted_pace(turn, progress.pace, "slower")
         if slower != turn.library.pace(progress.pace).id:
             progress = turn.save(turn.change(pace=slower))
-        segment = turn.engine.segment(position, slower, progress.minutes)
+        segment = turn.engine.segment(position, slower, progress.minutes, opening=at_start(position))
         return turn.respond(segment.script, turn.say("invitation_reprompt"))
 
 
@@ -565,6 +616,8 @@ class FallbackHandler(IntentHandler):
     def respond(self, turn: Turn) -> Response:
         if turn.mode == PAIN_OFFER:
             return turn.respond(turn.say("pain_reprompt"), turn.say("pain_reprompt"))
+        if turn.mode == EXTRA_OFFER:
+            return ask_extra_again(turn)
         if current_position(turn) is not None:
             return turn.respond(turn.say("fallback_routine"), turn.say("invitation_reprompt"))
         return show_menu(turn, turn.say("fallback_menu"))

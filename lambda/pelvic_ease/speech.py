@@ -6,6 +6,7 @@ the estimated spoken duration, so the engine can size segments before rendering 
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
@@ -13,6 +14,9 @@ from xml.sax.saxutils import escape
 MAX_BREAK_SECONDS = 10  # Alexa's limit for a single <break>
 MAX_SSML_CHARS = 8000  # outputSpeech limit, tags included
 MAX_RESPONSE_SECONDS = 240  # design cap for one response, speech plus breaks
+# Several breaks in a row make a longer silence, but runs beyond this are unconfirmed on
+# devices (ALEXA.md): a longer quiet is broken by a short soft cue.
+MAX_SILENCE_RUN_SECONDS = 20
 # Alexa's neutral voice speaks about 155 words a minute at rate 100 %.
 WORDS_PER_SECOND_AT_FULL_RATE = 2.6
 _WORD = re.compile(r"[\w'’-]+")
@@ -44,6 +48,54 @@ def estimate_seconds(script: Script, rate: int) -> float:
     spoken = sum(words(p.text) for p in script if isinstance(p, Text))
     silent = sum(p.seconds for p in script if isinstance(p, Pause))
     return spoken / (WORDS_PER_SECOND_AT_FULL_RATE * rate / 100) + silent
+
+
+def silent_runs(script: Script) -> list[float]:
+    """The lengths of the unbroken silences in ``script`` (pauses with no words between)."""
+    runs: list[float] = []
+    run = 0.0
+    for part in script:
+        if isinstance(part, Pause):
+            run += part.seconds
+        elif part.text.strip():
+            if run:
+                runs.append(run)
+            run = 0.0
+    if run:
+        runs.append(run)
+    return runs
+
+
+def even_split(seconds: float, most: float) -> list[float]:
+    """``seconds`` in the fewest near-equal pieces of at most ``most`` (whole seconds stay whole)."""
+    count = max(1, math.ceil(seconds / most))
+    if float(seconds).is_integer():
+        whole = int(seconds)
+        return [float(whole // count + (1 if i < whole % count else 0)) for i in range(count)]
+    return [seconds / count] * count
+
+
+def cap_silence(script: Script, cues: list[str], most: float = MAX_SILENCE_RUN_SECONDS) -> Script:
+    """``script`` with no unbroken silence longer than ``most``: a long pause is cut into
+    near-equal runs, and wherever a run would grow too long a soft cue (taken from
+    ``cues`` in turn) is spoken between its pauses."""
+    out: list[Part] = []
+    run = 0.0
+    said = 0
+    for part in script:
+        if isinstance(part, Text):
+            out.append(part)
+            if part.text.strip():
+                run = 0.0
+            continue
+        for piece in even_split(part.seconds, most):
+            if run and run + piece > most:
+                out.append(Text(cues[said % len(cues)]))
+                said += 1
+                run = 0.0
+            out.append(Pause(piece))
+            run += piece
+    return tuple(out)
 
 
 def _breaks(seconds: float) -> str:

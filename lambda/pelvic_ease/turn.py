@@ -26,6 +26,7 @@ from .speech import Script, join, render, say
 
 MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
 PAIN_OFFER = "pain_offer"  # the user said it hurts: waiting for "skip" or "end", never going on alone
+EXTRA_OFFER = "extra_offer"  # asked whether to do an optional extra ("Do you have a tennis ball handy?")
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Turn:
     @property
     def mode(self) -> str:
         mode = self._session.get("mode")
-        return mode if mode in (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER) else MENU
+        return mode if mode in (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER, EXTRA_OFFER) else MENU
 
     @mode.setter
     def mode(self, value: str) -> None:
