@@ -13,7 +13,9 @@ from pelvic_ease.content import load_library
 from pelvic_ease.progress import Progress
 from pelvic_ease.repository import decode
 from sim.driver import Conversation
+from sim.local_dynamodb import moto_server
 from sim.local_skill import LocalSkill, local_skill
+from tests.fault_proxy import FaultProxy
 
 LIB = load_library()
 USERS = 6
@@ -23,7 +25,13 @@ ROUNDS = 2  # each device completes the inner-thigh massage this many times
 
 @pytest.fixture
 def server_skill() -> Iterator[LocalSkill]:
-    with local_skill() as skill:
+    # moto's server does not make a conditional write atomic against a concurrent one
+    # (DynamoDB does): the proxy lets one request at a time reach it, the clients still race.
+    with (
+        moto_server() as url,
+        FaultProxy(url, atomic=True) as proxy,
+        local_skill(endpoint=proxy.url) as skill,
+    ):
         yield skill
 
 
