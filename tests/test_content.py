@@ -186,7 +186,8 @@ def test_no_sentence_promotes_kegels_or_internal_work() -> None:
     for text in every_sentence():
         lowered = text.lower()
         if "kegel" in lowered:
-            assert "opposite of a kegel" in lowered, text
+            # only as what this practice is not, or why squeezing adds to the tension
+            assert "opposite of a kegel" in lowered or ("squeez" in lowered and "tension" in lowered), text
         assert "squeeze and lift" not in lowered, text
         assert "internal" not in lowered, text
         assert "insert" not in lowered, text

@@ -121,3 +121,119 @@ def test_the_relaxation_holds_real_silence(conv: Conversation) -> None:
     assert max(breaks) <= 10  # every break within Alexa's limit
     runs = [run.count("<break") for r in replies for run in re.findall(r'(?:<break time="\d+s"/>)+', r.ssml)]
     assert max(runs) == 2  # real silence: two breaks in a row (up to 20 s), never longer runs
+
+
+# -- questions and words a new user says ----------------------------------------------------------
+def test_yes_at_the_menu_suggests_one_thing_and_starts_it(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    suggestion = conv.say("sure")
+    assert suggestion.text.startswith("The daily pelvic massage takes about ")
+    assert suggestion.text.endswith("Shall we start?")
+    assert suggestion.session_open
+    assert conv.say("yes").text.startswith(LIB.say("routine_start", routine="daily pelvic massage"))
+
+
+def test_no_to_a_suggestion_goes_back_to_the_menu(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    conv.say("yes")
+    assert conv.say("no").text == LIB.say("menu")
+
+
+@pytest.mark.parametrize("words", ["wait", "hold on", "give me a minute"])
+def test_wait_keeps_the_place_and_says_how_to_come_back(
+    conv: Conversation, dynamodb: Any, words: str
+) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    reply = conv.say(words)
+    assert reply.text == LIB.say("wait_routine", step=2, total=len(PSOAS.steps), routine=PSOAS.name)
+    assert stored_items(dynamodb)[0]["step"]["N"] == "1"  # the place is kept
+    assert "Step 2" in conv.say("ask pelvic ease to resume").text
+
+
+def test_wait_at_the_menu_says_how_to_come_back(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    assert conv.say("hold on").text == LIB.say("wait_menu")
+
+
+@pytest.mark.parametrize("words", ["I'm done", "that's enough", "finish"])
+def test_done_ends_the_session_keeping_the_place(conv: Conversation, dynamodb: Any, words: str) -> None:
+    conv.say("open pelvic ease")
+    conv.say("massage my lower back")
+    conv.say("next")
+    reply = conv.say(words)
+    assert not reply.session_open
+    assert reply.text.startswith("Okay, we'll stop there.")
+    assert stored_items(dynamodb)[0]["step"]["N"] == "1"  # not moved on, as "I'm done" once did
+
+
+def test_last_step_goes_to_the_last_step_not_back(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    last = max(i for i, step in enumerate(PSOAS.steps) if not step.optional)
+    reply = conv.say("last step")
+    assert reply.text.startswith(LIB.say("last_step"))
+    assert f"Step {last + 1} of {len(PSOAS.steps)}" in reply.text
+    assert conv.say("next").text == PSOAS.steps[-1].ask
+
+
+def test_how_long_answers_in_minutes_from_the_estimate(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    lengths = conv.say("how long does this take")
+    for routine in LIB.whole_routines.values():
+        assert routine.name in lengths.text
+    conv.say("release my psoas")
+    left = conv.say("how much is left")
+    assert re.match(r"About \d+ more minutes of the psoas release\.", left.text)
+    assert left.session_open
+    assert "Step 2" in conv.say("next").text  # and back to the routine
+
+
+def test_safety_and_kegel_questions_get_a_general_answer(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    safety = conv.say("is this safe if I'm pregnant")
+    assert safety.text.startswith(LIB.say("safety_answer"))
+    assert "healthcare professional" in safety.text
+    kegels = conv.say("why no kegels")
+    assert kegels.text.startswith(LIB.say("why_no_kegels"))
+    assert kegels.session_open
+
+
+@pytest.mark.parametrize(("words", "longest"), [("I only have five minutes", 5), ("ten minutes", 10)])
+def test_choosing_by_length_suggests_something_that_fits(
+    conv: Conversation, words: str, longest: int
+) -> None:
+    conv.say("open pelvic ease")
+    reply = conv.say(words)
+    minutes = re.search(r"takes about (\d+) minutes", reply.text)
+    assert minutes is not None
+    assert int(minutes.group(1)) <= longest
+    assert "Let's begin" in conv.say("yes").text
+
+
+def test_an_area_the_skill_does_not_cover_says_what_it_does(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    reply = conv.say("massage my butt")
+    assert reply.text.startswith(LIB.say("unknown_area", heard="butt"))
+    assert LIB.say("area_choices") in reply.text
+
+
+def test_less_talking_thins_the_breath_cues_and_is_remembered(conv: Conversation, dynamodb: Any) -> None:
+    conv.say("open pelvic ease")
+    normal = conv.say("a ten minute relaxation")
+    conv.say("less talking")
+    assert stored_items(dynamodb)[0]["cues"]["S"] == "fewer"
+    quiet = conv.say("a ten minute relaxation")
+    spoken = ["Breathe in", "In through the nose"]
+    assert sum(quiet.text.count(w) for w in spoken) < sum(normal.text.count(w) for w in spoken)
+    assert abs(quiet.speech.seconds - normal.speech.seconds) < 0.15 * normal.speech.seconds  # same timing
+    conv.say("more guidance")
+    assert "cues" not in stored_items(dynamodb)[0]
+
+
+def test_the_reprompt_in_a_routine_says_how_to_come_back_later(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    reply = conv.say("massage my lower back")
+    assert "Alexa, ask Pelvic Ease to resume" in reply.reprompt.words_only

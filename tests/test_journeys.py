@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -167,13 +168,17 @@ def test_start_over_after_finishing_does_the_routine_again(conv: Conversation) -
     assert "Step 1 of 9" in reply.text
 
 
-def test_yes_after_finishing_offers_the_menu(conv: Conversation) -> None:
+def test_yes_after_finishing_suggests_one_routine_and_starts_it_on_yes(conv: Conversation) -> None:
     conv.say("open pelvic ease")
     conv.say("massage my inner thighs")
     for _ in LIB.routines["inner_thigh"].steps[1:]:
         conv.say("next")
     conv.say("no")  # not the sitting version: the end
-    assert conv.say("yes").text == LIB.say("menu")
+    suggestion = conv.say("yes")  # yes to "another routine?": one concrete thing, not the menu again
+    minutes = re.search(r"about (\d+) minutes", suggestion.text)
+    assert minutes is not None
+    assert suggestion.text == LIB.say("suggest", routine="daily pelvic massage", minutes=minutes.group(1))
+    assert conv.say("yes").text.startswith(LIB.say("routine_start", routine="daily pelvic massage"))
 
 
 def test_help_differs_inside_and_outside_a_routine(conv: Conversation) -> None:

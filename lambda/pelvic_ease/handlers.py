@@ -16,10 +16,20 @@ from ask_sdk_model.slu.entityresolution import StatusCode
 
 from .engine import Position, Segment
 from .observability import count, logger
-from .progress import DAY, Progress
+from .progress import DAY, EVERY_CUE, FEWER_CUES, Progress
 from .repository import ForgetIncomplete
 from .speech import Script, join, say
-from .turn import ANOTHER_OFFER, EXTRA_OFFER, MENU, PAIN_OFFER, RESUME_OFFER, ROUTINE, Deps, Turn
+from .turn import (
+    ANOTHER_OFFER,
+    EXTRA_OFFER,
+    MENU,
+    PAIN_OFFER,
+    RESUME_OFFER,
+    ROUTINE,
+    SUGGEST_OFFER,
+    Deps,
+    Turn,
+)
 
 AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
@@ -72,10 +82,12 @@ def start_routine(turn: Turn, routine_id: str, lead: Script = (), minutes: int |
     if minutes is not None and length is None:
         lead = join(lead, turn.say("length_fixed", routine=turn.engine.routine(routine_id).name))
     elif length is not None:
-        parts = turn.engine.part_count(routine_id, progress.pace, length)
+        parts = turn.engine.part_count(routine_id, progress.pace, length, quiet=progress.quiet)
         lead = join(lead, turn.say("length_intro", minutes=length, parts=parts))
     progress = replace(progress, minutes=length)
-    return speak_segment(turn, progress, turn.engine.start(routine_id, progress.pace, length), lead)
+    return speak_segment(
+        turn, progress, turn.engine.start(routine_id, progress.pace, length, quiet=progress.quiet), lead
+    )
 
 
 def resume(turn: Turn) -> Response:
@@ -86,7 +98,9 @@ def resume(turn: Turn) -> Response:
         return show_menu(turn, turn.say("progress_unavailable" if turn.read_failed else "nothing_to_resume"))
     count("SessionResumed")
     # the step from its start, with how to get into position, and no routine opening again
-    segment = turn.engine.step_start(position, progress.pace, progress.minutes, resumed=True)
+    segment = turn.engine.step_start(
+        position, progress.pace, progress.minutes, resumed=True, quiet=progress.quiet
+    )
     return speak_segment(turn, progress, segment, turn.say("resume_intro", **turn.routine_fields(position)))
 
 
@@ -119,7 +133,11 @@ def ask_extra_again(turn: Turn) -> Response:
     """The optional extra's question once more (after "repeat" or words that answer neither)."""
     progress = turn.progress()
     position = progress.position
-    following = turn.engine.next_step(position, progress.pace, progress.minutes) if position else None
+    following = (
+        turn.engine.next_step(position, progress.pace, progress.minutes, quiet=progress.quiet)
+        if position
+        else None
+    )
     question = turn.engine.offer(following.position) if following else None
     if question is None:
         return show_menu(turn)
@@ -132,7 +150,7 @@ def answer_extra(turn: Turn, accepted: bool) -> Response:
     position = progress.position
     if position is None:
         return show_menu(turn)
-    following = turn.engine.next_step(position, progress.pace, progress.minutes)
+    following = turn.engine.next_step(position, progress.pace, progress.minutes, quiet=progress.quiet)
     if accepted and following is not None:
         return speak_segment(turn, progress, following)
     return speak_segment(turn, progress, turn.engine.closing(position.routine_id))
@@ -145,7 +163,7 @@ def advance(turn: Turn) -> Response:
         return show_menu(turn)
     if turn.mode == EXTRA_OFFER:  # "next" past the question: leave the extra out
         return answer_extra(turn, accepted=False)
-    segment = turn.engine.advance(position, progress.pace, progress.minutes)
+    segment = turn.engine.advance(position, progress.pace, progress.minutes, quiet=progress.quiet)
     if segment is None:  # the record says finished already (e.g. another device): offer more
         return show_menu(turn)
     return go_on(turn, progress, segment)
@@ -159,7 +177,7 @@ def skip_step(turn: Turn) -> Response:
         return show_menu(turn, turn.say("skip_nothing"))
     if turn.mode == EXTRA_OFFER:
         return answer_extra(turn, accepted=False)
-    segment = turn.engine.next_step(position, progress.pace, progress.minutes)
+    segment = turn.engine.next_step(position, progress.pace, progress.minutes, quiet=progress.quiet)
     if segment is None:  # past the last step: the routine's close
         return speak_segment(turn, progress, turn.engine.closing(position.routine_id), turn.say("skipped"))
     return go_on(turn, progress, segment, turn.say("skipped"))
@@ -206,6 +224,54 @@ def requested_minutes(turn: Turn) -> int | None:
         return minutes
     length = resolved_id(turn, LENGTH_SLOT)
     return LENGTH_MINUTES.get(length) if length else None
+
+
+def spoken_minutes(seconds: float) -> int:
+    return max(1, round(seconds / 60))
+
+
+def routine_minutes(turn: Turn, routine_id: str, minutes: int | None = None) -> int:
+    progress = turn.progress()
+    length = turn.engine.length(routine_id, minutes)
+    return spoken_minutes(turn.engine.total_seconds(routine_id, progress.pace, length, quiet=progress.quiet))
+
+
+def spoken_list(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + f", and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def suggest(turn: Turn, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Response:
+    """One concrete thing, started on yes: "The daily massage takes about ten minutes. Shall we start?" """
+    turn.mode = SUGGEST_OFFER
+    turn.suggested = (routine_id, turn.engine.length(routine_id, minutes))
+    name = turn.engine.routine(routine_id).name
+    question = turn.say("suggest", routine=name, minutes=routine_minutes(turn, routine_id, minutes))
+    return turn.respond(join(lead, question), turn.say("suggest_reprompt"))
+
+
+def suggestion(turn: Turn) -> str:
+    """What to suggest when someone just says yes: the daily massage, or the relaxation after it."""
+    return "down_training" if turn.finished == "daily_massage" else "daily_massage"
+
+
+def by_length(turn: Turn, minutes: int) -> tuple[str, int | None]:
+    """The longest choice (a routine as written, or at one of its lengths) that fits ``minutes``;
+    the shortest one if none does."""
+    choices: list[tuple[str, int | None]] = [(r.id, None) for r in turn.library.whole_routines.values()]
+    choices += [(r.id, m) for r in turn.library.whole_routines.values() for m in r.lengths]
+    timed = [(routine_minutes(turn, routine_id, m), routine_id, m) for routine_id, m in choices]
+    fitting = [choice for choice in timed if choice[0] <= minutes]
+    _, routine_id, length = max(fitting) if fitting else min(timed)
+    return routine_id, length
+
+
+def back_to_routine(turn: Turn, answer: Script) -> Response:
+    """An answer to a question asked mid-routine, then the way back into it; else the menu."""
+    position = current_position(turn)
+    if position is not None:
+        back = turn.say("back_to_routine", routine=turn.engine.routine(position.routine_id).name)
+        return turn.respond(join(answer, back), back)
+    return show_menu(turn, answer)
 
 
 def paces_slow_to_quick(turn: Turn) -> list[str]:
@@ -371,11 +437,14 @@ class YesHandler(IntentHandler):
             return resume(turn)
         if turn.mode == EXTRA_OFFER:
             return answer_extra(turn, accepted=True)
+        if turn.mode == SUGGEST_OFFER and turn.suggested is not None:
+            routine_id, minutes = turn.suggested
+            return start_routine(turn, routine_id, minutes=minutes)
         if turn.mode == PAIN_OFFER:  # "yes" answers neither choice: ask again
             return turn.respond(turn.say("pain_reprompt"), turn.say("pain_reprompt"))
         if turn.mode == ROUTINE:
             return advance(turn)
-        return show_menu(turn)
+        return suggest(turn, suggestion(turn))  # "yes" at the menu: one concrete thing to start
 
 
 class NoHandler(IntentHandler):
@@ -388,6 +457,8 @@ class NoHandler(IntentHandler):
             return show_menu(turn)
         if turn.mode == EXTRA_OFFER:
             return answer_extra(turn, accepted=False)
+        if turn.mode == SUGGEST_OFFER:
+            return show_menu(turn)
         if turn.mode == PAIN_OFFER:
             return stop_here(turn)
         if turn.mode == ROUTINE:
@@ -422,7 +493,7 @@ class PreviousHandler(IntentHandler):
         if position is None:
             return show_menu(turn)
         progress = turn.progress()
-        segment, moved = turn.engine.back(position, progress.pace, progress.minutes)
+        segment, moved = turn.engine.back(position, progress.pace, progress.minutes, quiet=progress.quiet)
         lead = () if moved else turn.say("at_first_step")
         return speak_segment(turn, progress, segment, lead)
 
@@ -441,7 +512,7 @@ class RepeatHandler(IntentHandler):
         if position is not None:
             progress = turn.progress()
             segment = turn.engine.segment(
-                position, progress.pace, progress.minutes, opening=at_start(position)
+                position, progress.pace, progress.minutes, opening=at_start(position), quiet=progress.quiet
             )
             return turn.respond(segment.script, turn.say("invitation_reprompt"))
         if turn.mode == RESUME_OFFER:
@@ -573,7 +644,9 @@ class RepeatSlowlyHandler(IntentHandler):
         slower = shifted_pace(turn, progress.pace, "slower")
         if slower != turn.library.pace(progress.pace).id:
             progress = turn.save(turn.change(pace=slower))
-        segment = turn.engine.segment(position, slower, progress.minutes, opening=at_start(position))
+        segment = turn.engine.segment(
+            position, slower, progress.minutes, opening=at_start(position), quiet=progress.quiet
+        )
         return turn.respond(segment.script, turn.say("invitation_reprompt"))
 
 
@@ -597,6 +670,115 @@ class ProgressReportHandler(IntentHandler):
             back = turn.say("disclaimer_return_routine", **turn.routine_fields(position))
             return turn.respond(join(report, back), back)
         return show_menu(turn, report)
+
+
+class WaitHandler(IntentHandler):
+    """ "Wait", "hold on", "give me a minute": the place is kept, and how to come back said."""
+
+    intents = ("WaitIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is None:
+            return turn.respond(turn.say("wait_menu"), end=True)
+        return turn.respond(turn.say("wait_routine", **turn.routine_fields(position)), end=True)
+
+
+class DoneHandler(IntentHandler):
+    """ "I'm done", "that's enough", "finish": end here, keeping the place."""
+
+    intents = ("DoneIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        return stop_here(turn)
+
+
+class LastStepHandler(IntentHandler):
+    """ "Last step", "skip to the end": the routine's last main step (an extra is still asked)."""
+
+    intents = ("LastStepIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        position = current_position(turn)
+        if position is None:
+            return show_menu(turn)
+        progress = turn.progress()
+        steps = turn.engine.routine(position.routine_id).steps
+        last = max(i for i, step in enumerate(steps) if not step.optional)
+        if position.step >= last:
+            return turn.respond(turn.say("at_last_step"), turn.say("invitation_reprompt"))
+        target = Position(position.routine_id, last, 0)
+        segment = turn.engine.step_start(target, progress.pace, progress.minutes, quiet=progress.quiet)
+        return speak_segment(turn, progress, segment, turn.say("last_step"))
+
+
+class HowLongHandler(IntentHandler):
+    """ "How long is this", "how much is left", "how long does the psoas release take"."""
+
+    intents = ("HowLongIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        progress = turn.progress()
+        position = current_position(turn)
+        asked, _ = routine_from_slot(turn)
+        if position is not None and asked in (None, position.routine_id):
+            name = turn.engine.routine(position.routine_id).name
+            left = turn.engine.seconds_left(position, progress.pace, progress.minutes, quiet=progress.quiet)
+            minutes = spoken_minutes(left)
+            answer = turn.say("time_left", routine=name, minutes=minutes) if minutes >= 2 else ()
+            return back_to_routine(turn, answer or turn.say("time_left_short", routine=name))
+        if asked is not None:
+            return suggest(turn, asked)
+        routines = [
+            turn.library.say("routine_minutes", routine=r.name, minutes=routine_minutes(turn, r.id))
+            for r in turn.library.whole_routines.values()
+        ]
+        return show_menu(turn, turn.say("routine_lengths", routines=spoken_list(routines)))
+
+
+class SafetyQuestionHandler(IntentHandler):
+    """ "Is this safe if I'm pregnant", "can I do this after surgery": a general answer, no advice."""
+
+    intents = ("SafetyQuestionIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        return back_to_routine(turn, turn.say("safety_answer"))
+
+
+class WhyNoKegelsHandler(IntentHandler):
+    """ "Why no kegels", "should I do kegels": why this practice lets go instead of squeezing."""
+
+    intents = ("WhyNoKegelsIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        return back_to_routine(turn, turn.say("why_no_kegels"))
+
+
+class ChooseByLengthHandler(IntentHandler):
+    """ "Ten minutes", "I only have five minutes", "something short": a routine that fits."""
+
+    intents = ("ChooseByLengthIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        minutes = requested_minutes(turn)
+        if minutes is None:
+            return show_menu(turn, turn.say("fallback_menu"))
+        routine_id, length = by_length(turn, minutes)
+        return suggest(turn, routine_id, length)
+
+
+class LessTalkingHandler(IntentHandler):
+    """ "Less talking", "fewer cues", "more quiet"; "more guidance": how many breaths are spoken."""
+
+    intents = ("LessTalkingIntent",)
+
+    def respond(self, turn: Turn) -> Response:
+        amount = resolved_id(turn, "amount")
+        if amount not in ("less", "more"):
+            return back_to_routine(turn, turn.say("cues_unclear"))
+        cues = FEWER_CUES if amount == "less" else EVERY_CUE
+        turn.save(turn.change(cues=cues))
+        return back_to_routine(turn, turn.say("cues_fewer" if cues == FEWER_CUES else "cues_every"))
 
 
 class NavigateHomeHandler(IntentHandler):
@@ -673,6 +855,14 @@ def request_handlers(deps: Deps) -> list[Handler]:
         ChangePaceHandler(deps),
         RepeatSlowlyHandler(deps),
         ProgressReportHandler(deps),
+        WaitHandler(deps),
+        DoneHandler(deps),
+        LastStepHandler(deps),
+        HowLongHandler(deps),
+        SafetyQuestionHandler(deps),
+        WhyNoKegelsHandler(deps),
+        ChooseByLengthHandler(deps),
+        LessTalkingHandler(deps),
         NavigateHomeHandler(deps),
         FallbackHandler(deps),
         UnknownIntentHandler(deps),

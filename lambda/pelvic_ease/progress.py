@@ -41,6 +41,7 @@ TEXT = "text"  # a short non-empty string, or absent
 COUNTS = "counts"  # routine id -> count
 DAYS = "days"  # day numbers, at most DAY_WINDOW
 IDS = "ids"  # write ids, at most RECENT_WRITES
+FEWER_CUES, EVERY_CUE = "fewer", "every"
 PLACE = ("routine", "step", "segment", "minutes")  # one place: valid together or dropped together
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
 
@@ -98,6 +99,8 @@ class Progress:
     # the length chosen for the routine under way
     minutes: int | None = field(default=None, metadata={"kind": OPTIONAL_COUNT})
     pace: str | None = field(default=None, metadata={"kind": TEXT})
+    # "fewer": the listener asked for less talking (every other breath guided)
+    cues: str | None = field(default=None, metadata={"kind": TEXT})
     # epoch seconds of the last move of the place
     updated_at: int = field(default=0, metadata={"kind": COUNT})
     completed: dict[str, int] = field(default_factory=dict, metadata={"kind": COUNTS})
@@ -109,6 +112,10 @@ class Progress:
     run_before: int = field(default=0, metadata={"kind": COUNT})
     # ids of the last writes, oldest first
     recent_writes: tuple[str, ...] = field(default_factory=tuple, metadata={"kind": IDS})
+
+    @property
+    def quiet(self) -> bool:
+        return self.cues == FEWER_CUES
 
     @property
     def position(self) -> Position | None:
@@ -229,6 +236,7 @@ class Change:
     minutes: int | None = None
     completed: str | None = None
     pace: str | None = None
+    cues: str | None = None  # FEWER_CUES or EVERY_CUE: a preference chosen
     disclaimer_version: int = 0
 
     def applied_to(self, progress: Progress) -> Progress:
@@ -238,6 +246,8 @@ class Change:
             progress = progress.at(self.position, self.minutes, self.at)
         if self.pace:
             progress = replace(progress, pace=self.pace)
+        if self.cues:
+            progress = replace(progress, cues=FEWER_CUES if self.cues == FEWER_CUES else None)
         if self.disclaimer_version > progress.disclaimer_version:
             progress = replace(progress, disclaimer_version=self.disclaimer_version)
         if self.completed:
@@ -257,7 +267,7 @@ class Change:
                 record["position"] = [self.position.routine_id, self.position.step, self.position.segment]
             if self.minutes:
                 record["minutes"] = self.minutes
-        for name in ("completed", "pace", "disclaimer_version"):
+        for name in ("completed", "pace", "cues", "disclaimer_version"):
             if getattr(self, name):
                 record[name] = getattr(self, name)
         return record
@@ -280,6 +290,7 @@ class Change:
                 minutes=record.get("minutes"),
                 completed=record.get("completed"),
                 pace=record.get("pace"),
+                cues=record.get("cues"),
                 disclaimer_version=int(record.get("disclaimer_version", 0)),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
@@ -288,6 +299,7 @@ class Change:
             (COUNT, change.at),
             (TEXT, change.completed),
             (TEXT, change.pace),
+            (TEXT, change.cues),
             (OPTIONAL_COUNT, change.minutes),
             (COUNT, change.disclaimer_version),
         ]

@@ -27,6 +27,8 @@ from .speech import Script, join, render, say
 MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
 PAIN_OFFER = "pain_offer"  # the user said it hurts: waiting for "skip" or "end", never going on alone
 EXTRA_OFFER = "extra_offer"  # asked whether to do an optional extra ("Do you have a tennis ball handy?")
+SUGGEST_OFFER = "suggest_offer"  # suggested one routine ("... about ten minutes. Shall we start?")
+MODES = (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER, EXTRA_OFFER, SUGGEST_OFFER)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ class Turn:
     @property
     def mode(self) -> str:
         mode = self._session.get("mode")
-        return mode if mode in (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER, EXTRA_OFFER) else MENU
+        return mode if mode in MODES else MENU
 
     @mode.setter
     def mode(self, value: str) -> None:
@@ -89,6 +91,19 @@ class Turn:
     @finished.setter
     def finished(self, routine_id: str) -> None:
         self._session["finished"] = routine_id
+
+    @property
+    def suggested(self) -> tuple[str, int | None] | None:
+        """The routine (and length) suggested in the last question, if it names a real one."""
+        value = self._session.get("suggested")
+        if isinstance(value, list) and len(value) == 2 and value[0] in self.library.routines:
+            minutes = value[1] if isinstance(value[1], int) and not isinstance(value[1], bool) else None
+            return value[0], minutes
+        return None
+
+    @suggested.setter
+    def suggested(self, choice: tuple[str, int | None]) -> None:
+        self._session["suggested"] = list(choice)
 
     def progress(self) -> Progress:
         """The user's record: from the session, else one read of the store, at most once a turn
