@@ -28,6 +28,7 @@ UNAVAILABLE = load_library().say("progress_unavailable")
 
 # (request kind, turns before, the turn under fault, the follow-up that changes progress)
 SETUP = ["open pelvic ease", "release my psoas", "next"]
+PSOAS_MAIN_STEPS = len([step for step in load_library().routines["psoas_release"].steps if not step.optional])
 KINDS: dict[str, tuple[list[str], str, str]] = {
     "launch": ([*SETUP, "/end"], "open pelvic ease", "yes"),
     "one-shot-resume": ([*SETUP, "/end"], "ask pelvic ease to resume", "next"),
@@ -38,7 +39,8 @@ KINDS: dict[str, tuple[list[str], str, str]] = {
     "repeat": (SETUP, "repeat", "next"),
     "help": (SETUP, "help", "next"),
     "read-disclaimer": (SETUP, "read the disclaimer", "next"),
-    "complete-routine": ([*SETUP, "next", "next", "next"], "next", "massage my lower back"),
+    # every main step of the psoas release, then "next" asks about the tennis ball: "no" completes
+    "complete-routine": ([*SETUP, *["next"] * (PSOAS_MAIN_STEPS - 1)], "no", "massage my lower back"),
     "session-ended": (SETUP, "/end", "ask pelvic ease to resume"),
     "skill-disabled": (SETUP, "/disable", "/disable"),
 }
@@ -111,4 +113,6 @@ def test_fault_at_call_site_is_answered_and_progress_recovers(kind: str, site: s
         results.append(stored(memory))
     clean, recovered = results
     assert recovered == clean
+    if kind == "complete-routine":  # the turn under fault really is the completing one
+        assert clean[0]["completed"] == {"psoas_release": 1}
     app.use_skill(None)

@@ -91,15 +91,17 @@ def say(conv: Conversation, line: str) -> Reply:
 
 # (faults armed for one turn, the conversation before it, the turn under fault, after recovery)
 SETUP = ["open pelvic ease", "massage my inner thighs"]
-TO_THE_END = [*SETUP, *["next"] * (INNER_THIGH_STEPS - 2)]
+MAIN_STEPS = len([step for step in LIB.routines["inner_thigh"].steps if not step.optional])
+# every main step, then "next" asks about the optional extra: "no" is the completing turn
+TO_THE_END = [*SETUP, *["next"] * MAIN_STEPS]
 RESUME = "ask pelvic ease to resume"  # a new session: a read, and a write
 BETWEEN = [*SETUP, "/end"]
 Fault = tuple[str, str | None, int | None, float]  # fault, operation, times, seconds
 LOST = ("lose_response", "PutItem", 1, 0.0)
 CASES: dict[str, tuple[list[Fault], list[str], str, list[str]]] = {
-    "response lost, completing turn": ([LOST], TO_THE_END, "next", ["help"]),
+    "response lost, completing turn": ([LOST], TO_THE_END, "no", ["help"]),
     "response lost, middle turn": ([LOST], SETUP, "next", ["next"]),
-    "response lost, every retry reset": ([LOST, ("reset", "PutItem", None, 0)], TO_THE_END, "next", ["help"]),
+    "response lost, every retry reset": ([LOST, ("reset", "PutItem", None, 0)], TO_THE_END, "no", ["help"]),
     "throttling on every attempt": ([("throttle", None, None, 0)], BETWEEN, RESUME, ["next"]),
     "hung connection": ([("hang", None, None, 0)], BETWEEN, RESUME, ["next"]),
     "2 s latency per call": ([("latency", None, None, 2.0)], BETWEEN, RESUME, ["next"]),
@@ -126,7 +128,10 @@ def play(network: Network, user: str, faults: list[Fault], case: tuple[Any, ...]
     for fault, operation, times, seconds in faults:
         network.proxy.inject(fault, operation, times=times, seconds=seconds)
     network.turn_ms.clear()
+    seen = len(network.proxy.log)
     reply = say(conv, under_fault)
+    if faults:  # the turn really met the fault on the wire
+        assert any(applied != "pass" for _, applied in network.proxy.log[seen:])
     turn_ms = network.turn_ms[-1]
     network.proxy.clear()
     if UNAVAILABLE in reply.text:
