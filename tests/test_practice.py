@@ -215,7 +215,7 @@ def test_pain_mid_part_then_skip_goes_to_the_next_step_not_done(conv: Conversati
     conv.say("down training")
     for _ in range(3):
         conv.say("next")  # step 3, second part
-    assert conv.say("ouch").text == LIB.say("pain_stop")
+    assert conv.say("ouch").text == LIB.say("pain_stop_relaxation")  # no massage to stop in it
     skipped = conv.say("skip")
     assert skipped.text.startswith(f"{LIB.say('skipped')} Step 4 of 6")
     progress = stored(dynamodb)
@@ -232,11 +232,16 @@ def test_pain_after_a_pace_change_and_then_next_means_skip(conv: Conversation) -
     assert conv.say("next").text.startswith(f"{LIB.say('skipped')} Step 2 of 4")
 
 
-def test_pain_outside_a_routine_says_stop_and_rest(conv: Conversation) -> None:
+def test_pain_at_the_menu_gives_the_advice_keeps_the_session_and_offers_the_relaxation(
+    conv: Conversation,
+) -> None:
     conv.say("open pelvic ease")
     reply = conv.say("it hurts")
-    assert reply.text == LIB.say("pain_outside")
-    assert not reply.session_open
+    assert reply.text.startswith(LIB.say("pain_menu"))
+    assert "healthcare professional" in reply.text
+    assert reply.text.endswith("Shall we start?")
+    assert reply.session_open  # someone in pain is not turned away
+    assert "down-training relaxation" in conv.say("yes").text
 
 
 def test_skip_on_a_long_last_step_gives_the_closing_cue(

@@ -505,7 +505,9 @@ class RepeatHandler(IntentHandler):
 
     def respond(self, turn: Turn) -> Response:
         if turn.mode == PAIN_OFFER:
-            return turn.respond(turn.say("pain_stop"), turn.say("pain_reprompt"))
+            position = current_position(turn)
+            words = pain_words(turn, position) if position else turn.say("pain_stop")
+            return turn.respond(words, turn.say("pain_reprompt"))
         if turn.mode == EXTRA_OFFER:
             return ask_extra_again(turn)
         position = current_position(turn)
@@ -591,10 +593,31 @@ class PainHandler(IntentHandler):
 
     def respond(self, turn: Turn) -> Response:
         count("PainReported")  # a count only: nothing about it is stored
-        if current_position(turn) is None:
-            return turn.respond(turn.say("pain_outside"), end=True)
+        position = current_position(turn)
+        if position is None:  # the session stays open: advice, and a gentle option
+            relaxation = relaxation_routine(turn)
+            if relaxation is None:
+                return turn.respond(turn.say("pain_outside"), end=True)
+            return suggest(
+                turn,
+                relaxation,
+                min(turn.engine.routine(relaxation).lengths, default=None),
+                turn.say("pain_menu"),
+            )
         turn.mode = PAIN_OFFER
-        return turn.respond(turn.say("pain_stop"), turn.say("pain_reprompt"))
+        return turn.respond(pain_words(turn, position), turn.say("pain_reprompt"))
+
+
+def relaxation_routine(turn: Turn) -> str | None:
+    """The whole routine that is a relaxation (no massage), from the data."""
+    return next((r.id for r in turn.library.whole_routines.values() if "relaxation" in r.areas), None)
+
+
+def pain_words(turn: Turn, position: Position) -> Script:
+    """Stop at once, in words that fit where the user is: there is no massage in the relaxation."""
+    routine = turn.engine.routine(position.routine_id)
+    whole = turn.engine.routine(routine.parent or routine.id)
+    return turn.say("pain_stop_relaxation" if "relaxation" in whole.areas else "pain_stop")
 
 
 class SkipStepHandler(IntentHandler):
