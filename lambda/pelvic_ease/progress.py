@@ -28,9 +28,9 @@ from .engine import Position
 
 DAY = 86_400
 DAY_WINDOW = 35  # practice days kept as dates; older ones are summarised as a count
-# Write ids kept on the record: enough to recognise our own landed write after the few
-# writes another device can make before our retry reads the record.
-RECENT_WRITES = 8
+# Write ids kept on the record: enough to recognise our own landed write after the writes
+# another device can make before our retry (or the next turn) reads the record.
+RECENT_WRITES = 16
 MAX_TEXT = 64
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
