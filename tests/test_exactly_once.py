@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pelvic_ease.content import load_library
-from pelvic_ease.progress import DAY, Progress
+from pelvic_ease.progress import DAY, KEEP_WRITES_SECONDS, Progress
 from pelvic_ease.repository import decode
 from sim.driver import Conversation
 from tests.conftest import stored_items
@@ -236,3 +236,19 @@ def test_a_change_left_unsaved_is_stored_when_the_session_times_out(
     faulty.clear()
     conv.end_session("EXCEEDED_MAX_REPROMPTS")  # the user says nothing more
     assert stored(dynamodb).completed == {"inner_thigh": 1}
+
+
+def test_an_unsaved_change_too_old_to_be_recognised_is_dropped_not_risked_twice(
+    handler: Any, dynamodb: Any, faulty: FaultyClient, clock: Clock
+) -> None:
+    conv = Conversation(handler, user_id="amzn1.ask.account.TOOOLD")
+    conv.say("open pelvic ease")
+    conv.say("massage my inner thighs")
+    for _ in range(INNER_THIGH_STEPS):
+        conv.say("next")
+    faulty.fail("put_item", FAULTS["access-denied"], times=None)
+    assert LIB.say("save_failed") in conv.say("no").text  # the user is told
+    faulty.clear()
+    clock.advance(seconds=KEEP_WRITES_SECONDS + 1)  # its write id could have left the record
+    conv.say("help")
+    assert stored(dynamodb).completed == {}

@@ -11,7 +11,7 @@ import pytest
 
 from pelvic_ease.engine import Position
 from pelvic_ease.memory_table import MemoryTable
-from pelvic_ease.progress import RECENT_WRITES, Change, Progress
+from pelvic_ease.progress import KEEP_WRITES_SECONDS, RECENT_WRITES, Change, Progress
 from pelvic_ease.repository import (
     ATTEMPTS,
     RESERVE_MS,
@@ -181,12 +181,29 @@ def test_an_older_move_never_replaces_a_newer_one() -> None:
     assert older.applied_to(newer).position == Position("lower_back", 2, 0)
 
 
-def test_only_the_last_write_ids_are_kept() -> None:
+def test_write_ids_are_kept_while_their_change_could_still_be_retried() -> None:
     progress = Progress()
-    changes = [Change(1_000 + n, pace="slow") for n in range(RECENT_WRITES + 3)]
-    for change in changes:
+    burst = [Change(1_000 + n, pace="slow") for n in range(RECENT_WRITES + 5)]  # one busy minute
+    for change in burst:
         progress = change.applied_to(progress)
-    assert progress.recent_writes == tuple(c.write_id for c in changes[-RECENT_WRITES:])
+    assert progress.recent_writes == tuple(c.write_id for c in burst)  # all young: all kept
+    later = Change(1_000 + KEEP_WRITES_SECONDS + 60, pace="quick")
+    progress = later.applied_to(progress)
+    # once old, only the newest RECENT_WRITES stay: a year of use keeps the record small
+    assert progress.recent_writes == tuple(c.write_id for c in [*burst, later][-RECENT_WRITES:])
+
+
+def test_a_landed_write_is_recognised_after_many_writes_from_another_device(slept: list[float]) -> None:
+    """The race the free-running test found: our completion lands but every answer is lost,
+    the other device writes twenty times, then our retry meets the record."""
+    table = MemoryTable()
+    repo = repository(table, slept)
+    done = Change(1_000, moved=True, completed="inner_thigh")
+    stored = repo.save(KEY, Progress(), [done], forever())  # it landed (we never heard so)
+    for n in range(20):
+        stored = repo.save(KEY, stored, [Change(1_001 + n, pace="slow" if n % 2 else "quick")], forever())
+    again = repo.save(KEY, Progress(), [done], forever())  # the retry, from the old base
+    assert again.completed == {"inner_thigh": 1}
 
 
 def test_a_stored_record_that_breaks_the_schema_keeps_what_validates(slept: list[float]) -> None:

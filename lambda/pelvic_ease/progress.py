@@ -31,6 +31,12 @@ DAY_WINDOW = 35  # practice days kept as dates; older ones are summarised as a c
 # Write ids kept on the record: enough to recognise our own landed write after the writes
 # another device can make before our retry (or the next turn) reads the record.
 RECENT_WRITES = 16
+# ... and every id younger than this, however many (up to MAX_WRITES): a change can stay
+# unconfirmed (lost answers, backoff, carried to the next turn) for a while, and meanwhile
+# another device may write any number of times. An unsaved change older than this is dropped.
+KEEP_WRITES_SECONDS = 600
+MAX_WRITES = 256
+ID_TIME_CHARS = 7  # a write id starts with its creation time, in base 36
 MAX_TEXT = 64
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
@@ -40,7 +46,7 @@ OPTIONAL_COUNT = "optional_count"  # a whole number > 0, or absent
 TEXT = "text"  # a short non-empty string, or absent
 COUNTS = "counts"  # routine id -> count
 DAYS = "days"  # day numbers, at most DAY_WINDOW
-IDS = "ids"  # write ids, at most RECENT_WRITES
+IDS = "ids"  # write ids, at most MAX_WRITES
 FEWER_CUES, EVERY_CUE = "fewer", "every"
 PLACE = ("routine", "step", "segment", "minutes")  # one place: valid together or dropped together
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
@@ -50,8 +56,30 @@ class CorruptProgress(ValueError):
     """A stored or session record does not follow the schema."""
 
 
-def new_write_id() -> str:
-    return secrets.token_urlsafe(6)  # 8 characters, 48 random bits: unique within one user's writes
+def new_write_id(at: int) -> str:
+    """Its creation time (7 base-36 characters) and 48 random bits (unique within one user's writes)."""
+    digits, stamp = "0123456789abcdefghijklmnopqrstuvwxyz", ""
+    for _ in range(ID_TIME_CHARS):
+        at, rest = divmod(at, 36)
+        stamp = digits[rest] + stamp
+    return stamp + secrets.token_urlsafe(6)
+
+
+def write_time(write_id: str) -> int:
+    """When a write id was made (0 for an id without its time: the older, 8-character kind)."""
+    if len(write_id) != ID_TIME_CHARS + 8:
+        return 0
+    try:
+        return int(write_id[:ID_TIME_CHARS], 36)
+    except ValueError:
+        return 0
+
+
+def kept_writes(ids: tuple[str, ...], now: int) -> tuple[str, ...]:
+    """The newest RECENT_WRITES ids, and any younger than KEEP_WRITES_SECONDS, at most MAX_WRITES."""
+    newest = len(ids) - RECENT_WRITES
+    kept = [w for i, w in enumerate(ids) if i >= newest or now - write_time(w) < KEEP_WRITES_SECONDS]
+    return tuple(kept[-MAX_WRITES:])
 
 
 def _whole(value: Any) -> bool:
@@ -83,7 +111,7 @@ def _valid(kind: str, value: Any) -> tuple[bool, Any]:
     if kind == IDS:
         if not isinstance(value, list | tuple):
             return False, ()
-        ids = tuple(v for v in value if isinstance(v, str) and WRITE_ID.match(v))[-RECENT_WRITES:]
+        ids = tuple(v for v in value if isinstance(v, str) and WRITE_ID.match(v))[-MAX_WRITES:]
         return len(ids) == len(value), ids
     raise ValueError(kind)
 
@@ -230,7 +258,7 @@ class Change:
     """
 
     at: int  # epoch seconds when the user did it
-    write_id: str = field(default_factory=new_write_id)
+    write_id: str = ""  # made from ``at`` when not given
     moved: bool = False
     position: Position | None = None
     minutes: int | None = None
@@ -238,6 +266,10 @@ class Change:
     pace: str | None = None
     cues: str | None = None  # FEWER_CUES or EVERY_CUE: a preference chosen
     disclaimer_version: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.write_id:
+            object.__setattr__(self, "write_id", new_write_id(self.at))
 
     def applied_to(self, progress: Progress) -> Progress:
         if self.write_id in progress.recent_writes:
@@ -257,7 +289,7 @@ class Change:
             progress = replace(progress, completed=counts).with_days(
                 {*progress.days, day}, today=max([day, *progress.days])
             )
-        return replace(progress, recent_writes=(*progress.recent_writes, self.write_id)[-RECENT_WRITES:])
+        return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
 
     def to_dict(self) -> dict[str, Any]:
         record: dict[str, Any] = {"at": self.at, "write_id": self.write_id}

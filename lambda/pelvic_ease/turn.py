@@ -19,7 +19,7 @@ from ask_sdk_model import Response
 from .content import Library
 from .engine import Engine, Position
 from .observability import count, logger
-from .progress import Change, CorruptProgress, Progress, applied
+from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
@@ -181,11 +181,14 @@ class Turn:
         if not isinstance(pending, list):
             return ()
         try:
-            return tuple(Change.from_dict(c) for c in pending)
+            changes = tuple(Change.from_dict(c) for c in pending)
         except CorruptProgress:
             logger.warning("unsaved changes in the session are malformed; dropped")
             self._session.pop("unsaved", None)
             return ()
+        # Past KEEP_WRITES_SECONDS its id may have left the record: storing it then could
+        # count it twice. The user was told it might not be saved.
+        return tuple(c for c in changes if self.now - c.at < KEEP_WRITES_SECONDS)
 
     def retry_unsaved(self) -> None:
         """A change an earlier turn could not store is stored now, if this turn stored nothing."""
