@@ -37,6 +37,14 @@ def devices(handler: Any, user: str) -> tuple[Conversation, Conversation]:
     return Conversation(handler, user_id=user), Conversation(handler, user_id=user)
 
 
+def to_the_extra_question(conv: Conversation, words: str = "massage my inner thighs") -> None:
+    """Every main step of the inner-thigh massage: the next reply asks about the extra."""
+    conv.say("open pelvic ease")
+    conv.say(words)
+    for _ in range(INNER_THIGH_STEPS):
+        conv.say("next")
+
+
 def finish_inner_thigh(conv: Conversation) -> str:
     conv.say("ask pelvic ease to massage my inner thighs")
     for _ in range(INNER_THIGH_STEPS - 1):
@@ -68,10 +76,7 @@ def test_an_unsaved_completion_survives_a_conflict_on_the_next_turn(
     handler: Any, dynamodb: Any, faulty: FaultyClient
 ) -> None:
     phone, speaker = devices(handler, "amzn1.ask.account.UNSAVEDDONE")
-    phone.say("open pelvic ease")
-    phone.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS):
-        phone.say("next")
+    to_the_extra_question(phone)
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
     end = phone.say("no")  # the routine ends, but its save fails
     faulty.clear()
@@ -89,10 +94,7 @@ def test_a_completion_that_landed_is_not_counted_again_by_the_next_turn(
     handler: Any, dynamodb: Any, faulty: FaultyClient
 ) -> None:
     conv = Conversation(handler, user_id="amzn1.ask.account.LANDED")
-    conv.say("open pelvic ease")
-    conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS):
-        conv.say("next")
+    to_the_extra_question(conv)
     # The write lands, then every later attempt in the turn fails: the turn believes it unsaved.
     real_put = faulty.client.put_item
     calls = {"n": 0}
@@ -211,10 +213,7 @@ def test_a_change_that_failed_twice_is_still_stored_when_storage_is_back(
     handler: Any, dynamodb: Any, faulty: FaultyClient
 ) -> None:
     conv = Conversation(handler, user_id="amzn1.ask.account.TWICEFAILED")
-    conv.say("open pelvic ease")
-    conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS):
-        conv.say("next")
+    to_the_extra_question(conv)
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
     conv.say("no")  # no extra: the end of the routine, unsaved
     conv.say("help")  # tried again, still failing: still unsaved
@@ -227,10 +226,7 @@ def test_a_change_left_unsaved_is_stored_when_the_session_times_out(
     handler: Any, dynamodb: Any, faulty: FaultyClient
 ) -> None:
     conv = Conversation(handler, user_id="amzn1.ask.account.TIMEDOUT")
-    conv.say("open pelvic ease")
-    conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS):
-        conv.say("next")
+    to_the_extra_question(conv)
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
     assert LIB.say("save_failed") in conv.say("no").text  # the end of the routine, unsaved
     faulty.clear()
@@ -242,10 +238,7 @@ def test_an_unsaved_change_too_old_to_be_recognised_is_dropped_not_risked_twice(
     handler: Any, dynamodb: Any, faulty: FaultyClient, clock: Clock
 ) -> None:
     conv = Conversation(handler, user_id="amzn1.ask.account.TOOOLD")
-    conv.say("open pelvic ease")
-    conv.say("massage my inner thighs")
-    for _ in range(INNER_THIGH_STEPS):
-        conv.say("next")
+    to_the_extra_question(conv)
     faulty.fail("put_item", FAULTS["access-denied"], times=None)
     assert LIB.say("save_failed") in conv.say("no").text  # the user is told
     faulty.clear()

@@ -14,6 +14,7 @@ from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.progress import KEEP_WRITES_SECONDS, RECENT_WRITES, Change, Progress
 from pelvic_ease.repository import (
     ATTEMPTS,
+    MAX_UNSAVED,
     RESERVE_MS,
     Budget,
     Conflict,
@@ -221,3 +222,11 @@ def test_a_stored_record_that_breaks_the_schema_keeps_what_validates(slept: list
     assert progress.days == (20_000,)
     stored = repository(table, slept).save(KEY, progress, [Change(1_000, pace="quick")], forever())
     assert stored.version == 5  # and it can be written again
+
+
+def test_what_stays_unsaved_is_bounded_newest_kept(slept: list[float]) -> None:
+    table = FlakyTable(fail=99)
+    changes = [Change(1_000 + n, pace="slow") for n in range(MAX_UNSAVED + 8)]
+    with pytest.raises(SaveFailed) as failed:
+        repository(table, slept).save(KEY, Progress(), changes, forever())
+    assert failed.value.unsaved == tuple(changes[-MAX_UNSAVED:])  # the session stays small

@@ -402,7 +402,7 @@ class ListRoutinesHandler(IntentHandler):
 
     def respond(self, turn: Turn) -> Response:
         names = [r.name for r in turn.library.whole_routines.values()]
-        spoken = ", ".join(f"the {n}" for n in names[:-1]) + f", and the {names[-1]}"
+        spoken = spoken_list([f"the {n}" for n in names])
         turn.mode = MENU
         return turn.respond(
             turn.say("list_routines", count=len(names), routines=spoken), turn.say("menu_reprompt")

@@ -8,8 +8,8 @@ transient faults within the turn's time budget, and what stays unsaved for the n
 
 A table is only storage: read one record, write one if its version is as expected, list
 and delete an account's records. ``DynamoTable`` is DynamoDB through botocore; an
-in-memory table (``sim/memory_table.py``) drops in for fast tests and is held to the
-DynamoDB one by a contract test.
+in-memory table (``memory_table.py``) drops in for fast tests and is held to the
+DynamoDB one by a contract test (tests/test_repository.py).
 """
 
 from __future__ import annotations
