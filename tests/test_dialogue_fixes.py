@@ -237,3 +237,126 @@ def test_the_reprompt_in_a_routine_says_how_to_come_back_later(conv: Conversatio
     conv.say("open pelvic ease")
     reply = conv.say("massage my lower back")
     assert "Alexa, ask Pelvic Ease to resume" in reply.reprompt.words_only
+
+
+# -- asked for another routine mid-routine: the place is not dropped unasked ---------------------
+def test_asking_for_another_area_mid_routine_asks_before_leaving_the_place(
+    conv: Conversation, dynamodb: Any
+) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    # GIVEN step 2 of the psoas release, WHEN the user asks for the hips
+    asked = conv.say("massage my hips")
+    hips = LIB.routines["daily_massage.hips"].name
+    assert asked.text == LIB.say(
+        "switch_offer", routine=PSOAS.name, step=2, total=len(PSOAS.steps), asked=hips
+    )
+    assert asked.session_open
+    assert stored_items(dynamodb)[0]["routine"]["S"] == "psoas_release"  # nothing moved yet
+    # THEN no keeps the place and says how to go on; next carries on from it
+    kept = conv.say("no")
+    assert kept.text == LIB.say("back_to_routine", routine=PSOAS.name)
+    assert "Step 3 of" in conv.say("next").text
+    # and yes, asked again, starts the hips
+    conv.say("massage my hips")
+    started = conv.say("yes")
+    assert started.text.startswith(LIB.say("routine_start", routine=hips))
+    assert stored_items(dynamodb)[0]["routine"]["S"] == "daily_massage.hips"
+
+
+def test_asking_for_the_routine_under_way_says_so_and_keeps_the_place(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    again = conv.say("release my psoas")
+    assert again.text.startswith(
+        LIB.say("already_in_routine", routine=PSOAS.name, step=2, total=len(PSOAS.steps))
+    )
+    assert "Step 3 of" in conv.say("next").text
+
+
+# -- a resume after a pain stop mentions it and offers to skip the step --------------------------
+def stop_for_pain_at_step_two(conv: Conversation, clock: Clock) -> None:
+    conv.say("open pelvic ease")
+    conv.say("release my psoas")
+    conv.say("next")
+    assert conv.say("it hurts").text == LIB.say("pain_stop")
+    assert not conv.say("end").session_open
+    clock.advance(days=1)
+
+
+def test_resuming_after_a_pain_stop_offers_to_skip_the_step_that_hurt(
+    conv: Conversation, clock: Clock, dynamodb: Any
+) -> None:
+    stop_for_pain_at_step_two(conv, clock)
+    assert stored_items(dynamodb)[0]["hurt"]["N"] == "1"
+    offer = conv.say("open pelvic ease")
+    fields = {"routine": PSOAS.name, "step": 2, "total": len(PSOAS.steps)}
+    assert offer.text.endswith(LIB.say("hurt_offer", **fields))
+    skipped = conv.say("yes")
+    assert skipped.text.startswith(LIB.say("hurt_skipped", step=2))
+    assert "Step 3 of" in skipped.text
+    third = PSOAS.steps[2]
+    assert (third.setup or third.position) in skipped.text  # picked up from scratch: how to get there
+    item = stored_items(dynamodb)[0]
+    assert item["step"]["N"] == "2"
+    assert "hurt" not in item  # the mark goes with the place
+
+
+def test_no_to_skipping_tries_the_step_again_gently(conv: Conversation, clock: Clock, dynamodb: Any) -> None:
+    stop_for_pain_at_step_two(conv, clock)
+    conv.say("open pelvic ease")
+    again = conv.say("no")
+    assert again.text.startswith(LIB.say("hurt_try_again"))
+    assert "Step 2 of" in again.text
+    assert "hurt" not in stored_items(dynamodb)[0]
+
+
+def test_a_spoken_resume_after_a_pain_stop_asks_too(conv: Conversation, clock: Clock) -> None:
+    stop_for_pain_at_step_two(conv, clock)
+    fields = {"routine": PSOAS.name, "step": 2, "total": len(PSOAS.steps)}
+    assert conv.say("ask pelvic ease to resume").text == LIB.say("hurt_offer", **fields)
+    assert "Step 3 of" in conv.say("skip").text
+
+
+# -- what counts: a practice day needs a step done, a finished session at most one skip ---------
+def lower_back_skipping(conv: Conversation, skips: int) -> str:
+    """The lower-back release with its first ``skips`` main steps skipped, the rest done."""
+    routine = LIB.routines["lower_back"]
+    main = [i for i, step in enumerate(routine.steps) if not step.optional]
+    conv.say("open pelvic ease")
+    conv.say("massage my lower back")
+    reply = ""
+    for index in range(len(main)):
+        reply = conv.say("skip" if index < skips else "next").text
+        if reply.endswith(routine.steps[-1].ask):  # the tennis-ball question
+            reply = conv.say("no").text
+    return reply
+
+
+@pytest.mark.parametrize(
+    ("skips", "finished", "days"),
+    [(0, 1, 1), (1, 1, 1), (2, 0, 1), (3, 0, 0)],
+)
+def test_what_counts_as_finished_and_as_a_practice_day(
+    conv: Conversation, dynamodb: Any, skips: int, finished: int, days: int
+) -> None:
+    main = [s for s in LIB.routines["lower_back"].steps if not s.optional]
+    assert len(main) == 3
+    end = lower_back_skipping(conv, skips)
+    assert LIB.say("another_offer") in end
+    item = stored_items(dynamodb)[0]
+    assert int(item.get("completed", {}).get("M", {}).get("lower_back", {"N": "0"})["N"]) == finished
+    assert len(item.get("days", {}).get("L", [])) == days
+    assert "routine" not in item  # the place is cleared at the end either way
+
+
+def test_skipping_most_of_a_routine_does_not_praise_a_streak(conv: Conversation, clock: Clock) -> None:
+    lower_back_skipping(conv, 0)
+    conv.end_session()
+    clock.advance(days=1)
+    end = lower_back_skipping(conv, 3)
+    assert "days in a row" not in end  # "That's 2 days in a row" after skipping all of it: no more
+    report = conv.say("how am I doing").text
+    assert report.startswith(LIB.say("report", week=1, total=1))

@@ -81,6 +81,10 @@ class Engine:
     def routine(self, routine_id: str) -> Routine:
         return self.library.routines[routine_id]
 
+    def main_steps(self, routine_id: str) -> list[int]:
+        """The indexes of the routine's steps that are not optional extras."""
+        return [i for i, step in enumerate(self.routine(routine_id).steps) if not step.optional]
+
     def is_valid(self, position: Position) -> bool:
         routine = self.library.routines.get(position.routine_id)
         return routine is not None and 0 <= position.step < len(routine.steps) and position.segment >= 0

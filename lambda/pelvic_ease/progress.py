@@ -1,11 +1,12 @@
 """A user's stored progress: the whole of what Pelvic Ease keeps about a person.
 
 Only routine progress and preferences: the disclaimer version acknowledged, where the
-user is, the pace and the chosen length, when the place last moved, an item version for
-optimistic locking, how many times each routine was completed, the days a routine was
-completed (the last DAY_WINDOW days as day numbers; older days only as a count), and the
-ids of the last few writes (so a write that landed is never applied twice). No health
-information, nothing the user said.
+user is (with the steps skipped on the way, and a mark if they stopped there because it
+hurt, so a resume can offer to leave that step out), the pace and the chosen length, when
+the place last moved, an item version for optimistic locking, how many times each routine
+was finished, the practice days (the last DAY_WINDOW days as day numbers; older days only
+as a count), and the ids of the last few writes (so a write that landed is never applied
+twice). Nothing the user said.
 
 The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
 session copy, the stored item and the validation all follow from it.
@@ -48,7 +49,8 @@ COUNTS = "counts"  # routine id -> count
 DAYS = "days"  # day numbers, at most DAY_WINDOW
 IDS = "ids"  # write ids, at most MAX_WRITES
 FEWER_CUES, EVERY_CUE = "fewer", "every"
-PLACE = ("routine", "step", "segment", "minutes")  # one place: valid together or dropped together
+# one place: valid together or dropped together
+PLACE = ("routine", "step", "segment", "minutes", "skipped", "hurt")
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
 
 
@@ -126,6 +128,10 @@ class Progress:
     segment: int = field(default=0, metadata={"kind": COUNT})
     # the length chosen for the routine under way
     minutes: int | None = field(default=None, metadata={"kind": OPTIONAL_COUNT})
+    # the steps skipped so far in this run of the routine, as bits (step i is 1 << i)
+    skipped: int = field(default=0, metadata={"kind": COUNT})
+    # 1: the user stopped at this place because it hurt (a resume asks whether to skip it)
+    hurt: int = field(default=0, metadata={"kind": COUNT})
     pace: str | None = field(default=None, metadata={"kind": TEXT})
     # "fewer": the listener asked for less talking (every other breath guided)
     cues: str | None = field(default=None, metadata={"kind": TEXT})
@@ -149,15 +155,21 @@ class Progress:
     def position(self) -> Position | None:
         return Position(self.routine, self.step, self.segment) if self.routine else None
 
-    def at(self, position: Position | None, minutes: int | None, now: int) -> Progress:
+    def at(
+        self, position: Position | None, minutes: int | None, now: int, skipped: int = 0, hurt: bool = False
+    ) -> Progress:
         if position is None:
-            return replace(self, routine=None, step=0, segment=0, minutes=None, updated_at=now)
+            return replace(
+                self, routine=None, step=0, segment=0, minutes=None, skipped=0, hurt=0, updated_at=now
+            )
         return replace(
             self,
             routine=position.routine_id,
             step=position.step,
             segment=position.segment,
             minutes=minutes,
+            skipped=skipped,
+            hurt=int(hurt),
             updated_at=now,
         )
 
@@ -251,10 +263,12 @@ class Progress:
 class Change:
     """What one turn did to the user's progress, applied to whatever record is newest.
 
-    ``moved``: the place changed (started, advanced, went back, finished): ``position`` and
-    ``minutes`` are the new place. Only a move may change the place, and an older move
-    never replaces a newer one. ``completed``: a routine finished (its count and today's
-    practice day). ``pace`` and ``disclaimer_version``: a preference chosen, a disclaimer heard.
+    ``moved``: the place changed (started, advanced, went back, finished, stopped for pain):
+    ``position``, ``minutes``, ``skipped`` and ``hurt`` are the new place. Only a move may
+    change the place, and an older move never replaces a newer one. ``completed``: a routine
+    finished (its count and today's practice day); ``practised``: today's practice day only
+    (a routine reached its end with a step done but too many skipped to count as finished).
+    ``pace`` and ``disclaimer_version``: a preference chosen, a disclaimer heard.
     """
 
     at: int  # epoch seconds when the user did it
@@ -262,7 +276,10 @@ class Change:
     moved: bool = False
     position: Position | None = None
     minutes: int | None = None
+    skipped: int = 0  # steps skipped in this run, as bits
+    hurt: bool = False  # the user stopped at this place because it hurt
     completed: str | None = None
+    practised: bool = False
     pace: str | None = None
     cues: str | None = None  # FEWER_CUES or EVERY_CUE: a preference chosen
     disclaimer_version: int = 0
@@ -275,7 +292,7 @@ class Change:
         if self.write_id in progress.recent_writes:
             return progress  # this change is in the record already: never twice
         if self.moved and self.at >= progress.updated_at:
-            progress = progress.at(self.position, self.minutes, self.at)
+            progress = progress.at(self.position, self.minutes, self.at, self.skipped, self.hurt)
         if self.pace:
             progress = replace(progress, pace=self.pace)
         if self.cues:
@@ -285,10 +302,10 @@ class Change:
         if self.completed:
             counts = dict(progress.completed)
             counts[self.completed] = counts.get(self.completed, 0) + 1
+            progress = replace(progress, completed=counts)
+        if self.completed or self.practised:
             day = self.at // DAY
-            progress = replace(progress, completed=counts).with_days(
-                {*progress.days, day}, today=max([day, *progress.days])
-            )
+            progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
         return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
 
     def to_dict(self) -> dict[str, Any]:
@@ -297,9 +314,10 @@ class Change:
             record["moved"] = True
             if self.position is not None:
                 record["position"] = [self.position.routine_id, self.position.step, self.position.segment]
-            if self.minutes:
-                record["minutes"] = self.minutes
-        for name in ("completed", "pace", "cues", "disclaimer_version"):
+            for name in ("minutes", "skipped", "hurt"):
+                if getattr(self, name):
+                    record[name] = getattr(self, name)
+        for name in ("completed", "practised", "pace", "cues", "disclaimer_version"):
             if getattr(self, name):
                 record[name] = getattr(self, name)
         return record
@@ -320,7 +338,10 @@ class Change:
                 moved=bool(record.get("moved", False)),
                 position=position,
                 minutes=record.get("minutes"),
+                skipped=record.get("skipped", 0),
+                hurt=record.get("hurt") is True,
                 completed=record.get("completed"),
+                practised=record.get("practised") is True,
                 pace=record.get("pace"),
                 cues=record.get("cues"),
                 disclaimer_version=int(record.get("disclaimer_version", 0)),
@@ -333,6 +354,7 @@ class Change:
             (TEXT, change.pace),
             (TEXT, change.cues),
             (OPTIONAL_COUNT, change.minutes),
+            (COUNT, change.skipped),
             (COUNT, change.disclaimer_version),
         ]
         if change.position is not None:

@@ -17,18 +17,13 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
 from .content import Library
+from .dialogue import MODES, OUTSIDE, State
 from .engine import Engine, Position
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
-
-MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER = "menu", "routine", "resume_offer", "another_offer"
-PAIN_OFFER = "pain_offer"  # the user said it hurts: waiting for "skip" or "end", never going on alone
-EXTRA_OFFER = "extra_offer"  # asked whether to do an optional extra ("Do you have a tennis ball handy?")
-SUGGEST_OFFER = "suggest_offer"  # suggested one routine ("... about ten minutes. Shall we start?")
-MODES = (MENU, ROUTINE, RESUME_OFFER, ANOTHER_OFFER, PAIN_OFFER, EXTRA_OFFER, SUGGEST_OFFER)
 
 
 @dataclass(frozen=True)
@@ -74,36 +69,30 @@ class Turn:
         return ProgressKey.of(self.user_id, person.person_id if person else None)
 
     @property
-    def mode(self) -> str:
+    def state(self) -> State:
+        """The conversation's state from the session (anything malformed in it is dropped)."""
         mode = self._session.get("mode")
-        return mode if mode in MODES else MENU
+        finished = self._session.get("finished")
+        suggested = self._session.get("suggested")
+        choice: tuple[str, int | None] | None = None
+        if isinstance(suggested, list) and len(suggested) == 2 and suggested[0] in self.library.routines:
+            routine_id, minutes = suggested
+            whole = isinstance(minutes, int) and not isinstance(minutes, bool)
+            choice = (routine_id, minutes if whole else None)
+        return State(
+            mode=mode if mode in MODES else OUTSIDE,
+            finished=finished if isinstance(finished, str) and finished in self.library.routines else None,
+            suggested=choice,
+        )
 
-    @mode.setter
-    def mode(self, value: str) -> None:
-        self._session["mode"] = value
-
-    @property
-    def finished(self) -> str | None:
-        """The routine completed last in this session ("start over" after the end)."""
-        value = self._session.get("finished")
-        return value if isinstance(value, str) and value in self.library.routines else None
-
-    @finished.setter
-    def finished(self, routine_id: str) -> None:
-        self._session["finished"] = routine_id
-
-    @property
-    def suggested(self) -> tuple[str, int | None] | None:
-        """The routine (and length) suggested in the last question, if it names a real one."""
-        value = self._session.get("suggested")
-        if isinstance(value, list) and len(value) == 2 and value[0] in self.library.routines:
-            minutes = value[1] if isinstance(value[1], int) and not isinstance(value[1], bool) else None
-            return value[0], minutes
-        return None
-
-    @suggested.setter
-    def suggested(self, choice: tuple[str, int | None]) -> None:
-        self._session["suggested"] = list(choice)
+    @state.setter
+    def state(self, state: State) -> None:
+        self._session["mode"] = state.mode
+        for name, value in (("finished", state.finished), ("suggested", state.suggested)):
+            if value is None:
+                self._session.pop(name, None)
+            else:
+                self._session[name] = list(value) if isinstance(value, tuple) else value
 
     def progress(self) -> Progress:
         """The user's record: from the session, else one read of the store, at most once a turn

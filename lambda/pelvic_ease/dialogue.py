@@ -1,0 +1,863 @@
+"""The dialogue core: from where the user is and what they said, what happens next.
+
+Pure Python: no ask-sdk types and no I/O. ``decide(state, heard, facts)`` returns an
+``Outcome``: what to say (and the reprompt, or that the session ends), the new ``State``,
+the ``Change`` to progress, and the metric names to count. Handlers turn a request into a
+``Heard`` and an outcome into a response; ``TABLE`` below is the whole conversation.
+
+States (``State.mode``)
+    OUTSIDE        no conversation under way: a new session. Requests that come with no
+                   session at all (AudioPlayer events, in the playback issue) start here too,
+                   with their place read from the stored record, never the session.
+    MENU           the menu was offered
+    ROUTINE        a routine is under way: a part was just spoken
+    EXTRA_OFFER    asked whether to do an optional extra ("Do you have a tennis ball handy?")
+    PAIN_PAUSE     the user said it hurts: waiting for "skip" or "end", never going on alone
+    SWITCH_OFFER   asked whether to leave the routine under way for another one
+    RESUME_OFFER   asked whether to carry on from the stored place
+    HURT_OFFER     resuming a place where the user stopped because it hurt: asked whether to skip it
+    SUGGEST_OFFER  suggested one routine ("... about ten minutes. Shall we start?")
+    ANOTHER_OFFER  a routine finished: asked whether to do another
+
+What counts (the README says the same): a step is done when the listener moves on from
+its last part; skipped with "skip", "last step", or going on after pain. A routine that
+reaches its end counts as a practice day if at least one of its main steps was done, and
+as a finished session if at most one was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from .content import Library
+from .engine import Engine, Position, Segment
+from .progress import DAY, EVERY_CUE, FEWER_CUES, Change, Progress
+from .speech import Script, join, say
+
+# -- states ---------------------------------------------------------------------------------
+OUTSIDE, MENU, ROUTINE = "outside", "menu", "routine"
+EXTRA_OFFER, PAIN_PAUSE, SWITCH_OFFER = "extra_offer", "pain_offer", "switch_offer"
+RESUME_OFFER, HURT_OFFER, SUGGEST_OFFER, ANOTHER_OFFER = (
+    "resume_offer",
+    "hurt_offer",
+    "suggest_offer",
+    "another_offer",
+)
+MODES = (
+    OUTSIDE,
+    MENU,
+    ROUTINE,
+    EXTRA_OFFER,
+    PAIN_PAUSE,
+    SWITCH_OFFER,
+    RESUME_OFFER,
+    HURT_OFFER,
+    SUGGEST_OFFER,
+    ANOTHER_OFFER,
+)
+# A routine is under way in this session: its place is the one being spoken.
+UNDER_WAY = (ROUTINE, EXTRA_OFFER, PAIN_PAUSE, SWITCH_OFFER)
+# The stored place is the subject of the conversation (so "stop" says it is kept).
+PLACE_KEPT = (*UNDER_WAY, RESUME_OFFER, HURT_OFFER)
+
+# -- what the user said ---------------------------------------------------------------------
+LAUNCH, RESUME, START, LIST, DISCLAIMER = "launch", "resume", "start", "list", "disclaimer"
+YES, NO, NEXT, PREVIOUS, REPEAT, START_OVER = "yes", "no", "next", "previous", "repeat", "start_over"
+PAUSE, HELP, STOP, PAIN, SKIP, PACE = "pause", "help", "stop", "pain", "skip", "pace"
+REPEAT_SLOWLY, REPORT, WAIT, DONE, LAST_STEP = "repeat_slowly", "report", "wait", "done", "last_step"
+HOW_LONG, SAFETY, WHY_NO_KEGELS, BY_LENGTH = "how_long", "safety", "why_no_kegels", "by_length"
+CUES, HOME, FALLBACK, UNKNOWN = "cues", "home", "fallback", "unknown"
+ANY = "*"  # a row's default, for every state not listed
+
+
+@dataclass(frozen=True)
+class State:
+    """What this session remembers between turns."""
+
+    mode: str = OUTSIDE
+    finished: str | None = None  # the routine completed last in this session
+    suggested: tuple[str, int | None] | None = None  # routine and length asked about
+
+
+@dataclass(frozen=True)
+class Heard:
+    """What the user said, as the core needs it (slots already resolved to ids)."""
+
+    intent: str
+    routine: str | None = None  # the routine the area slot names
+    words: str = ""  # what was said for the area, when it names no routine
+    minutes: int | None = None  # "ten minutes", or a length word as minutes
+    pace: str | None = None  # "slower", "faster", "normal"
+    amount: str | None = None  # "less" or "more" talking
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the turn knows besides the state: the record, the time, whether the read failed."""
+
+    progress: Progress
+    now: int
+    read_failed: bool = False
+    stale_after_days: int = 14
+
+
+@dataclass(frozen=True)
+class Outcome:
+    speech: Script
+    reprompt: Script | None  # None: the session ends
+    state: State
+    change: Change | None = None
+    counts: tuple[str, ...] = ()  # metric names
+    place: Position | None = None  # the place spoken (for the log)
+
+    @property
+    def end(self) -> bool:
+        return self.reprompt is None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One decision's inputs and helpers (what every transition reads)."""
+
+    engine: Engine
+    state: State
+    heard: Heard
+    facts: Facts
+    counts: list[str] = field(default_factory=list)
+
+    @property
+    def library(self) -> Library:
+        return self.engine.library
+
+    @property
+    def progress(self) -> Progress:
+        return self.facts.progress
+
+    @property
+    def under_way(self) -> Position | None:
+        """The place of the routine under way in this session, else None."""
+        return self.progress.position if self.state.mode in UNDER_WAY else None
+
+    def say(self, key: str, **fields: object) -> Script:
+        return say(self.library.say(key, **fields))
+
+    def fields(self, position: Position) -> dict[str, object]:
+        routine = self.engine.routine(position.routine_id)
+        return {"routine": routine.name, "step": position.step + 1, "total": len(routine.steps)}
+
+    def name(self, routine_id: str) -> str:
+        return self.engine.routine(routine_id).name
+
+    def reply(
+        self,
+        speech: Script,
+        reprompt: Script | None,
+        mode: str,
+        change: Change | None = None,
+        place: Position | None = None,
+        **state: object,
+    ) -> Outcome:
+        return Outcome(
+            speech,
+            reprompt,
+            replace(self.state, mode=mode, **state),  # type: ignore[arg-type]
+            change,
+            tuple(self.counts),
+            place,
+        )
+
+    def end(self, speech: Script) -> Outcome:
+        return self.reply(speech, None, self.state.mode)
+
+    def change(self, **what: object) -> Change:
+        return Change(at=self.facts.now, **what)  # type: ignore[arg-type]
+
+    def segment_args(self) -> tuple[str | None, int | None]:
+        return self.progress.pace, self.progress.minutes
+
+
+Transition = Callable[[Decision], Outcome]
+
+
+# -- flows ------------------------------------------------------------------------------------
+def menu(t: Decision, lead: Script = ()) -> Outcome:
+    return t.reply(join(lead, t.say("menu")), t.say("menu_reprompt"), MENU)
+
+
+def disclaimer(t: Decision) -> tuple[Script, int]:
+    """The disclaimer and its version, if this user has not heard this version (else nothing, 0)."""
+    if t.progress.disclaimer_version >= t.library.disclaimer_version:
+        return (), 0
+    t.counts.append("DisclaimerRead")
+    return say(t.library.disclaimer_text), t.library.disclaimer_version
+
+
+def speak(t: Decision, segment: Segment, lead: Script = (), skipped: int | None = None) -> Outcome:
+    """Say ``segment`` (after ``lead``) and move the place there, or finish the routine.
+    ``skipped``: the steps skipped so far in this run (bits), when it changed."""
+    notice, heard = disclaimer(t)
+    t.counts.append("SegmentSpoken")
+    progress = t.progress
+    position = segment.position
+    skips = progress.skipped if skipped is None else skipped
+    speech = join(notice, lead, segment.script)
+    if segment.final:
+        return finish(t, position.routine_id, speech, skips, heard)
+    change = t.change(
+        moved=True,
+        position=position,
+        minutes=progress.minutes,
+        skipped=skips,
+        disclaimer_version=heard,
+    )
+    return t.reply(speech, t.say("invitation_reprompt"), ROUTINE, change, place=position)
+
+
+def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: int = 0) -> Outcome:
+    """The routine's end: a practice day if a main step was done, a finished session if at
+    most one was skipped; then the offer of another."""
+    main = t.engine.main_steps(routine_id)
+    skips = sum(1 for step in main if skipped >> step & 1)
+    practised = skips < len(main)
+    counted = practised and skips <= 1
+    change = t.change(
+        moved=True,
+        position=None,
+        completed=routine_id if counted else None,
+        practised=practised,
+        disclaimer_version=heard,
+    )
+    if counted:
+        t.counts.append("RoutineCompleted")
+    streak = change.applied_to(t.progress).streak(t.facts.now) if practised else 0
+    praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
+    return t.reply(
+        join(speech, praise, t.say("another_offer")),
+        t.say("another_reprompt"),
+        ANOTHER_OFFER,
+        change,
+        place=Position(routine_id, len(t.engine.routine(routine_id).steps) - 1, 0),
+        finished=routine_id,
+    )
+
+
+def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
+    """A routine from its opening (a fresh run: nothing skipped)."""
+    t.counts.append("RoutineStarted")
+    pace = t.progress.pace
+    quiet = t.progress.quiet
+    length = t.engine.length(routine_id, minutes)
+    if minutes is not None and length is None:
+        lead = join(lead, t.say("length_fixed", routine=t.name(routine_id)))
+    elif length is not None:
+        parts = t.engine.part_count(routine_id, pace, length, quiet=quiet)
+        lead = join(lead, t.say("length_intro", minutes=length, parts=parts))
+    fresh = replace(t, facts=replace(t.facts, progress=replace(t.progress, minutes=length, skipped=0)))
+    return speak(fresh, t.engine.start(routine_id, pace, length, quiet=quiet), lead, skipped=0)
+
+
+def resume(t: Decision) -> Outcome:
+    """Carry on from the start of the stored step (asking first where it hurt last time)."""
+    position = t.progress.position
+    if position is None:
+        return menu(t, t.say("progress_unavailable" if t.facts.read_failed else "nothing_to_resume"))
+    if t.progress.hurt and t.state.mode != HURT_OFFER:
+        return hurt_offer(t, position)
+    return resume_step(t, position)
+
+
+def resume_step(t: Decision, position: Position, lead: Script = ()) -> Outcome:
+    t.counts.append("SessionResumed")
+    pace, minutes = t.segment_args()
+    # the step from its start, with how to get into position, and no routine opening again
+    segment = t.engine.step_start(position, pace, minutes, resumed=True, quiet=t.progress.quiet)
+    return speak(t, segment, join(lead, t.say("resume_intro", **t.fields(position))))
+
+
+def offer_resume(t: Decision, lead: Script = ()) -> Outcome:
+    progress = t.progress
+    position = progress.position
+    assert position is not None
+    if progress.hurt:
+        return hurt_offer(t, position, lead)
+    days = (t.facts.now - progress.updated_at) // DAY
+    if days >= t.facts.stale_after_days:
+        question = t.say("resume_offer_stale", days=days, **t.fields(position))
+    else:
+        question = t.say("resume_offer", **t.fields(position))
+    return t.reply(join(lead, question), t.say("resume_reprompt"), RESUME_OFFER)
+
+
+def hurt_offer(t: Decision, position: Position, lead: Script = ()) -> Outcome:
+    """Last time this step hurt: skip it, or try it again gently?"""
+    question = t.say("hurt_offer", **t.fields(position))
+    return t.reply(join(lead, question), t.say("hurt_reprompt"), HURT_OFFER)
+
+
+def go_on(t: Decision, segment: Segment, lead: Script = (), skipped: int | None = None) -> Outcome:
+    """Speak ``segment``, or, when it starts an optional extra, ask first in a short reply."""
+    question = t.engine.offer(segment.position)
+    if question is None:
+        return speak(t, segment, lead, skipped)
+    asked = say(question)
+    if skipped is not None and skipped != t.progress.skipped:  # keep the skip, at the same place
+        change = t.change(
+            moved=True, position=t.progress.position, minutes=t.progress.minutes, skipped=skipped
+        )
+        return t.reply(join(lead, asked), asked, EXTRA_OFFER, change)
+    return t.reply(join(lead, asked), asked, EXTRA_OFFER)
+
+
+def following(t: Decision) -> Segment | None:
+    position = t.progress.position
+    if position is None:
+        return None
+    pace, minutes = t.segment_args()
+    return t.engine.next_step(position, pace, minutes, quiet=t.progress.quiet)
+
+
+def ask_extra_again(t: Decision) -> Outcome:
+    """The optional extra's question once more (after "repeat" or words that answer neither)."""
+    after = following(t)
+    question = t.engine.offer(after.position) if after else None
+    if question is None:
+        return menu(t)
+    return t.reply(say(question), say(question), EXTRA_OFFER)
+
+
+def take_extra(t: Decision) -> Outcome:
+    after = following(t)
+    if after is None:
+        return menu(t)
+    return speak(t, after)
+
+
+def decline_extra(t: Decision) -> Outcome:
+    """No (or next, or skip) to the optional extra: the routine's close."""
+    position = t.progress.position
+    if position is None:
+        return menu(t)
+    return speak(t, t.engine.closing(position.routine_id))
+
+
+def advance(t: Decision) -> Outcome:
+    position = t.under_way
+    if position is None:
+        return menu(t)
+    pace, minutes = t.segment_args()
+    segment = t.engine.advance(position, pace, minutes, quiet=t.progress.quiet)
+    if segment is None:  # the record says finished already (e.g. another device)
+        return menu(t)
+    # moving on from a step's last part: that step is done, even if it was skipped before
+    skipped = t.progress.skipped & ~(1 << position.step) if segment.position.step != position.step else None
+    return go_on(t, segment, skipped=skipped)
+
+
+def skip(t: Decision, lead: Script | None = None) -> Outcome:
+    """Past the rest of this step without marking it done; after the last, the closing cue."""
+    position = t.progress.position
+    if position is None:
+        return menu(t, t.say("skip_nothing"))
+    lead = t.say("skipped") if lead is None else lead
+    skipped = t.progress.skipped | 1 << position.step
+    after = following(t)
+    if after is None:  # past the last step: the routine's close
+        return finish(
+            t, position.routine_id, join(lead, t.engine.closing(position.routine_id).script), skipped
+        )
+    return go_on(t, after, lead, skipped)
+
+
+def skip_here(t: Decision) -> Outcome:
+    return skip(t) if t.under_way else menu(t, t.say("skip_nothing"))
+
+
+def back(t: Decision) -> Outcome:
+    position = t.under_way
+    if position is None:
+        return menu(t)
+    pace, minutes = t.segment_args()
+    segment, moved = t.engine.back(position, pace, minutes, quiet=t.progress.quiet)
+    return speak(t, segment, () if moved else t.say("at_first_step"))
+
+
+def last_step(t: Decision) -> Outcome:
+    """The routine's last main step; the steps jumped over count as skipped."""
+    position = t.under_way
+    if position is None:
+        return menu(t)
+    last = max(t.engine.main_steps(position.routine_id))
+    if position.step >= last:
+        return t.reply(t.say("at_last_step"), t.say("invitation_reprompt"), ROUTINE)
+    skipped = t.progress.skipped
+    for step in range(position.step, last):
+        skipped |= 1 << step
+    pace, minutes = t.segment_args()
+    target = Position(position.routine_id, last, 0)
+    segment = t.engine.step_start(target, pace, minutes, quiet=t.progress.quiet)
+    return speak(t, segment, t.say("last_step"), skipped)
+
+
+def repeat_part(t: Decision, pace: str | None = None) -> Outcome:
+    position = t.under_way
+    assert position is not None
+    segment = t.engine.segment(
+        position,
+        pace or t.progress.pace,
+        t.progress.minutes,
+        opening=position.step == 0 and position.segment == 0,
+        quiet=t.progress.quiet,
+    )
+    return t.reply(segment.script, t.say("invitation_reprompt"), ROUTINE)
+
+
+def back_to_routine(t: Decision, answer: Script, change: Change | None = None) -> Outcome:
+    """An answer to a question asked mid-routine, then the way back into it; else the menu."""
+    position = t.under_way
+    if position is None:
+        outcome = menu(t, answer)
+        return replace(outcome, change=change)
+    back_line = t.say("back_to_routine", routine=t.name(position.routine_id))
+    return t.reply(join(answer, back_line), back_line, ROUTINE, change)
+
+
+def stop_here(t: Decision) -> Outcome:
+    """End the session; with a place under discussion, say it is kept and how to resume."""
+    position = t.progress.position if t.state.mode in PLACE_KEPT else None
+    if position is not None:
+        return t.end(t.say("stop_in_routine", **t.fields(position)))
+    return t.end(t.say("goodbye"))
+
+
+def spoken_minutes(seconds: float) -> int:
+    return max(1, round(seconds / 60))
+
+
+def routine_minutes(t: Decision, routine_id: str, minutes: int | None = None) -> int:
+    length = t.engine.length(routine_id, minutes)
+    return spoken_minutes(t.engine.total_seconds(routine_id, t.progress.pace, length, quiet=t.progress.quiet))
+
+
+def suggest(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
+    """One concrete thing, started on yes: "The daily massage takes about ten minutes. Shall we start?" """
+    length = t.engine.length(routine_id, minutes)
+    question = t.say("suggest", routine=t.name(routine_id), minutes=routine_minutes(t, routine_id, minutes))
+    reprompt = t.say("suggest_reprompt")
+    return t.reply(join(lead, question), reprompt, SUGGEST_OFFER, suggested=(routine_id, length))
+
+
+def relaxation(library: Library) -> str | None:
+    """The whole routine that is a relaxation (no massage), from the data."""
+    return next((r.id for r in library.whole_routines.values() if "relaxation" in r.areas), None)
+
+
+def by_length(t: Decision, minutes: int) -> tuple[str, int | None]:
+    """The longest choice (a routine as written, or at one of its lengths) that fits
+    ``minutes``; the shortest one if none does."""
+    whole = t.library.whole_routines.values()
+    choices: list[tuple[str, int | None]] = [(r.id, None) for r in whole]
+    choices += [(r.id, m) for r in whole for m in r.lengths]
+    timed = [(routine_minutes(t, routine_id, m), routine_id, m) for routine_id, m in choices]
+    fitting = [choice for choice in timed if choice[0] <= minutes]
+    _, routine_id, length = max(fitting) if fitting else min(timed)
+    return routine_id, length
+
+
+def spoken_list(library: Library, items: list[str]) -> str:
+    if len(items) < 2:
+        return "".join(items)
+    return library.say("list_join", head=", ".join(items[:-1]), last=items[-1])
+
+
+def shifted_pace(library: Library, current: str | None, change: str) -> str:
+    if change == "normal":
+        return library.default_pace
+    order = [p.id for p in sorted(library.paces.values(), key=lambda p: p.inhale + p.exhale + p.rest)]
+    order.reverse()  # slow to quick
+    index = order.index(library.pace(current).id) + (-1 if change == "slower" else 1)
+    return order[max(0, min(index, len(order) - 1))]
+
+
+def pain_words(t: Decision, position: Position) -> Script:
+    """Stop at once, in words that fit where the user is: there is no massage in the relaxation."""
+    routine = t.engine.routine(position.routine_id)
+    whole = t.engine.routine(routine.parent or routine.id)
+    return t.say("pain_stop_relaxation" if "relaxation" in whole.areas else "pain_stop")
+
+
+# -- transitions: one function per (state, what was said) that needs its own -----------------
+def launch(t: Decision) -> Outcome:
+    """ "Open Pelvic Ease": the disclaimer the first time, an offer to resume, or the menu."""
+    t = replace(t, state=State())
+    if t.facts.read_failed:
+        # Unknown user state: the disclaimer to be safe, and the truth about their place.
+        lead = join(t.say("welcome_new"), say(t.library.disclaimer_text), t.say("progress_unavailable"))
+        return t.reply(lead, t.say("menu_reprompt"), MENU)
+    first_time = t.progress.version == 0
+    notice, heard = disclaimer(t)
+    change = t.change(disclaimer_version=heard) if notice else None
+    if t.progress.position is not None:
+        return replace(offer_resume(t, notice), change=change)
+    welcome = t.say("welcome_new" if first_time else "welcome_back")
+    return replace(menu(t, join(welcome, notice)), change=change)
+
+
+def start_asked(t: Decision) -> Outcome:
+    """ "Massage my hips": that routine (asking first if another one is under way)."""
+    asked = t.heard.routine
+    if asked is None:
+        heard = t.heard.words[:MAX_ECHO_CHARS]
+        lead = t.say("unknown_area", heard=heard) if heard else t.say("unknown_area_unheard")
+        choices = t.say("area_choices")
+        return t.reply(join(lead, choices), choices, MENU)
+    position = t.under_way
+    at_start = position is not None and position.step == 0 and position.segment == 0
+    if position is not None and not at_start and t.state.mode != SWITCH_OFFER:
+        if asked == position.routine_id:
+            return back_to_routine(t, t.say("already_in_routine", **t.fields(position)))
+        return switch_offer(t, position, asked, t.engine.length(asked, t.heard.minutes))
+    return start(t, asked, t.heard.minutes)
+
+
+def switch_offer(t: Decision, position: Position, asked: str, minutes: int | None) -> Outcome:
+    """Another routine asked for while one is under way: its place is not dropped unasked."""
+    question = t.say("switch_offer", asked=t.name(asked), **t.fields(position))
+    return t.reply(
+        question, t.say("switch_reprompt", asked=t.name(asked)), SWITCH_OFFER, suggested=(asked, minutes)
+    )
+
+
+def start_suggested(t: Decision) -> Outcome:
+    if t.state.suggested is None:
+        return menu(t)
+    routine_id, minutes = t.state.suggested
+    return start(t, routine_id, minutes)
+
+
+def yes_at_menu(t: Decision) -> Outcome:
+    """ "Yes" with nothing asked: one concrete thing to start (the relaxation after the massage)."""
+    after_massage = t.state.finished == "daily_massage"
+    return suggest(t, "down_training" if after_massage else "daily_massage")
+
+
+def ask_pain_again(t: Decision) -> Outcome:
+    return t.reply(t.say("pain_reprompt"), t.say("pain_reprompt"), PAIN_PAUSE)
+
+
+def no_to_switch(t: Decision) -> Outcome:
+    return back_to_routine(t, ())
+
+
+def try_again_gently(t: Decision) -> Outcome:
+    position = t.progress.position
+    if position is None:
+        return menu(t)
+    return resume_step(t, position, t.say("hurt_try_again"))
+
+
+def skip_hurt(t: Decision) -> Outcome:
+    """Resuming past the step that hurt: the next step from scratch (or the close)."""
+    position = t.progress.position
+    if position is None:
+        return menu(t)
+    t.counts.append("SessionResumed")
+    skipped = t.progress.skipped | 1 << position.step
+    lead = t.say("hurt_skipped", **t.fields(position))
+    after = Position(position.routine_id, position.step + 1, 0)
+    if not t.engine.is_valid(after):
+        closing = t.engine.closing(position.routine_id).script
+        return finish(t, position.routine_id, join(lead, closing), skipped)
+    pace, minutes = t.segment_args()
+    segment = t.engine.step_start(after, pace, minutes, resumed=True, quiet=t.progress.quiet)
+    return go_on(t, segment, lead, skipped)
+
+
+def fallback_in_routine(t: Decision) -> Outcome:
+    return t.reply(t.say("fallback_routine"), t.say("invitation_reprompt"), ROUTINE)
+
+
+def goodbye(t: Decision) -> Outcome:
+    return t.end(t.say("goodbye"))
+
+
+def resume_if_any(t: Decision) -> Outcome:
+    """ "Next" with no routine under way: carry on from the stored place, or the menu."""
+    return resume(t) if t.progress.position is not None else menu(t)
+
+
+def repeat_here(t: Decision) -> Outcome:
+    """ "Repeat": the last part exactly, or the last question."""
+    mode = t.state.mode
+    if mode == PAIN_PAUSE:
+        position = t.under_way
+        words = pain_words(t, position) if position else t.say("pain_stop")
+        return t.reply(words, t.say("pain_reprompt"), PAIN_PAUSE)
+    if mode == EXTRA_OFFER:
+        return ask_extra_again(t)
+    if mode == SWITCH_OFFER and t.state.suggested is not None and t.under_way:
+        return switch_offer(t, t.under_way, *t.state.suggested)
+    if mode == ROUTINE and t.under_way:
+        return repeat_part(t)
+    if mode == RESUME_OFFER and t.progress.position is not None:
+        return offer_resume(t)
+    if mode == HURT_OFFER and t.progress.position is not None:
+        return hurt_offer(t, t.progress.position)
+    if mode == SUGGEST_OFFER and t.state.suggested is not None:
+        return suggest(t, *t.state.suggested)
+    if mode == ANOTHER_OFFER:
+        return t.reply(t.say("another_offer"), t.say("another_reprompt"), ANOTHER_OFFER)
+    return menu(t)
+
+
+def start_over(t: Decision) -> Outcome:
+    """ "Start over": the routine under discussion (or just finished) from its first step."""
+    routine_id: str | None = None
+    if t.state.mode in PLACE_KEPT and t.progress.position is not None:
+        routine_id = t.progress.position.routine_id
+    elif t.state.mode == ANOTHER_OFFER:
+        routine_id = t.state.finished
+    if routine_id is None:
+        return menu(t, t.say("nothing_to_start_over"))
+    return start(t, routine_id, t.progress.minutes, t.say("start_over", routine=t.name(routine_id)))
+
+
+def pause(t: Decision) -> Outcome:
+    return t.end(t.say("pause" if t.under_way else "goodbye"))
+
+
+def wait(t: Decision) -> Outcome:
+    position = t.progress.position if t.state.mode in PLACE_KEPT else None
+    if position is None:
+        return t.end(t.say("wait_menu"))
+    return t.end(t.say("wait_routine", **t.fields(position)))
+
+
+def help_here(t: Decision) -> Outcome:
+    position = t.under_way
+    if position is not None:
+        return t.reply(t.say("help_routine", **t.fields(position)), t.say("help_routine_reprompt"), ROUTINE)
+    return t.reply(t.say("help_menu"), t.say("menu_reprompt"), MENU)
+
+
+def pain(t: Decision) -> Outcome:
+    """ "It hurts": stop at once. In a routine the place is marked, so a resume asks about
+    that step; outside one the session stays open with the advice and a gentle option."""
+    t.counts.append("PainReported")
+    position = t.under_way
+    if position is None:
+        gentle = relaxation(t.library)
+        if gentle is None:
+            return t.end(t.say("pain_outside"))
+        lengths = t.engine.routine(gentle).lengths
+        return suggest(t, gentle, min(lengths, default=None), t.say("pain_menu"))
+    change = t.change(
+        moved=True, position=position, minutes=t.progress.minutes, skipped=t.progress.skipped, hurt=True
+    )
+    return t.reply(pain_words(t, position), t.say("pain_reprompt"), PAIN_PAUSE, change)
+
+
+def change_pace(t: Decision) -> Outcome:
+    """ "Slower", "faster", "normal pace": from the next part on, and remembered."""
+    in_routine = t.under_way is not None
+    asked = t.heard.pace
+    if asked not in ("slower", "faster", "normal"):
+        return fallback_in_routine(t) if in_routine else menu(t, t.say("fallback_menu"))
+    current = t.library.pace(t.progress.pace).id
+    pace = shifted_pace(t.library, t.progress.pace, asked)
+    name = t.library.pace(pace).name
+    change = None
+    if pace == current and asked != "normal":
+        lead = t.say("pace_already", pace=name)
+    else:
+        change = t.change(pace=pace)
+        lead = t.say("pace_changed" if in_routine else "pace_changed_menu", pace=name)
+    if in_routine:
+        return t.reply(join(lead, t.say("pace_reprompt")), t.say("invitation_reprompt"), ROUTINE, change)
+    return replace(menu(t, lead), change=change)
+
+
+def repeat_slowly(t: Decision) -> Outcome:
+    """ "Say that again slowly": the last part again at the slower pace (kept from now on)."""
+    if t.state.mode != ROUTINE or t.under_way is None:
+        return repeat_here(t)
+    slower = shifted_pace(t.library, t.progress.pace, "slower")
+    change = t.change(pace=slower) if slower != t.library.pace(t.progress.pace).id else None
+    return replace(repeat_part(t, slower), change=change)
+
+
+def report(t: Decision) -> Outcome:
+    """ "How am I doing": days this week, sessions finished, the streak."""
+    progress = t.progress
+    total = progress.total_sessions()
+    if total == 0 and not progress.days:
+        words = t.say("report_none")
+    else:
+        words = t.say("report", week=progress.days_this_week(t.facts.now), total=total)
+        streak = progress.streak(t.facts.now)
+        if streak >= 2:
+            words = join(words, t.say("report_streak", streak=streak))
+    return back_to_routine(t, words)
+
+
+def how_long(t: Decision) -> Outcome:
+    """ "How long is this", "how much is left", "how long does the psoas release take"."""
+    position = t.under_way
+    asked = t.heard.routine
+    if position is not None and asked in (None, position.routine_id):
+        name = t.name(position.routine_id)
+        pace, minutes = t.segment_args()
+        left = spoken_minutes(t.engine.seconds_left(position, pace, minutes, quiet=t.progress.quiet))
+        answer = t.say("time_left", routine=name, minutes=left) if left >= 2 else ()
+        return back_to_routine(t, answer or t.say("time_left_short", routine=name))
+    if asked is not None:
+        return suggest(t, asked)
+    routines = [
+        t.library.say("routine_minutes", routine=r.name, minutes=routine_minutes(t, r.id))
+        for r in t.library.whole_routines.values()
+    ]
+    return menu(t, t.say("routine_lengths", routines=spoken_list(t.library, routines)))
+
+
+def list_routines(t: Decision) -> Outcome:
+    names = [t.library.say("the_routine", routine=r.name) for r in t.library.whole_routines.values()]
+    return t.reply(
+        t.say("list_routines", count=len(names), routines=spoken_list(t.library, names)),
+        t.say("menu_reprompt"),
+        MENU,
+    )
+
+
+def read_disclaimer(t: Decision) -> Outcome:
+    t.counts.append("DisclaimerRead")
+    version = t.library.disclaimer_version
+    change = t.change(disclaimer_version=version) if t.progress.disclaimer_version < version else None
+    text = say(t.library.disclaimer_text)
+    position = t.under_way
+    if position is not None:
+        back_line = t.say("disclaimer_return_routine", **t.fields(position))
+        return t.reply(join(text, back_line), back_line, ROUTINE, change)
+    return replace(menu(t, text), change=change)
+
+
+def by_length_asked(t: Decision) -> Outcome:
+    if t.heard.minutes is None:
+        return menu(t, t.say("fallback_menu"))
+    return suggest(t, *by_length(t, t.heard.minutes))
+
+
+def cues(t: Decision) -> Outcome:
+    amount = t.heard.amount
+    if amount not in ("less", "more"):
+        return back_to_routine(t, t.say("cues_unclear"))
+    fewer = amount == "less"
+    change = t.change(cues=FEWER_CUES if fewer else EVERY_CUE)
+    return back_to_routine(t, t.say("cues_fewer" if fewer else "cues_every"), change)
+
+
+def fallback(t: Decision) -> Outcome:
+    return fallback_in_routine(t) if t.under_way else menu(t, t.say("fallback_menu"))
+
+
+def unknown(t: Decision) -> Outcome:
+    if t.under_way:
+        reprompt = t.say("invitation_reprompt")
+        return t.reply(join(t.say("unhandled"), reprompt), reprompt, ROUTINE)
+    return menu(t, t.say("unhandled"))
+
+
+def answer(key: str) -> Transition:
+    """A general answer (safety, kegels), then back to where the user was."""
+    return lambda t: back_to_routine(t, t.say(key))
+
+
+def question_again(t: Decision) -> Outcome:
+    """Words that answer none of a yes/no question: sorry, and the question again."""
+    again = repeat_here(t)
+    return replace(again, speech=join(t.say("fallback_menu"), again.speech))
+
+
+MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
+
+
+# -- the table ----------------------------------------------------------------------------------
+# For each thing the user can say: the transition in each state, ANY for the rest.
+TABLE: dict[str, dict[str, Transition]] = {
+    LAUNCH: {ANY: launch},
+    RESUME: {HURT_OFFER: try_again_gently, ANY: resume},
+    START: {ANY: start_asked},
+    LIST: {ANY: list_routines},
+    DISCLAIMER: {ANY: read_disclaimer},
+    YES: {
+        ROUTINE: advance,
+        EXTRA_OFFER: take_extra,
+        PAIN_PAUSE: ask_pain_again,
+        SWITCH_OFFER: start_suggested,
+        RESUME_OFFER: resume,
+        HURT_OFFER: skip_hurt,
+        SUGGEST_OFFER: start_suggested,
+        ANY: yes_at_menu,
+    },
+    NO: {
+        ROUTINE: fallback_in_routine,
+        EXTRA_OFFER: decline_extra,
+        PAIN_PAUSE: stop_here,
+        SWITCH_OFFER: no_to_switch,
+        RESUME_OFFER: menu,
+        HURT_OFFER: try_again_gently,
+        SUGGEST_OFFER: menu,
+        ANY: goodbye,
+    },
+    NEXT: {
+        ROUTINE: advance,
+        EXTRA_OFFER: decline_extra,
+        PAIN_PAUSE: skip,  # going on after pain is the user's choice: past this step
+        SWITCH_OFFER: advance,
+        RESUME_OFFER: resume,
+        HURT_OFFER: skip_hurt,
+        ANY: resume_if_any,
+    },
+    PREVIOUS: {ANY: back},
+    REPEAT: {ANY: repeat_here},
+    START_OVER: {ANY: start_over},
+    PAUSE: {ANY: pause},
+    HELP: {ANY: help_here},
+    STOP: {ANY: stop_here},
+    DONE: {ANY: stop_here},
+    WAIT: {ANY: wait},
+    PAIN: {ANY: pain},
+    SKIP: {EXTRA_OFFER: decline_extra, HURT_OFFER: skip_hurt, ANY: skip_here},
+    PACE: {ANY: change_pace},
+    REPEAT_SLOWLY: {ANY: repeat_slowly},
+    REPORT: {ANY: report},
+    LAST_STEP: {EXTRA_OFFER: ask_extra_again, ANY: last_step},
+    HOW_LONG: {ANY: how_long},
+    SAFETY: {ANY: answer("safety_answer")},
+    WHY_NO_KEGELS: {ANY: answer("why_no_kegels")},
+    BY_LENGTH: {ANY: by_length_asked},
+    CUES: {ANY: cues},
+    HOME: {ANY: menu},
+    FALLBACK: {
+        EXTRA_OFFER: question_again,
+        PAIN_PAUSE: ask_pain_again,
+        SWITCH_OFFER: question_again,
+        RESUME_OFFER: question_again,
+        HURT_OFFER: question_again,
+        SUGGEST_OFFER: question_again,
+        ANY: fallback,
+    },
+    UNKNOWN: {ANY: unknown},
+}
+INTENTS = tuple(TABLE)
+
+
+def transition(mode: str, intent: str) -> Transition:
+    row = TABLE[intent]
+    return row.get(mode, row[ANY])
+
+
+def decide(engine: Engine, state: State, heard: Heard, facts: Facts) -> Outcome:
+    """What happens when the user in ``state`` says ``heard``."""
+    mode = state.mode if state.mode in MODES else OUTSIDE
+    turn = Decision(engine, replace(state, mode=mode), heard, facts)
+    return transition(mode, heard.intent)(turn)

@@ -1,0 +1,273 @@
+"""The dialogue core on its own: every state × everything the user can say, without ask-sdk.
+
+The handler tests drive the same decisions through the real lambda_handler; these hold the
+table itself: each cell's next state, the invariants every cell keeps, and the rules for
+what moves the place and what counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pelvic_ease import dialogue as d
+from pelvic_ease.content import load_library
+from pelvic_ease.engine import Engine, Position
+from pelvic_ease.progress import Progress
+
+LIB = load_library()
+ENGINE = Engine(LIB)
+NOW = 1_800_000_000
+PSOAS = LIB.routines["psoas_release"]
+BEFORE_EXTRA = max(i for i, step in enumerate(PSOAS.steps) if not step.optional)
+
+# What each intent carries when the table is walked (the slots a real request would fill).
+SLOTS: dict[str, dict[str, object]] = {
+    d.START: {"routine": "psoas_release"},
+    d.PACE: {"pace": "slower"},
+    d.CUES: {"amount": "less"},
+    d.BY_LENGTH: {"minutes": 10},
+}
+
+
+def stored(**place: object) -> Progress:
+    """A returning user with an unfinished daily massage at step 2 (or ``place``)."""
+    fields: dict[str, object] = {"routine": "daily_massage", "step": 1, "segment": 0, **place}
+    return Progress(version=3, disclaimer_version=LIB.disclaimer_version, updated_at=NOW - 60, **fields)  # type: ignore[arg-type]
+
+
+def before_the_extra() -> Progress:
+    last = ENGINE.segment(Position("psoas_release", BEFORE_EXTRA, 0), None).segment_count - 1
+    return stored(routine="psoas_release", step=BEFORE_EXTRA, segment=last)
+
+
+# The record each state is walked with: where that state can arise.
+FIXTURE = {mode: stored() for mode in d.MODES} | {
+    d.EXTRA_OFFER: before_the_extra(),
+    d.HURT_OFFER: stored(hurt=1),
+}
+STATE = d.State(finished="daily_massage", suggested=("down_training", 10))
+
+
+def decide(mode: str, intent: str, progress: Progress | None = None, **facts: object) -> d.Outcome:
+    heard = d.Heard(intent, **SLOTS.get(intent, {}))  # type: ignore[arg-type]
+    known = d.Facts(FIXTURE[mode] if progress is None else progress, NOW, **facts)  # type: ignore[arg-type]
+    return d.decide(ENGINE, replace(STATE, mode=mode), heard, known)
+
+
+SHORT = {
+    d.OUTSIDE: "outside",
+    d.MENU: "menu",
+    d.ROUTINE: "routine",
+    d.EXTRA_OFFER: "extra?",
+    d.PAIN_PAUSE: "pain",
+    d.SWITCH_OFFER: "switch?",
+    d.RESUME_OFFER: "resume?",
+    d.HURT_OFFER: "hurt?",
+    d.SUGGEST_OFFER: "offer?",
+    d.ANOTHER_OFFER: "more?",
+}
+
+
+def cell(outcome: d.Outcome) -> str:
+    """A table cell: the next state (END: the session ends), * if the place moved."""
+    moved = outcome.change is not None and outcome.change.moved
+    return ("END" if outcome.end else SHORT[outcome.state.mode]) + ("*" if moved else "")
+
+
+# Rows: what the user said. Columns: the state, in d.MODES order (? marks a question asked:
+# extra? "Do you have a tennis ball handy?", switch? "Shall I start the hip massage?",
+# resume? "Shall I carry on?", hurt? "Would you like to leave that step out?", offer? "The
+# daily massage takes about ten minutes. Shall we start?", more? "Would you like another
+# routine?"). * : the place moved (or the routine finished). The table as it should read.
+EXPECTED = """
+              outside  menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   more?
+launch        resume?  resume?  resume?  resume?  resume?  resume?  resume?  hurt?    resume?  resume?
+resume        routine* routine* routine* routine* routine* routine* routine* routine* routine* routine*
+start         routine* routine* switch?  routine  switch?  routine* routine* routine* routine* routine*
+list          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
+disclaimer    menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+yes           offer?   offer?   routine* more?*   pain     routine* routine* routine* routine* offer?
+no            END      END      routine  more?*   END      routine  menu     routine* menu     END
+next          routine* routine* routine* more?*   routine* routine* routine* routine* routine* routine*
+previous      menu     menu     routine* routine* routine* routine* menu     menu     menu     menu
+repeat        menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   more?
+start_over    menu     menu     routine* routine* routine* routine* routine* routine* menu     routine*
+pause         END      END      END      END      END      END      END      END      END      END
+help          menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+stop          END      END      END      END      END      END      END      END      END      END
+done          END      END      END      END      END      END      END      END      END      END
+wait          END      END      END      END      END      END      END      END      END      END
+pain          offer?   offer?   pain*    pain*    pain*    pain*    offer?   offer?   offer?   offer?
+skip          menu     menu     routine* more?*   routine* routine* menu     routine* menu     menu
+pace          menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+repeat_slowly menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   more?
+report        menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+last_step     menu     menu     more?*   extra?   more?*   more?*   menu     menu     menu     menu
+how_long      menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+safety        menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+why_no_kegels menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+by_length     offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?
+cues          menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+home          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
+fallback      menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   menu
+unknown       menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+"""
+
+
+def test_table_has_a_row_for_every_intent_and_a_default_in_each() -> None:
+    assert set(d.TABLE) == set(d.INTENTS)
+    for intent, row in d.TABLE.items():
+        assert d.ANY in row, intent
+        assert set(row) - {d.ANY} <= set(d.MODES), intent
+
+
+def print_table() -> str:
+    lines = [" " * 14 + "".join(f"{SHORT[mode]:<9}" for mode in d.MODES).rstrip()]
+    for intent in d.INTENTS:
+        cells = (cell(decide(mode, intent)) for mode in d.MODES)
+        lines.append((f"{intent:<14}" + "".join(f"{c:<9}" for c in cells)).rstrip())
+    return "\n".join(lines)
+
+
+def test_every_state_and_intent_goes_where_the_table_says() -> None:
+    assert print_table() == EXPECTED.strip("\n")
+
+
+MOVES = {d.RESUME, d.START, d.YES, d.NO, d.NEXT, d.PREVIOUS, d.START_OVER, d.PAIN, d.SKIP, d.LAST_STEP}
+RECORDS = {
+    "returning": stored(),
+    "nothing stored": Progress(version=3, disclaimer_version=LIB.disclaimer_version),
+    "new user": Progress(),
+    "hurt last time": stored(hurt=1),
+    "before the extra": before_the_extra(),
+}
+
+
+@pytest.mark.parametrize("record", sorted(RECORDS))
+@pytest.mark.parametrize("read_failed", [False, True])
+def test_every_cell_gives_a_defined_outcome(record: str, read_failed: bool) -> None:
+    progress = RECORDS[record]
+    for mode in d.MODES:
+        for intent in d.INTENTS:
+            where = f"{intent} in {mode}, {record}"
+            outcome = decide(mode, intent, progress, read_failed=read_failed)
+            assert any(getattr(part, "text", "").strip() for part in outcome.speech), where
+            assert outcome.state.mode in d.MODES, where
+            if not outcome.end:
+                assert any(getattr(part, "text", "").strip() for part in outcome.reprompt or ()), where
+            change = outcome.change
+            if change is not None and change.moved:
+                assert intent in MOVES, f"{where}: only going somewhere moves the place"
+                assert change.position is None or ENGINE.is_valid(change.position), where
+                assert change.at == NOW, where
+            if outcome.end and progress.position is not None:
+                assert change is None or not change.moved, f"{where}: ending keeps the place"
+
+
+def test_the_disclaimer_comes_before_any_routine_for_a_new_user() -> None:
+    for mode in d.MODES:
+        for intent in d.INTENTS:
+            outcome = decide(mode, intent, Progress())
+            if outcome.change is not None and outcome.change.moved and intent != d.PAIN:
+                assert LIB.disclaimer_text in " ".join(getattr(p, "text", "") for p in outcome.speech)
+                assert outcome.change.disclaimer_version == LIB.disclaimer_version
+
+
+def texts(outcome: d.Outcome) -> str:
+    return " ".join(getattr(part, "text", "") for part in outcome.speech)
+
+
+@pytest.mark.parametrize("mode", d.UNDER_WAY[:-1])  # in a switch offer, asking again means yes
+def test_another_routine_asked_mid_routine_is_asked_about_not_started(mode: str) -> None:
+    outcome = decide(mode, d.START, stored())
+    assert outcome.state.mode == d.SWITCH_OFFER
+    assert outcome.change is None  # the place stays where it was
+    assert outcome.state.suggested == ("psoas_release", None)
+    accepted = d.decide(ENGINE, outcome.state, d.Heard(d.YES), d.Facts(stored(), NOW))
+    assert accepted.change is not None
+    assert accepted.change.position == Position("psoas_release", 0, 0)
+    declined = d.decide(ENGINE, outcome.state, d.Heard(d.NO), d.Facts(stored(), NOW))
+    assert declined.change is None
+    assert declined.state.mode == d.ROUTINE
+
+
+def test_pain_marks_the_place_it_stopped_at() -> None:
+    outcome = decide(d.ROUTINE, d.PAIN, stored(skipped=1))
+    change = outcome.change
+    assert change is not None
+    assert change.hurt
+    assert change.moved
+    assert change.position == Position("daily_massage", 1, 0)
+    assert change.skipped == 1  # what was skipped before stays
+    assert outcome.counts == ("PainReported",)
+
+
+def test_skipping_the_step_that_hurt_resumes_the_next_step_from_scratch() -> None:
+    outcome = decide(d.HURT_OFFER, d.YES, stored(hurt=1))
+    change = outcome.change
+    assert change is not None
+    assert change.position == Position("daily_massage", 2, 0)
+    assert change.skipped == 1 << 1
+    assert not change.hurt
+    step = LIB.routines["daily_massage"].steps[2]
+    assert (step.setup or step.position) in texts(outcome)
+
+
+def finishing(intent: str, skipped: int) -> d.Outcome:
+    """Reaching the end of the daily massage with "next" from its sixth step, or with "skip"
+    at its seventh (the last), ``skipped`` steps (bits) skipped before."""
+    step = 5 if intent == d.NEXT else 6
+    parts = ENGINE.segment(Position("daily_massage", step, 0), None).segment_count
+    return decide(d.ROUTINE, intent, stored(step=step, segment=parts - 1, skipped=skipped))
+
+
+@pytest.mark.parametrize(
+    ("intent", "skipped", "completed", "practised"),
+    [
+        (d.NEXT, 0, True, True),
+        (d.NEXT, 0b1, True, True),
+        (d.NEXT, 0b11, False, True),
+        (d.SKIP, 0, True, True),  # the last step skipped: one skip
+        (d.SKIP, 0b1, False, True),
+        (d.SKIP, 0b111110, False, True),  # the first step was done
+        (d.SKIP, 0b111111, False, False),  # nothing done: not even a practice day
+    ],
+)
+def test_what_counts_at_the_end(intent: str, skipped: int, completed: bool, practised: bool) -> None:
+    assert ENGINE.main_steps("daily_massage") == list(range(7))
+    outcome = finishing(intent, skipped)
+    change = outcome.change
+    assert outcome.state.mode == d.ANOTHER_OFFER
+    assert change is not None
+    assert change.moved
+    assert change.position is None
+    assert (change.completed == "daily_massage") is completed
+    assert change.practised is practised
+    assert ("RoutineCompleted" in outcome.counts) is completed
+
+
+def test_moving_on_from_a_step_skipped_earlier_counts_it_done() -> None:
+    # "skip", then "go back" to it and "next" through it: done after all
+    outcome = decide(d.ROUTINE, d.NEXT, stored(step=1, skipped=0b10))
+    assert outcome.change is not None
+    assert outcome.change.skipped == 0
+    assert outcome.change.position == Position("daily_massage", 2, 0)
+
+
+def test_last_step_counts_the_steps_jumped_over_as_skipped() -> None:
+    outcome = decide(d.ROUTINE, d.LAST_STEP, stored(step=0))
+    assert outcome.change is not None
+    assert outcome.change.completed is None  # six of seven main steps jumped over
+    assert outcome.change.practised  # the last one was done
+
+
+def test_a_request_with_no_session_starts_outside_any_conversation() -> None:
+    assert d.State().mode == d.OUTSIDE
+    unknown = d.decide(ENGINE, d.State(mode="no such mode"), d.Heard(d.NEXT), d.Facts(stored(), NOW))
+    assert unknown.state.mode == d.ROUTINE  # treated as outside: next resumes the stored place
+
+
+if __name__ == "__main__":
+    print(print_table())
