@@ -213,6 +213,16 @@ def test_choosing_by_length_suggests_something_that_fits(
     assert "Let's begin" in conv.say("yes").text
 
 
+def test_a_massage_of_some_length_suggests_a_massage_that_fits(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    reply = conv.say("a ten minute massage")
+    minutes = re.search(r"The (.+) takes about (\d+) minutes", reply.text)
+    assert minutes is not None
+    assert int(minutes.group(2)) <= 10
+    assert minutes.group(1) != LIB.routines["down_training"].name  # a massage, not the relaxation
+    assert conv.say("yes").text.startswith(LIB.say("routine_start", routine=minutes.group(1)))
+
+
 def test_an_area_the_skill_does_not_cover_says_what_it_does(conv: Conversation) -> None:
     conv.say("open pelvic ease")
     reply = conv.say("massage my butt")

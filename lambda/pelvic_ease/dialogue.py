@@ -452,10 +452,10 @@ def relaxation(library: Library) -> str | None:
     return next((r.id for r in library.whole_routines.values() if "relaxation" in r.areas), None)
 
 
-def by_length(t: Decision, minutes: int) -> tuple[str, int | None]:
+def by_length(t: Decision, minutes: int, massage: bool = False) -> tuple[str, int | None]:
     """The longest choice (a routine as written, or at one of its lengths) that fits
-    ``minutes``; the shortest one if none does."""
-    whole = t.library.whole_routines.values()
+    ``minutes``; the shortest one if none does. ``massage``: not the relaxation."""
+    whole = [r for r in t.library.whole_routines.values() if not massage or "relaxation" not in r.areas]
     choices: list[tuple[str, int | None]] = [(r.id, None) for r in whole]
     choices += [(r.id, m) for r in whole for m in r.lengths]
     timed = [(routine_minutes(t, routine_id, m), routine_id, m) for routine_id, m in choices]
@@ -506,6 +506,9 @@ def launch(t: Decision) -> Outcome:
 def start_asked(t: Decision) -> Outcome:
     """ "Massage my hips": that routine (asking first if another one is under way)."""
     asked = t.heard.routine
+    if asked is None and not t.heard.words and t.heard.minutes is not None:
+        # "a ten minute massage": no area, but a length (the model's only such sample is a massage)
+        return suggest(t, *by_length(t, t.heard.minutes, massage=True))
     if asked is None:
         heard = t.heard.words[:MAX_ECHO_CHARS]
         lead = t.say("unknown_area", heard=heard) if heard else t.say("unknown_area_unheard")
