@@ -113,6 +113,7 @@ cues          menu     menu     routine  routine  routine  routine  menu     men
 home          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
 fallback      menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   menu
 unknown       menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+ended         END      END      END      END*     END      END      END      END      END      END
 """
 
 
@@ -136,6 +137,7 @@ def test_every_state_and_intent_goes_where_the_table_says() -> None:
 
 
 MOVES = {d.RESUME, d.START, d.YES, d.NO, d.NEXT, d.PREVIOUS, d.START_OVER, d.PAIN, d.SKIP, d.LAST_STEP}
+SPOKEN = [intent for intent in d.INTENTS if intent != d.ENDED]  # nothing can be said to a closed session
 RECORDS = {
     "returning": stored(),
     "nothing stored": Progress(version=3, disclaimer_version=LIB.disclaimer_version),
@@ -150,7 +152,7 @@ RECORDS = {
 def test_every_cell_gives_a_defined_outcome(record: str, read_failed: bool) -> None:
     progress = RECORDS[record]
     for mode in d.MODES:
-        for intent in d.INTENTS:
+        for intent in SPOKEN:
             where = f"{intent} in {mode}, {record}"
             outcome = decide(mode, intent, progress, read_failed=read_failed)
             assert any(getattr(part, "text", "").strip() for part in outcome.speech), where
@@ -168,7 +170,7 @@ def test_every_cell_gives_a_defined_outcome(record: str, read_failed: bool) -> N
 
 def test_the_disclaimer_comes_before_any_routine_for_a_new_user() -> None:
     for mode in d.MODES:
-        for intent in d.INTENTS:
+        for intent in SPOKEN:
             outcome = decide(mode, intent, Progress())
             if outcome.change is not None and outcome.change.moved and intent != d.PAIN:
                 assert LIB.disclaimer_text in " ".join(getattr(p, "text", "") for p in outcome.speech)
@@ -261,6 +263,20 @@ def test_last_step_counts_the_steps_jumped_over_as_skipped() -> None:
     assert outcome.change is not None
     assert outcome.change.completed is None  # six of seven main steps jumped over
     assert outcome.change.practised  # the last one was done
+
+
+@pytest.mark.parametrize("mode", d.MODES)
+def test_a_session_that_closes_says_nothing_and_finishes_only_a_routine_left_at_its_extra(mode: str) -> None:
+    outcome = decide(mode, d.ENDED)
+    assert outcome.speech == ()
+    assert outcome.end
+    if mode == d.EXTRA_OFFER:  # every main step was heard: finished, the extra only ever asked about
+        assert outcome.change is not None
+        assert outcome.change.completed == "psoas_release"
+        assert outcome.change.moved
+        assert outcome.change.position is None
+    else:
+        assert outcome.change is None
 
 
 def test_a_request_with_no_session_starts_outside_any_conversation() -> None:

@@ -370,3 +370,19 @@ def test_skipping_most_of_a_routine_does_not_praise_a_streak(conv: Conversation,
     assert "days in a row" not in end  # "That's 2 days in a row" after skipping all of it: no more
     report = conv.say("how am I doing").text
     assert report.startswith(LIB.say("report", week=1, total=1))
+
+
+def test_a_session_that_closes_at_the_extras_question_finishes_the_routine(
+    conv: Conversation, dynamodb: Any, clock: Clock
+) -> None:
+    # GIVEN every main step of the psoas release heard and the tennis-ball question asked
+    question = finish_all_but_the_extra(conv, "psoas_release")
+    assert question == PSOAS.steps[-1].ask
+    # WHEN the listener, lying still, does not answer and the session closes
+    conv.end_session()
+    # THEN the routine counts as finished, and the next launch offers no half-done routine
+    item = stored_items(dynamodb)[0]
+    assert item["completed"]["M"] == {"psoas_release": {"N": "1"}}
+    assert "routine" not in item
+    clock.advance(hours=2)
+    assert conv.say("open pelvic ease").text.endswith(LIB.say("menu"))

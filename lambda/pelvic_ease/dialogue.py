@@ -68,6 +68,7 @@ PAUSE, HELP, STOP, PAIN, SKIP, PACE = "pause", "help", "stop", "pain", "skip", "
 REPEAT_SLOWLY, REPORT, WAIT, DONE, LAST_STEP = "repeat_slowly", "report", "wait", "done", "last_step"
 HOW_LONG, SAFETY, WHY_NO_KEGELS, BY_LENGTH = "how_long", "safety", "why_no_kegels", "by_length"
 CUES, HOME, FALLBACK, UNKNOWN = "cues", "home", "fallback", "unknown"
+ENDED = "ended"  # the session closed without an answer (nothing can be said back)
 ANY = "*"  # a row's default, for every state not listed
 
 
@@ -774,6 +775,21 @@ def answer(key: str) -> Transition:
     return lambda t: back_to_routine(t, t.say(key))
 
 
+def unanswered(t: Decision) -> Outcome:
+    """The session closed with nothing more to do: nothing stored, nothing said."""
+    return t.reply((), None, t.state.mode)
+
+
+def extra_unanswered(t: Decision) -> Outcome:
+    """The session closed at the optional extra's question: every main step was heard, so the
+    routine is finished (the extra is only ever asked about)."""
+    position = t.progress.position
+    if position is None:
+        return unanswered(t)
+    outcome = finish(t, position.routine_id, (), t.progress.skipped)
+    return replace(outcome, speech=(), reprompt=None)
+
+
 def question_again(t: Decision) -> Outcome:
     """Words that answer none of a yes/no question: sorry, and the question again."""
     again = repeat_here(t)
@@ -850,6 +866,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         ANY: fallback,
     },
     UNKNOWN: {ANY: unknown},
+    ENDED: {EXTRA_OFFER: extra_unanswered, ANY: unanswered},
 }
 INTENTS = tuple(TABLE)
 

@@ -15,7 +15,7 @@ from ask_sdk_model import IntentRequest, Response, Slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from . import dialogue
-from .dialogue import Facts, Heard, decide
+from .dialogue import Facts, Heard, Outcome, decide
 from .observability import count, logger
 from .repository import ForgetIncomplete
 from .turn import Deps, Turn
@@ -74,9 +74,9 @@ def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
     return (routine.id if routine else None), heard
 
 
-def converse(turn: Turn, heard: Heard) -> Response:
+def carry_out(turn: Turn, heard: Heard) -> Outcome:
     """Ask the dialogue core what happens, then do it: store the change, keep the new state,
-    count, and speak."""
+    count, and log the place."""
     facts = Facts(turn.progress(), turn.now, turn.read_failed, turn.deps.settings.stale_after_days)
     outcome = decide(turn.engine, turn.state, heard, facts)
     if outcome.change is not None:
@@ -86,6 +86,12 @@ def converse(turn: Turn, heard: Heard) -> Response:
         count(name)
     if outcome.place is not None:
         logger.append_keys(routine=outcome.place.routine_id, step=outcome.place.step + 1)
+    return outcome
+
+
+def converse(turn: Turn, heard: Heard) -> Response:
+    """The core's outcome for ``heard``, spoken."""
+    outcome = carry_out(turn, heard)
     return turn.respond(outcome.speech, outcome.reprompt, end=outcome.end)
 
 
@@ -122,7 +128,8 @@ class SkillDisabledHandler(Handler):
 
 
 class SessionEndedHandler(Handler):
-    """SessionEndedRequest: nothing to say; a change left unsaved by the session is stored."""
+    """SessionEndedRequest: nothing to say. What the silence means is stored (a routine left at
+    its optional extra's question is finished), and any change the session left unsaved."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return bool(is_request_type("SessionEndedRequest")(handler_input))
@@ -131,6 +138,7 @@ class SessionEndedHandler(Handler):
         request = turn.handler_input.request_envelope.request
         reason = getattr(request, "reason", None)
         logger.info("session ended", extra={"reason": getattr(reason, "value", None)})
+        carry_out(turn, Heard(dialogue.ENDED))
         turn.retry_unsaved()  # the last chance to store a change an earlier turn could not
         return turn.silent()
 
