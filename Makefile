@@ -55,9 +55,10 @@ clean:
 # in the Lambda runtime and is not packaged). Wheels are chosen for the runtime (arm64,
 # CPython 3.13), and constraints.txt keeps python-dateutil below 3 as the runtime's botocore needs.
 build-SkillFunction:
-	mkdir -p $(ARTIFACTS_DIR)/routines
+	mkdir -p $(ARTIFACTS_DIR)/routines/locales
 	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
 	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
+	cp routines/locales/*.toml $(ARTIFACTS_DIR)/routines/locales/
 	find $(ARTIFACTS_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	$(PYTHON) -m pip install --quiet --no-compile --target $(ARTIFACTS_DIR) \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.13 --only-binary=:all: \

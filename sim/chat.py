@@ -23,7 +23,8 @@ Device commands (start with a slash):
 
 By default DynamoDB is moto's server on 127.0.0.1, started and stopped here. With
 --endpoint URL it talks to DynamoDB Local (or any endpoint); with --aws to the DynamoDB of
-the usual AWS environment (credentials, region). --table names the table.
+the usual AWS environment (credentials, region). --table names the table. --locale en-GB
+(en-CA, en-AU, en-IN) talks as a device in that locale: its model and its content.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import sys
 from collections.abc import Iterable
 from typing import TextIO
 
-from .driver import DriverError, InteractionModel, Resolved
+from .driver import LOCALES, DriverError, InteractionModel, Resolved, model_path
 from .local_dynamodb import LOCAL_TABLE
 from .local_skill import local_skill, quiet_environment
 from .script import ScriptFailure, Simulator
@@ -51,6 +52,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--create-table",
         action="store_true",
         help="create the table from template.yaml (with --endpoint or --aws)",
+    )
+    parser.add_argument(
+        "--locale",
+        default="en-US",
+        choices=LOCALES,
+        help="the device's locale: its interaction model and the skill's content (default en-US)",
     )
     parser.add_argument(
         "--exact",
@@ -100,10 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     with local_skill(args.endpoint, args.table, args.aws, args.create_table) as skill:
         print(f"({skill.where}) Type what you would say; /help for device commands, /quit to leave.")
         model = InteractionModel(
+            model_path(args.locale),
             approximate=not args.exact,
             on_approximation=lambda utterance, resolved: print(approximation_line(utterance, resolved)),
         )
-        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout, model=model)
+        simulator = Simulator(
+            skill.handler, skill.table, skill.clock, sys.stdout, model=model, locale=args.locale
+        )
         interactive = sys.stdin.isatty()
         chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)
     return 0

@@ -26,7 +26,19 @@ from typing import Any
 from .ssml_reader import Spoken, read_ssml
 
 ROOT = Path(__file__).resolve().parent.parent
-MODEL_PATH = ROOT / "skill_package" / "interactionModels" / "custom" / "en-US.json"
+MODELS = ROOT / "skill_package" / "interactionModels" / "custom"
+MODEL_PATH = MODELS / "en-US.json"
+LOCALES = tuple(sorted(path.stem for path in MODELS.glob("*.json")))
+
+
+def model_path(locale: str = "en-US") -> Path:
+    """The interaction model a device in ``locale`` is served by."""
+    path = MODELS / f"{locale}.json"
+    if not path.is_file():
+        raise DriverError(f"no interaction model for {locale} (have: {', '.join(LOCALES)})")
+    return path
+
+
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -416,9 +428,9 @@ class Reply:
 
 
 @functools.cache
-def exact_model(skill_id: str = DEFAULT_SKILL_ID) -> InteractionModel:
-    """The skill's model with exact matching, compiled once (a conversation is cheap to make)."""
-    return InteractionModel(skill_id=skill_id)
+def exact_model(skill_id: str = DEFAULT_SKILL_ID, locale: str = "en-US") -> InteractionModel:
+    """The locale's model with exact matching, compiled once (a conversation is cheap to make)."""
+    return InteractionModel(model_path(locale), skill_id=skill_id)
 
 
 class Conversation:
@@ -433,9 +445,11 @@ class Conversation:
         person_id: str | None = None,
         skill_id: str = DEFAULT_SKILL_ID,
         strict: bool = True,
+        locale: str = "en-US",
     ) -> None:
         self.handler = handler
-        self.model = model or exact_model(skill_id)
+        self.locale = locale
+        self.model = model or exact_model(skill_id, locale)
         self.skill_id = skill_id
         self.user_id = user_id or f"amzn1.ask.account.{uuid.uuid4().hex.upper()}"
         self.person_id = person_id
@@ -531,7 +545,7 @@ class Conversation:
         body = {
             "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
             "timestamp": "2026-11-21T10:00:00Z",
-            "locale": "en-US",
+            "locale": self.locale,
             **request,
         }
         envelope: dict[str, Any] = {"version": "1.0", "context": {"System": system}, "request": body}

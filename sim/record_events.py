@@ -65,8 +65,12 @@ SCRIPT: list[tuple[str | None, str]] = [
 ]
 
 
+# Per locale beside en-US: a launch and a start-routine envelope (file name: NAME_LOCALE).
+LOCALE_SCRIPT: list[tuple[str, str]] = [("launch", "open pelvic ease"), ("start_routine", "massage my hips")]
+
+
 def main() -> int:
-    from .driver import Conversation  # noqa: PLC0415
+    from .driver import LOCALES, Conversation  # noqa: PLC0415
     from .local_skill import local_skill  # noqa: PLC0415
 
     with local_skill() as skill:
@@ -84,6 +88,15 @@ def main() -> int:
             if name:
                 path = EVENTS / f"{name}.json"
                 path.write_text(json.dumps(reply.request, indent=2) + "\n", encoding="utf-8")
+                print(f"wrote {path.relative_to(EVENTS.parent)}")
+        for locale in LOCALES:
+            if locale == "en-US":
+                continue
+            conv = Conversation(skill.handler, user_id=USER + locale.replace("-", ""), locale=locale)
+            conv.device_id = "amzn1.ask.device.RECORDED"
+            for name, utterance in LOCALE_SCRIPT:
+                path = EVENTS / f"{name}_{locale}.json"
+                path.write_text(json.dumps(conv.say(utterance).request, indent=2) + "\n", encoding="utf-8")
                 print(f"wrote {path.relative_to(EVENTS.parent)}")
     return 0
 

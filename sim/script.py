@@ -62,10 +62,15 @@ class Simulator:
     conversation: Conversation = field(init=False)
     last: Reply | None = None
     model: InteractionModel | None = None  # None: the skill's model, matched exactly
+    locale: str = "en-US"
 
     def __post_init__(self) -> None:
         self.conversation = Conversation(
-            self.handler, model=self.model, strict=False, user_id="amzn1.ask.account.SIMULATED"
+            self.handler,
+            model=self.model,
+            strict=False,
+            user_id="amzn1.ask.account.SIMULATED",
+            locale=self.locale,
         )
 
     def print(self, text: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pelvic_ease.content import LOCALES, default_library
 from sim.driver import MODEL_PATH, LambdaContext, Reply
 from tests.support import EVENTS, load_event
 
@@ -42,3 +43,20 @@ def test_event_gets_a_valid_response(name: str, handler: Callable[..., dict[str,
     if event["request"]["type"] in ("LaunchRequest", "IntentRequest"):
         assert reply.text
         assert "shouldEndSession" in reply.response
+
+
+@pytest.mark.parametrize("locale", [locale for locale in LOCALES if locale != "en-US"])
+def test_each_locale_has_a_launch_and_a_start_routine_event_answered_in_its_words(
+    locale: str, handler: Callable[..., dict[str, Any]]
+) -> None:
+    library = default_library(locale)
+    launch = load_event(f"launch_{locale}")
+    assert launch["request"]["locale"] == locale
+    reply = Reply(launch, handler(launch, LambdaContext()))
+    assert library.disclaimer_text in reply.text
+    start = load_event(f"start_routine_{locale}")
+    assert start["request"]["locale"] == locale
+    started = Reply(start, handler(start, LambdaContext()))
+    assert started.text.startswith(
+        library.say("routine_start", routine=library.routines["daily_massage.hips"].name)
+    )

@@ -18,6 +18,10 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 NON_CONTENT_FILES = {"prompts.toml", "paces.toml"}
+# The English markets: the base content is en-US; each other locale is an overlay of only
+# what differs (routines/locales/<locale>.toml). Any other locale gets the base.
+BASE_LOCALE = "en-US"
+LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 MAX_STEP_SILENCE_SECONDS = 600
 # Side numbers of Step.side.
 NO_SIDE, FIRST_SIDE, SECOND_SIDE = 0, 1, 2
@@ -90,6 +94,8 @@ class Library:
     prompts: dict[str, str]
     disclaimer_text: str
     disclaimer_version: int
+    length_minutes: dict[str, int]  # LENGTH slot id -> minutes ("a long relaxation")
+    locale: str = BASE_LOCALE
 
     def routine_for_area(self, area_id: str) -> Routine | None:
         """The whole routine that lists ``area_id``, else the focused routine for it."""
@@ -387,19 +393,52 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
     return paces, default
 
 
-def load_library(content_dir: Path | None = None) -> Library:
-    """Read and validate every content file; raise ContentError on the first fault."""
-    folder = content_dir or default_content_dir()
+def supported_locale(locale: str | None) -> str:
+    """The locale whose content answers ``locale``: itself if we have it, else the base."""
+    return locale if locale in LOCALES else BASE_LOCALE
+
+
+def overlaid(where: str, base: Any, patch: Any) -> Any:
+    """``base`` with the texts ``patch`` replaces. A patch may only replace what is there: a
+    table patches a table key by key, and a list of tables (a routine's steps) by the
+    step's 1-based number ("[routine.psoas_release.steps.3]")."""
+    if isinstance(base, dict) and isinstance(patch, dict):
+        merged = dict(base)
+        for key, value in patch.items():
+            if key not in base:
+                raise ContentError(f"{where}: '{key}' is not in the base content")
+            merged[key] = overlaid(f"{where}.{key}", base[key], value)
+        return merged
+    if isinstance(base, list) and isinstance(patch, dict):
+        items = list(base)
+        for key, value in patch.items():
+            if not key.isdigit() or not 1 <= int(key) <= len(items):
+                raise ContentError(f"{where}: '{key}' is not a step number (1 to {len(items)})")
+            items[int(key) - 1] = overlaid(f"{where}.{key}", items[int(key) - 1], value)
+        return items
+    if isinstance(base, str) and isinstance(patch, str):
+        return patch
+    raise ContentError(f"{where}: an overlay replaces text only")
+
+
+def _load_routines(folder: Path, patches: dict[str, Any], where: str) -> dict[str, Routine]:
+    """Every routine file (with its overlay patch), and the focused routines derived from them."""
     routines: dict[str, Routine] = {}
     for path in sorted(folder.glob("*.toml")):
         if path.name in NON_CONTENT_FILES:
             continue
-        routine = parse_routine(path.name, _read(path))
+        table = _read(path)
+        if path.stem in patches:
+            table = overlaid(f"{where} [routine.{path.stem}]", table, patches[path.stem])
+        routine = parse_routine(path.name, table)
         if routine.id != path.stem:
             raise ContentError(f"{path.name}: 'id' must equal the file name ({path.stem})")
         routines[routine.id] = routine
     if not routines:
         raise ContentError(f"{folder}: no routine files")
+    unknown = set(patches) - set(routines)
+    if unknown:
+        raise ContentError(f"{where}: no routine named {', '.join(sorted(unknown))}")
     seen: dict[str, str] = {}
     for routine in routines.values():
         for area in routine.areas:
@@ -409,20 +448,42 @@ def load_library(content_dir: Path | None = None) -> Library:
     routines.update(derive_focused(routines))
     names: dict[str, str] = {}
     for routine in routines.values():
-        where = (
+        named = (
             f"{routine.parent}.toml [focus.{routine.areas[0]}]" if routine.parent else f"{routine.id}.toml"
         )
         if routine.name in names:
-            raise ContentError(f"{where}: 'name' {routine.name!r} is also the name of {names[routine.name]}")
+            raise ContentError(f"{named}: 'name' {routine.name!r} is also the name of {names[routine.name]}")
         names[routine.name] = routine.id
+    return routines
+
+
+def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> Library:
+    """Read and validate every content file, with ``locale``'s overlay; raise ContentError
+    on the first fault."""
+    folder = content_dir or default_content_dir()
+    locale = supported_locale(locale)
+    overlay: dict[str, Any] = {}
+    if locale != BASE_LOCALE:
+        overlay = _read(folder / "locales" / f"{locale}.toml")
+        _check_keys(f"locales/{locale}.toml", overlay, {"speech", "disclaimer", "routine"})
+    where = f"locales/{locale}.toml"
+    patches = overlay.get("routine", {})
+    if not isinstance(patches, dict):
+        raise ContentError(f"{where}: [routine] must be a table of routines")
+
+    routines = _load_routines(folder, patches, where)
 
     paces, default_pace = parse_paces("paces.toml", _read(folder / "paces.toml"))
 
-    prompts_file = _read(folder / "prompts.toml")
+    prompt_patch = {key: value for key, value in overlay.items() if key != "routine"}
+    prompts_file = overlaid(where, _read(folder / "prompts.toml"), prompt_patch)
     speech = prompts_file.get("speech")
     if not isinstance(speech, dict) or not all(isinstance(v, str) for v in speech.values()):
         raise ContentError("prompts.toml: [speech] must map keys to strings")
     disclaimer = prompts_file.get("disclaimer") or {}
+    lengths = prompts_file.get("lengths")
+    if not isinstance(lengths, dict) or not lengths:
+        raise ContentError("prompts.toml: [lengths] must map length words to minutes")
     return Library(
         routines=routines,
         paces=paces,
@@ -430,10 +491,16 @@ def load_library(content_dir: Path | None = None) -> Library:
         prompts=dict(speech),
         disclaimer_text=_text("prompts.toml [disclaimer]", disclaimer, "text"),
         disclaimer_version=_int("prompts.toml [disclaimer]", disclaimer, "version", 1, 10_000),
+        length_minutes={key: _int("prompts.toml [lengths]", lengths, key, 1, 120) for key in lengths},
+        locale=locale,
     )
 
 
+def default_library(locale: str | None = BASE_LOCALE) -> Library:
+    """The content for ``locale`` from the default folder, loaded once per container."""
+    return _default_library(supported_locale(locale))
+
+
 @functools.cache
-def default_library() -> Library:
-    """The content from the default folder, loaded once per container."""
-    return load_library()
+def _default_library(locale: str) -> Library:
+    return load_library(locale=locale)

@@ -24,7 +24,6 @@ AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
 LENGTH_SLOT = "length"
 PACE_SLOT = "pace"
-LENGTH_MINUTES = {"short": 5, "medium": 10, "long": 20}
 
 
 # -- reading the request -----------------------------------------------------------
@@ -63,7 +62,7 @@ def requested_minutes(turn: Turn) -> int | None:
     if minutes is not None:
         return minutes
     length = resolved_id(turn.handler_input, LENGTH_SLOT)
-    return LENGTH_MINUTES.get(length) if length else None
+    return turn.library.length_minutes.get(length) if length else None
 
 
 def routine_from_slot(turn: Turn) -> tuple[str | None, str]:

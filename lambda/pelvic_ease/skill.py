@@ -7,13 +7,12 @@ from collections.abc import Callable
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
-from .content import Library, default_library
-from .engine import Engine
+from .content import Library
 from .handlers import CatchAllExceptionHandler, request_handlers
 from .interceptors import LogContextInterceptor, LogOutcomeInterceptor
 from .repository import DynamoTable, ProgressRepository, ProgressTable
 from .settings import Settings
-from .turn import Deps, wall_clock
+from .turn import Contents, Deps, wall_clock
 
 
 def build_skill(
@@ -22,13 +21,11 @@ def build_skill(
     library: Library | None = None,
     clock: Callable[[], float] = wall_clock,
 ) -> CustomSkill:
-    """The ready skill. Tests pass their own table (moto-backed or in memory) and clock."""
-    library = library or default_library()
+    """The ready skill. Tests pass their own table (moto-backed or in memory) and clock, and
+    may pass one library for every locale; else each locale gets its own content."""
     table = table or DynamoTable(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
     repository = ProgressRepository(table)
-    deps = Deps(
-        library=library, engine=Engine(library), repository=repository, clock=clock, settings=settings
-    )
+    deps = Deps(contents=Contents(library), repository=repository, clock=clock, settings=settings)
     builder = CustomSkillBuilder()
     builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK annotates it as None
     for handler in request_handlers(deps):

@@ -16,7 +16,7 @@ from typing import Any
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
 
-from .content import Library
+from .content import BASE_LOCALE, Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, State
 from .engine import Engine, Position
 from .observability import count, logger
@@ -26,10 +26,25 @@ from .settings import Settings
 from .speech import Script, join, render, say
 
 
+class Contents:
+    """Each locale's content and engine, made on first use and kept for the container.
+    Given one library (tests with their own content), every locale gets it."""
+
+    def __init__(self, library: Library | None = None) -> None:
+        self._fixed = library
+        self._made: dict[str, tuple[Library, Engine]] = {}
+
+    def __call__(self, locale: str | None) -> tuple[Library, Engine]:
+        key = BASE_LOCALE if self._fixed is not None else supported_locale(locale)
+        if key not in self._made:
+            library = self._fixed or default_library(key)
+            self._made[key] = (library, Engine(library))
+        return self._made[key]
+
+
 @dataclass(frozen=True)
 class Deps:
-    library: Library
-    engine: Engine
+    contents: Contents
     repository: ProgressRepository
     clock: Callable[[], float]
     settings: Settings
@@ -39,10 +54,9 @@ class Turn:
     def __init__(self, handler_input: HandlerInput, deps: Deps) -> None:
         self.handler_input = handler_input
         self.deps = deps
-        self.library = deps.library
-        self.engine = deps.engine
-        self.budget = Budget.of(handler_input.context)
         envelope = handler_input.request_envelope
+        self.library, self.engine = deps.contents(getattr(envelope.request, "locale", None))
+        self.budget = Budget.of(handler_input.context)
         attributes = handler_input.attributes_manager.session_attributes if envelope.session else None
         # With a session this is the SDK's own dict, so what we put in it is sent back.
         self._session: dict[str, Any] = attributes if attributes is not None else {}
