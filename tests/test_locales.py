@@ -21,6 +21,7 @@ from sim.driver import LOCALES as MODEL_LOCALES
 from sim.driver import Conversation, LambdaContext, Reply
 from sim.ssml_reader import read_ssml
 from tests.support import ROOT
+from tests.test_rendering import all_segments, every_way_of_saying
 
 CONTENT = ROOT / "routines"
 OVERLAID = [locale for locale in LOCALES if locale != BASE_LOCALE]
@@ -104,12 +105,21 @@ def write_overlay(tmp_path: Path, text: str) -> Path:
         ('[routine.psoas_release.steps.99]\ntitle = "x"\n', "'99' is not a step number"),
         ('[routine.no_such_routine]\nname = "x"\n', "no routine named no_such_routine"),
         ("[speech]\nmenu = 3\n", "an overlay replaces text only"),
-        ("[lengths]\nshort = 6\n", "lengths"),
+        ("[lengths]\nshort = 6\n", r"unknown field\(s\) \['lengths'\]"),  # numbers are the base's alone
+        ('routine = "psoas_release"\n', r"\[routine\] must be a table"),
     ],
 )
 def test_a_bad_overlay_is_refused_naming_the_fault(tmp_path: Path, text: str, fault: str) -> None:
     with pytest.raises(ContentError, match=fault):
         load_library(write_overlay(tmp_path, text), locale="en-GB")
+
+
+def test_prompts_without_length_words_are_refused(tmp_path: Path) -> None:
+    folder = write_overlay(tmp_path, "")
+    prompts = (folder / "prompts.toml").read_text(encoding="utf-8")
+    (folder / "prompts.toml").write_text(prompts.split("[lengths]")[0], encoding="utf-8")
+    with pytest.raises(ContentError, match=r"\[lengths\] must map length words to minutes"):
+        load_library(folder)
 
 
 ROUTINES = sorted(BASE.routines)
@@ -123,22 +133,16 @@ def test_every_routine_renders_within_limits_in_every_locale(locale: str, routin
     lead = len(library.disclaimer_text) + 200  # the longest thing said before a segment, in characters
     for pace in library.paces.values():
         for minutes in (None, *library.routines[routine_id].lengths):
-            for step in range(len(library.routines[routine_id].steps)):
-                first = engine.segment(Position(routine_id, step, 0), pace.id, minutes)
-                for part in range(first.segment_count):
-                    position = Position(routine_id, step, part)
-                    ways = [engine.segment(position, pace.id, minutes)]
-                    if part == 0:
-                        ways.append(engine.step_start(position, pace.id, minutes, resumed=True))
-                        ways.append(engine.start(routine_id, pace.id, minutes) if step == 0 else ways[0])
-                    for segment in ways:
-                        ssml = f"<speak>{render(segment.script, pace.rate)}</speak>"
-                        spoken = read_ssml(ssml)
-                        where = f"{locale} {routine_id} {pace.id} {minutes} step {step + 1} part {part + 1}"
-                        assert spoken.problems == (), where
-                        assert len(ssml) + lead < 8000, where
-                        assert max(silent_runs(spoken.parts), default=0) <= MAX_SILENCE_RUN_SECONDS, where
-                        assert spoken.seconds <= 200, where  # room within 240 s for the lead
+            for step, part in all_segments(routine_id, pace.id, minutes, engine):
+                position = Position(routine_id, step, part)
+                where = f"{locale} {routine_id} {pace.id} {minutes} step {step + 1} part {part + 1}"
+                for segment in every_way_of_saying(position, pace.id, minutes, engine=engine):
+                    ssml = f"<speak>{render(segment.script, pace.rate)}</speak>"
+                    spoken = read_ssml(ssml)
+                    assert spoken.problems == (), where
+                    assert len(ssml) + lead < 8000, where
+                    assert max(silent_runs(spoken.parts), default=0) <= MAX_SILENCE_RUN_SECONDS, where
+                    assert spoken.seconds <= 200, where  # room within 240 s for the lead
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -20,10 +20,12 @@ LONGEST_LEAD = estimate_seconds(
 )
 
 
-def all_segments(routine_id: str, pace_id: str, minutes: int | None = None) -> list[tuple[int, int]]:
+def all_segments(
+    routine_id: str, pace_id: str, minutes: int | None = None, engine: Engine = ENGINE
+) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
-    for step in range(len(LIB.routines[routine_id].steps)):
-        count = ENGINE.segment(Position(routine_id, step, 0), pace_id, minutes).segment_count
+    for step in range(len(engine.library.routines[routine_id].steps)):
+        count = engine.segment(Position(routine_id, step, 0), pace_id, minutes).segment_count
         out.extend((step, seg) for seg in range(count))
     return out
 
@@ -39,16 +41,20 @@ CASES = [
 
 
 def every_way_of_saying(
-    position: Position, pace_id: str, minutes: int | None, quiet: tuple[bool, ...] = (False, True)
+    position: Position,
+    pace_id: str,
+    minutes: int | None,
+    quiet: tuple[bool, ...] = (False, True),
+    engine: Engine = ENGINE,
 ) -> list[Segment]:
     """The segment as each listener may hear it: plain, quiet, as a fresh start, resumed."""
     out = []
     for less_talk in quiet:
-        out.append(ENGINE.segment(position, pace_id, minutes, quiet=less_talk))
+        out.append(engine.segment(position, pace_id, minutes, quiet=less_talk))
         if position.segment == 0:
-            out.append(ENGINE.step_start(position, pace_id, minutes, resumed=True, quiet=less_talk))
-            if position.step == 0:
-                out.append(ENGINE.start(position.routine_id, pace_id, minutes, quiet=less_talk))
+            out.append(engine.step_start(position, pace_id, minutes, resumed=True, quiet=less_talk))
+            if position.at_start:
+                out.append(engine.start(position.routine_id, pace_id, minutes, quiet=less_talk))
     return out
 
 

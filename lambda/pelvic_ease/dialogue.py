@@ -174,6 +174,12 @@ class Decision:
     def change(self, **what: object) -> Change:
         return Change(at=self.facts.now, **what)  # type: ignore[arg-type]
 
+    def stay(self, **mark: object) -> Change:
+        """A move to the place the user is at, changing only what ``mark`` says (the steps
+        skipped, that it hurt); anything not marked is cleared as by any move."""
+        place = {"position": self.progress.position, "minutes": self.progress.minutes}
+        return self.change(moved=True, **{"skipped": self.progress.skipped, **place, **mark})
+
     def segment_args(self) -> tuple[str | None, int | None]:
         return self.progress.pace, self.progress.minutes
 
@@ -303,10 +309,7 @@ def go_on(t: Decision, segment: Segment, lead: Script = (), skipped: int | None 
         return speak(t, segment, lead, skipped)
     asked = say(question)
     if skipped is not None and skipped != t.progress.skipped:  # keep the skip, at the same place
-        change = t.change(
-            moved=True, position=t.progress.position, minutes=t.progress.minutes, skipped=skipped
-        )
-        return t.reply(join(lead, asked), asked, EXTRA_OFFER, change)
+        return t.reply(join(lead, asked), asked, EXTRA_OFFER, t.stay(skipped=skipped))
     return t.reply(join(lead, asked), asked, EXTRA_OFFER)
 
 
@@ -407,7 +410,7 @@ def repeat_part(t: Decision, pace: str | None = None) -> Outcome:
         position,
         pace or t.progress.pace,
         t.progress.minutes,
-        opening=position.step == 0 and position.segment == 0,
+        opening=position.at_start,
         quiet=t.progress.quiet,
     )
     return t.reply(segment.script, t.say("invitation_reprompt"), ROUTINE)
@@ -516,8 +519,7 @@ def start_asked(t: Decision) -> Outcome:
         choices = t.say("area_choices")
         return t.reply(join(lead, choices), choices, MENU)
     position = t.under_way
-    at_start = position is not None and position.step == 0 and position.segment == 0
-    if position is not None and not at_start and t.state.mode != SWITCH_OFFER:
+    if position is not None and not position.at_start and t.state.mode != SWITCH_OFFER:
         if asked == position.routine_id:
             return back_to_routine(t, t.say("already_in_routine", **t.fields(position)))
         return switch_offer(t, position, asked, t.engine.length(asked, t.heard.minutes))
@@ -655,10 +657,7 @@ def pain(t: Decision) -> Outcome:
             return t.end(t.say("pain_outside"))
         lengths = t.engine.routine(gentle).lengths
         return suggest(t, gentle, min(lengths, default=None), t.say("pain_menu"))
-    change = t.change(
-        moved=True, position=position, minutes=t.progress.minutes, skipped=t.progress.skipped, hurt=True
-    )
-    return t.reply(pain_words(t, position), t.say("pain_reprompt"), PAIN_PAUSE, change)
+    return t.reply(pain_words(t, position), t.say("pain_reprompt"), PAIN_PAUSE, t.stay(hurt=True))
 
 
 def change_pace(t: Decision) -> Outcome:

@@ -49,6 +49,11 @@ class Position:
     step: int  # 0-based index into Routine.steps
     segment: int  # 0-based index into that step's segments
 
+    @property
+    def at_start(self) -> bool:
+        """The very start of a routine: its opening was part of what was said there."""
+        return self.step == 0 and self.segment == 0
+
 
 @dataclass(frozen=True)
 class StepKey:

@@ -18,7 +18,7 @@ from ask_sdk_model import Response
 
 from .content import BASE_LOCALE, Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, State
-from .engine import Engine, Position
+from .engine import Engine
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
@@ -201,10 +201,6 @@ class Turn:
     # -- speech -----------------------------------------------------------------------
     def say(self, key: str, **fields: object) -> Script:
         return say(self.library.say(key, **fields))
-
-    def routine_fields(self, position: Position) -> dict[str, object]:
-        routine = self.engine.routine(position.routine_id)
-        return {"routine": routine.name, "step": position.step + 1, "total": len(routine.steps)}
 
     def respond(self, speech: Script, reprompt: Script | None = None, end: bool = False) -> Response:
         """Build the response; mic open with a reprompt unless ``end``. Always sets shouldEndSession."""
