@@ -386,3 +386,11 @@ def test_a_session_that_closes_at_the_extras_question_finishes_the_routine(
     assert "routine" not in item
     clock.advance(hours=2)
     assert conv.say("open pelvic ease").text.endswith(LIB.say("menu"))
+
+
+def test_a_suggestion_in_the_session_naming_no_routine_is_ignored(conv: Conversation) -> None:
+    conv.say("open pelvic ease")
+    conv.say("yes")  # "The daily pelvic massage takes about ... Shall we start?"
+    conv.session_attributes["suggested"] = ["no_such_routine", 10]  # an old or tampered session
+    reply = conv.say("yes")
+    assert reply.text == LIB.say("menu")  # nothing to start: the menu, not an apology

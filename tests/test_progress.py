@@ -11,6 +11,8 @@ import pytest
 
 from pelvic_ease import app
 from pelvic_ease.content import load_library
+from pelvic_ease.engine import Position
+from pelvic_ease.progress import Change, CorruptProgress
 from pelvic_ease.repository import ATTEMPTS, DynamoTable, ForgetIncomplete, decode, encode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
@@ -438,3 +440,41 @@ def test_codec_round_trip() -> None:
     record = {"version": 3, "disclaimer_version": 1, "routine": "psoas_release", "step": 2, "segment": 0,
               "pace": "slow", "updated_at": 1_795_000_000, "completed": {"psoas_release": 4}}  # fmt: skip
     assert decode(encode(record)) == record
+
+
+def test_a_change_kept_in_the_session_round_trips() -> None:
+    change = Change(
+        at=1_800_000_000,
+        moved=True,
+        position=Position("psoas_release", 2, 1),
+        minutes=10,
+        skipped=0b101,
+        hurt=True,
+        completed="psoas_release",
+        practised=True,
+        pace="slow",
+        cues="fewer",
+        disclaimer_version=2,
+    )
+    assert Change.from_dict(change.to_dict()) == change
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"skipped": -1},
+        {"skipped": "two"},
+        {"minutes": 0},
+        {"completed": ""},
+        {"pace": "x" * 65},
+        {"position": ["psoas_release", -1, 0]},
+        {"write_id": "not an id!"},
+    ],
+)
+def test_a_malformed_change_in_the_session_is_refused(bad: dict[str, object]) -> None:
+    record = {
+        **Change(at=1_800_000_000, moved=True, position=Position("psoas_release", 1, 0)).to_dict(),
+        **bad,
+    }
+    with pytest.raises(CorruptProgress):
+        Change.from_dict(record)
