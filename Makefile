@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview audit bench test lint typecheck unit clean build-SkillFunction
+.PHONY: demo chat preview render-audio audit bench test lint typecheck unit clean build-SkillFunction
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -26,6 +26,14 @@ chat: $(STAMP)
 
 preview: $(STAMP)
 	$(PY) -m sim.preview $(ARGS)
+
+# The routines as MP3 files and a manifest (render/). Default: espeak-ng into .cache/audio
+# (what make chat and make demo play). For deployment:
+#   make render-audio ARGS="--synth polly --upload --bucket <AudioBucketName>"
+# renders with Amazon Polly into build/audio, uploads the new files, and writes the
+# manifest that `sam build` puts in the artifact.
+render-audio: $(STAMP)
+	$(PY) -m render $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -59,6 +67,10 @@ build-SkillFunction:
 	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
 	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
 	cp routines/locales/*.toml $(ARTIFACTS_DIR)/routines/locales/
+	# The audio manifest of what `make render-audio ARGS="--synth polly --upload ..."` put in
+	# the bucket; without it every routine is spoken step by step.
+	if [ -f build/audio/manifest.json ]; then mkdir -p $(ARTIFACTS_DIR)/audio && \
+		cp build/audio/manifest.json $(ARTIFACTS_DIR)/audio/; else echo "note: no build/audio/manifest.json, routines will be spoken"; fi
 	find $(ARTIFACTS_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	$(PYTHON) -m pip install --quiet --no-compile --target $(ARTIFACTS_DIR) \
 		--platform manylinux2014_aarch64 --implementation cp --python-version 3.13 --only-binary=:all: \

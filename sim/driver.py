@@ -21,9 +21,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .ssml_reader import Spoken, read_ssml
+
+if TYPE_CHECKING:
+    from .player import Player
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / "skill_package" / "interactionModels" / "custom"
@@ -58,6 +61,30 @@ BUILTIN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.NavigateHomeIntent": ("go home", "home", "main menu"),
 }
 
+
+# What a person says to the device while audio plays (or is paused), with no skill named:
+# Alexa sends these built-in intents to the skill whose stream it is.
+PLAYER_PHRASES: dict[str, str] = {
+    "pause": "AMAZON.PauseIntent",
+    "stop": "AMAZON.StopIntent",
+    "cancel": "AMAZON.CancelIntent",
+    "resume": "AMAZON.ResumeIntent",
+    "continue": "AMAZON.ResumeIntent",
+    "play": "AMAZON.ResumeIntent",
+    "next": "AMAZON.NextIntent",
+    "skip": "AMAZON.NextIntent",
+    "previous": "AMAZON.PreviousIntent",
+    "go back": "AMAZON.PreviousIntent",
+    "start over": "AMAZON.StartOverIntent",
+    "restart": "AMAZON.StartOverIntent",
+    "loop": "AMAZON.LoopOnIntent",
+    "loop on": "AMAZON.LoopOnIntent",
+    "loop off": "AMAZON.LoopOffIntent",
+    "shuffle": "AMAZON.ShuffleOnIntent",
+    "shuffle on": "AMAZON.ShuffleOnIntent",
+    "shuffle off": "AMAZON.ShuffleOffIntent",
+}
+AUDIO_REQUESTS = ("AudioPlayer.", "PlaybackController.", "System.")
 
 FILLER_WORDS = {"the", "a", "an", "my", "please", "some"}
 NUMBER_WORDS = {
@@ -407,6 +434,11 @@ class Reply:
         value: dict[str, Any] = self.envelope.get("sessionAttributes") or {}
         return value
 
+    @property
+    def audio_directives(self) -> list[dict[str, Any]]:
+        directives = self.response.get("directives") or []
+        return [d for d in directives if str(d.get("type", "")).startswith("AudioPlayer.")]
+
     def problems(self) -> list[str]:
         """Every way this response breaks Alexa's rules or ours."""
         found: list[str] = []
@@ -414,7 +446,14 @@ class Reply:
             found.append("response version is not 1.0")
         request = self.request.get("request")
         request_type = request.get("type") if isinstance(request, dict) else None
-        expects_speech = request_type in ("LaunchRequest", "IntentRequest")
+        expects_speech = request_type in ("LaunchRequest", "IntentRequest") and not self.audio_directives
+        if isinstance(request_type, str) and request_type.startswith(AUDIO_REQUESTS):
+            # Alexa refuses any speech, reprompt or card in answer to the player
+            found.extend(
+                f"{name} in the answer to {request_type}"
+                for name in ("outputSpeech", "reprompt", "card")
+                if name in self.response
+            )
         if "shouldEndSession" not in self.response and expects_speech:
             found.append("shouldEndSession is not set")
         if expects_speech and not self.ssml:
@@ -446,8 +485,12 @@ class Conversation:
         skill_id: str = DEFAULT_SKILL_ID,
         strict: bool = True,
         locale: str = "en-US",
+        player: Player | None = None,
     ) -> None:
         self.handler = handler
+        self.player = player
+        if player is not None:
+            player.conversation = self
         self.locale = locale
         self.model = model or exact_model(skill_id, locale)
         self.skill_id = skill_id
@@ -474,6 +517,11 @@ class Conversation:
         if one_shot:
             self.start_session()
             return self.intent_request(self.model.resolve(one_shot.group("rest")))
+        spoken_to_player = PLAYER_PHRASES.get(re.sub(r"^alexa ", "", text))
+        if self.session_id is None and spoken_to_player and self.player and self.player.holds_stream:
+            # "Alexa, pause" while our audio plays: a built-in intent, in a new session
+            self.start_session()
+            return self.intent_request(Resolved(spoken_to_player, {}))
         if self.session_id is None:
             raise DriverError(
                 f"the microphone is closed: say 'open {self.model.invocation}' or "
@@ -536,7 +584,7 @@ class Conversation:
         system: dict[str, Any] = {
             "application": {"applicationId": self.skill_id},
             "user": {"userId": self.user_id},
-            "device": {"deviceId": self.device_id, "supportedInterfaces": {}},
+            "device": {"deviceId": self.device_id, "supportedInterfaces": self.interfaces()},
             "apiEndpoint": "https://api.amazonalexa.com",
             "apiAccessToken": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.simulated-token",
         }
@@ -549,7 +597,12 @@ class Conversation:
             **request,
         }
         envelope: dict[str, Any] = {"version": "1.0", "context": {"System": system}, "request": body}
-        if self.session_id is not None and request["type"] != "AlexaSkillEvent.SkillDisabled":
+        if self.player is not None:
+            envelope["context"]["AudioPlayer"] = self.player.context()
+        skill_event = request["type"] == "AlexaSkillEvent.SkillDisabled" or request["type"].startswith(
+            AUDIO_REQUESTS
+        )
+        if self.session_id is not None and not skill_event:
             envelope["session"] = {
                 "new": self._new,
                 "sessionId": self.session_id,
@@ -558,6 +611,23 @@ class Conversation:
                 "user": {"userId": self.user_id},
             }
         return envelope
+
+    def interfaces(self) -> dict[str, Any]:
+        return {"AudioPlayer": {}} if self.player is not None else {}
+
+    def send_event(self, request: dict[str, Any]) -> Reply:
+        """A request from the device itself (the player's reports, its buttons): no session."""
+        envelope = self.envelope(request)
+        reply = Reply(envelope, self.handler(envelope, LambdaContext()))
+        self.replies.append(reply)
+        if self.strict and (problems := reply.problems()):
+            raise AssertionError(f"invalid response to {request['type']}: {problems}")
+        return reply
+
+    def wait(self, seconds: float) -> None:
+        """Time passes on the device: its player plays on (and reports) meanwhile."""
+        if self.player is not None:
+            self.player.wait(seconds)
 
     def send(self, request: dict[str, Any]) -> Reply:
         envelope = self.envelope(request)
@@ -570,4 +640,6 @@ class Conversation:
             self.session_attributes = reply.session_attributes
             if not reply.session_open:
                 self.session_id = None
+        if self.player is not None:
+            self.player.carry_out(reply)
         return reply

@@ -56,9 +56,14 @@ def local_skill(
     use_aws: bool = False,
     create_table: bool = False,
     clock: Clock | None = None,
+    *,
+    audio: bool = False,
 ) -> Iterator[LocalSkill]:
-    """The container's skill built on the chosen DynamoDB; the moto server lives as long as this."""
+    """The container's skill built on the chosen DynamoDB; the moto server lives as long as
+    this. ``audio``: the routines rendered with espeak-ng (once) and served on 127.0.0.1,
+    so a device with an audio player plays them."""
     from pelvic_ease import app  # noqa: PLC0415 - after the caller has set the environment
+    from pelvic_ease.audio import AudioLibrary, Manifest  # noqa: PLC0415
     from pelvic_ease.repository import DynamoTable  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
     from pelvic_ease.skill import build_skill  # noqa: PLC0415
@@ -81,6 +86,14 @@ def local_skill(
 
             create_table_from_template(boto3.client("dynamodb"), table)
         progress_table = DynamoTable(table, clock=clock)
-        app.use_skill(build_skill(Settings(table, DEFAULT_SKILL_ID), table=progress_table, clock=clock))
+        library = AudioLibrary(None, None)
+        if audio:
+            from .local_audio import audio_server, ensure_rendered  # noqa: PLC0415
+
+            manifest = Manifest.load(ensure_rendered())
+            library = AudioLibrary(manifest, stack.enter_context(audio_server()))
+            where += f"; audio: {library.base_url}"
+        settings = Settings(table, DEFAULT_SKILL_ID)
+        app.use_skill(build_skill(settings, table=progress_table, clock=clock, audio=library))
         stack.callback(app.use_skill, None)
         yield LocalSkill(quietly(app.lambda_handler), progress_table, clock, where)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 EVENTS = Path(__file__).resolve().parent.parent / "events"
 USER = "amzn1.ask.account.RECORDED0000000000000000000000000000000000000000"
@@ -65,15 +66,96 @@ SCRIPT: list[tuple[str | None, str]] = [
 ]
 
 
+# On a device with an audio player: a routine that plays straight through. Lines starting
+# "/wait" let the player play on; "/button X", "/fail" are the device's own doing.
+AUDIO_SCRIPT: list[tuple[str | None, str]] = [
+    (None, "open pelvic ease"),
+    ("play_style", "play it straight through"),
+    (None, "open pelvic ease"),
+    ("start_played_routine", "a ten minute relaxation"),
+    (None, "/wait 200"),
+    ("pause_playback", "alexa pause"),
+    ("resume_playback", "alexa resume"),
+    ("next_playback", "alexa next"),
+    ("previous_playback", "alexa previous"),
+    ("start_over_playback", "alexa start over"),
+    ("loop_on", "alexa loop on"),
+    ("loop_off", "alexa loop off"),
+    ("shuffle_on", "alexa shuffle on"),
+    ("shuffle_off", "alexa shuffle off"),
+    (None, "/button Pause"),
+    (None, "/button Play"),
+    (None, "/button Next"),
+    (None, "/button Previous"),
+    (None, "/wait 900"),
+    (None, "ask pelvic ease for a ten minute relaxation"),
+    (None, "/fail"),
+]
+# The first request of each of these types in that conversation, kept as an event file.
+AUDIO_EVENTS = {
+    "AudioPlayer.PlaybackStarted": "playback_started",
+    "AudioPlayer.PlaybackNearlyFinished": "playback_nearly_finished",
+    "AudioPlayer.PlaybackStopped": "playback_stopped",
+    "AudioPlayer.PlaybackFinished": "playback_finished",
+    "AudioPlayer.PlaybackFailed": "playback_failed",
+    "PlaybackController.PauseCommandIssued": "controller_pause",
+    "PlaybackController.PlayCommandIssued": "controller_play",
+    "PlaybackController.NextCommandIssued": "controller_next",
+    "PlaybackController.PreviousCommandIssued": "controller_previous",
+}
+
 # Per locale beside en-US: a launch and a start-routine envelope (file name: NAME_LOCALE).
 LOCALE_SCRIPT: list[tuple[str, str]] = [("launch", "open pelvic ease"), ("start_routine", "massage my hips")]
+
+
+def write(name: str, request: dict[str, object]) -> None:
+    path = EVENTS / f"{name}.json"
+    path.write_text(json.dumps(request, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(EVENTS.parent)}")
+
+
+def record_played(handler: Any, clock: Any) -> None:
+    from .driver import Conversation  # noqa: PLC0415
+    from .player import Player  # noqa: PLC0415
+
+    player = Player(clock)
+    conv = Conversation(handler, user_id=USER + "AUDIO", player=player)
+    conv.device_id = "amzn1.ask.device.RECORDED"
+    for name, action in AUDIO_SCRIPT:
+        if action.startswith("/wait "):
+            conv.wait(float(action.split()[1]))
+        elif action.startswith("/button "):
+            player.button(action.split()[1])
+        elif action == "/fail":
+            player.fail()
+        else:
+            reply = conv.say(action)
+            if name:
+                write(name, reply.request)
+    seen: set[str] = set()
+    for reply in conv.replies:
+        kind = reply.request["request"]["type"]
+        if kind in AUDIO_EVENTS and kind not in seen:
+            seen.add(kind)
+            write(AUDIO_EVENTS[kind], reply.request)
+    write(
+        "exception_encountered",
+        conv.envelope(
+            {
+                "type": "System.ExceptionEncountered",
+                "error": {"type": "INVALID_RESPONSE", "message": "recorded: a directive was refused"},
+                "cause": {"requestId": "amzn1.echo-api.request.0"},
+            }
+        ),
+    )
 
 
 def main() -> int:
     from .driver import LOCALES, Conversation  # noqa: PLC0415
     from .local_skill import local_skill  # noqa: PLC0415
 
-    with local_skill() as skill:
+    with local_skill(audio=True) as skill:
+        record_played(skill.handler, skill.clock)
         conv = Conversation(skill.handler, user_id=USER)
         conv.device_id = "amzn1.ask.device.RECORDED"
         for name, action in SCRIPT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -22,6 +23,7 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 from pelvic_ease import app
+from pelvic_ease.audio import AudioLibrary, Manifest
 from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
@@ -65,3 +67,36 @@ def conv(handler: Callable[..., dict[str, Any]]) -> Conversation:
 def stored_items(client: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = client.scan(TableName=TABLE_NAME)["Items"]
     return items
+
+
+@pytest.fixture(scope="session")
+def rendered_audio() -> Path:
+    """Every routine rendered with espeak-ng into the project's cache (once; then reused)."""
+    from sim.local_audio import ensure_rendered  # noqa: PLC0415
+
+    return ensure_rendered(quiet=True)
+
+
+@pytest.fixture(scope="session")
+def audio_url(rendered_audio: Path) -> Iterator[str]:
+    """The rendered files served over HTTP on 127.0.0.1, as the simulator serves them."""
+    from sim.local_audio import audio_server  # noqa: PLC0415
+
+    with audio_server(rendered_audio.parent) as url:
+        yield url
+
+
+@pytest.fixture
+def audio_library(rendered_audio: Path, audio_url: str) -> AudioLibrary:
+    return AudioLibrary(Manifest.load(rendered_audio), audio_url)
+
+
+@pytest.fixture
+def played(
+    table: DynamoTable, clock: Clock, audio_library: AudioLibrary
+) -> Iterator[Callable[..., dict[str, Any]]]:
+    """The real lambda_handler with the rendered audio: devices with a player play routines."""
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    app.use_skill(build_skill(settings, table=table, clock=clock, audio=audio_library))
+    yield app.lambda_handler
+    app.use_skill(None)

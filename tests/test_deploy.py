@@ -19,7 +19,7 @@ from tests.support import ROOT, load_template
 CODE = ROOT / "lambda" / "pelvic_ease"
 SKILL_JSON = ROOT / "skill_package" / "skill.json"
 # Read by the code for local runs only (the content folder beside the package is the default).
-LOCAL_ONLY_SETTINGS = {"CONTENT_DIR"}
+LOCAL_ONLY_SETTINGS = {"CONTENT_DIR", "AUDIO_MANIFEST"}
 
 
 def function_properties() -> dict[str, Any]:

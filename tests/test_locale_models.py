@@ -25,6 +25,8 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "en-US": [
         ("massage my inner thighs", "StartRoutineIntent", {"area": "inner_thighs"}),
         ("resume", "ResumeRoutineIntent", {}),
+        ("play it hands free", "PlayStyleIntent", {"style": "straight"}),
+        ("step by step", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-GB": [
         ("massage my bum", "StartRoutineIntent", {"area": "glutes"}),
@@ -36,6 +38,9 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("should I see a physio", "SafetyQuestionIntent", {}),
         ("how am I getting on", "ProgressReportIntent", {}),
         ("go on then", "AMAZON.YesIntent", {}),
+        ("do it all in one go", "PlayStyleIntent", {"style": "straight"}),
+        ("can we do it one bit at a time", "PlayStyleIntent", {"style": "steps"}),
+        ("just crack on without waiting for me", "PlayStyleIntent", {}),
     ],
     "en-AU": [
         ("massage my bum", "StartRoutineIntent", {"area": "glutes"}),
@@ -43,6 +48,8 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("how am I going", "ProgressReportIntent", {}),
         ("should I see a physio", "SafetyQuestionIntent", {}),
         ("yeah nah", "AMAZON.NoIntent", {}),
+        ("run through it all in one go", "PlayStyleIntent", {"style": "straight"}),
+        ("play it bit by bit", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-IN": [
         ("massage my bottom", "StartRoutineIntent", {"area": "glutes"}),
@@ -52,12 +59,16 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("kindly resume", "ResumeRoutineIntent", {}),
         ("it is paining", "PainIntent", {}),
         ("should I consult a physiotherapist", "SafetyQuestionIntent", {}),
+        ("kindly play it without any break", "PlayStyleIntent", {"style": "straight"}),
+        ("please do it one by one", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-CA": [
         ("massage my inner thighs", "StartRoutineIntent", {"area": "inner_thighs"}),
         ("I'd like to do the psoas", "StartRoutineIntent", {"area": "psoas"}),
         ("should I see a physiotherapist", "SafetyQuestionIntent", {}),
         ("for sure", "AMAZON.YesIntent", {}),
+        ("can we do it hands free", "PlayStyleIntent", {"style": "straight"}),
+        ("I'd like to do it step by step", "PlayStyleIntent", {"style": "steps"}),
     ],
 }
 # Not a yes anywhere: in Britain and Australia "cheers" is thanks, or goodbye.

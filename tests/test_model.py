@@ -20,7 +20,7 @@ from pelvic_ease.handlers import (
     UnknownIntentHandler,
     request_handlers,
 )
-from sim.driver import BUILTIN_PHRASES, MODEL_PATH, InteractionModel, Resolved
+from sim.driver import BUILTIN_PHRASES, LOCALES, MODEL_PATH, InteractionModel, Resolved, model_path
 
 LIB = load_library()
 LANGUAGE: dict[str, Any] = json.loads(MODEL_PATH.read_text())["interactionModel"]["languageModel"]
@@ -47,6 +47,16 @@ REQUIRED_BUILTINS = {
 }
 
 
+# What an AudioPlayer skill must take, in every locale: Alexa sends these while audio plays.
+AUDIO_PLAYER_BUILTINS = {
+    f"AMAZON.{name}Intent"
+    for name in (
+        "Pause", "Resume", "Next", "Previous", "StartOver", "LoopOn", "LoopOff", "ShuffleOn", "ShuffleOff",
+        "Cancel", "Stop",
+    )
+}  # fmt: skip
+
+
 def handled_intents() -> set[str]:
     return {name for h in request_handlers(None) if isinstance(h, IntentHandler) for name in h.intents}  # type: ignore[arg-type]
 
@@ -63,6 +73,12 @@ def test_every_model_intent_has_a_handler_and_every_handler_intent_is_in_the_mod
 def test_the_model_has_every_required_builtin_and_custom_intent() -> None:
     custom = {"StartRoutineIntent", "ListRoutinesIntent", "ReadDisclaimerIntent", "ResumeRoutineIntent"}
     assert REQUIRED_BUILTINS | custom <= MODEL_INTENTS
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_model_has_the_audio_player_builtins(locale: str) -> None:
+    language = json.loads(model_path(locale).read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
+    assert sorted(AUDIO_PLAYER_BUILTINS - {intent["name"] for intent in language["intents"]}) == []
 
 
 def test_invocation_name_follows_the_rules() -> None:
@@ -333,11 +349,13 @@ MINIMUM_SAMPLES = {
     "WhyNoKegelsIntent": 6,
     "ChooseByLengthIntent": 8,
     "LessTalkingIntent": 6,
+    "PlayStyleIntent": 15,
 }
 NEW_SLOTS = {
     "HowLongIntent": [("area", "AREA")],
     "ChooseByLengthIntent": [("minutes", "AMAZON.NUMBER"), ("length", "LENGTH")],
     "LessTalkingIntent": [("amount", "TALKING")],
+    "PlayStyleIntent": [("style", "PLAY_STYLE")],
 }
 # (what a person lying down says, the intent Alexa sends, its filled slots: custom ids, numbers)
 NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
@@ -434,6 +452,25 @@ NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
     ("finish my routine", "ResumeRoutineIntent", {}),
     ("go slower", "ChangePaceIntent", {"pace": "slower"}),
     ("is this medical advice", "ReadDisclaimerIntent", {}),
+    *[
+        (phrase, "PlayStyleIntent", {"style": "straight"})
+        for phrase in (
+            "play it straight through", "hands-free", "hands free", "straight through", "without stopping",
+            "play it without stopping", "play the routine hands free", "go nonstop", "do it in one go",
+        )
+    ],
+    *[
+        (phrase, "PlayStyleIntent", {"style": "steps"})
+        for phrase in ("step by step", "one step at a time", "play it step by step", "switch to step by step")
+    ],
+    # With no style said, the skill plays straight through: these samples must all mean that.
+    *[
+        (phrase, "PlayStyleIntent", {})
+        for phrase in ("don't stop between steps", "keep going without me saying next")
+    ],
+    # The words a step by step session is driven with keep their intents.
+    ("wait for me", "WaitIntent", {}),
+    ("keep going", "AMAZON.NextIntent", {}),
 ]  # fmt: skip
 
 
@@ -478,3 +515,15 @@ def test_talking_says_less_or_more() -> None:
         values["more"]["value"],
         *values["more"]["synonyms"],
     }
+
+
+def test_play_style_is_straight_through_or_step_by_step() -> None:
+    values = {v["id"]: v["name"] for v in TYPES["PLAY_STYLE"]["values"]}
+    assert set(values) == {"straight", "steps"}
+    assert {
+        "straight through", "hands-free", "hands free", "without stopping", "continuously",
+        "all the way through", "in one go", "nonstop", "as audio",
+    } <= {values["straight"]["value"], *values["straight"]["synonyms"]}  # fmt: skip
+    assert {
+        "step by step", "one step at a time", "with pauses", "at my pace", "stopping between steps",
+    } <= {values["steps"]["value"], *values["steps"]["synonyms"]}  # fmt: skip

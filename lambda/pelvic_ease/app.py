@@ -41,8 +41,16 @@ def _dig(event: Any, *keys: str) -> Any:
     return event
 
 
-def _apology() -> dict[str, Any]:
-    """A spoken apology that ends the session, for a request the skill cannot read."""
+# Requests from the device itself (the audio player, its buttons): Alexa refuses any speech
+# in their answers, so a failure is answered with nothing.
+SILENT_REQUESTS = ("AudioPlayer.", "PlaybackController.", "System.")
+
+
+def _apology(request_type: object = None) -> dict[str, Any]:
+    """A spoken apology that ends the session, for a request the skill cannot read (nothing,
+    for a request that may not be answered with speech)."""
+    if isinstance(request_type, str) and request_type.startswith(SILENT_REQUESTS):
+        return {"version": "1.0", "response": {}}
     library = default_library()
     ssml = render(say(library.say("error")), library.pace(None).rate)
     return {
@@ -86,7 +94,7 @@ def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Exception:  # the caller is verified above: whatever this is, it is not a rejection
         logger.exception("request could not be answered")
         count("ErrorSpoken")
-        return _apology()
+        return _apology(request.get("type"))
 
 
 lambda_handler = observed(answer)

@@ -84,6 +84,7 @@ class Pace:
     exhale: int
     rest: int
     rate: int
+    settle: int  # seconds of quiet between steps when a routine plays straight through
 
 
 @dataclass(frozen=True)
@@ -373,7 +374,7 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
     paces: dict[str, Pace] = {}
     for pace_id, spec in (table.get("paces") or {}).items():
         at = f"{where} pace {pace_id}"
-        _check_keys(at, spec, {"name", "inhale", "exhale", "rest", "rate"})
+        _check_keys(at, spec, {"name", "inhale", "exhale", "rest", "rate", "settle"})
         pace = Pace(
             id=pace_id,
             name=_text(at, spec, "name"),
@@ -381,6 +382,7 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
             exhale=_int(at, spec, "exhale", 1, 10),
             rest=_int(at, spec, "rest", 0, 10),
             rate=_int(at, spec, "rate", 20, 200),
+            settle=_int(at, spec, "settle", 0, 30),
         )
         if pace.exhale < pace.inhale:
             raise ContentError(f"{at}: the exhale must be at least as long as the inhale")

@@ -6,9 +6,9 @@ the ``Change`` to progress, and the metric names to count. Handlers turn a reque
 ``Heard`` and an outcome into a response; ``TABLE`` below is the whole conversation.
 
 States (``State.mode``)
-    OUTSIDE        no conversation under way: a new session. Requests that come with no
-                   session at all (AudioPlayer events, in the playback issue) start here too,
-                   with their place read from the stored record, never the session.
+    OUTSIDE        no conversation under way: a new session, or a routine playing straight
+                   through as audio (the session ends when it starts to play; what the
+                   player reports is handled in playback.py, from the stored place).
     MENU           the menu was offered
     ROUTINE        a routine is under way: a part was just spoken
     EXTRA_OFFER    asked whether to do an optional extra ("Do you have a tennis ball handy?")
@@ -30,9 +30,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from .audio import Token, Track, Tracks, new_play_id
 from .content import Library
 from .engine import Engine, Position, Segment
-from .progress import DAY, EVERY_CUE, FEWER_CUES, Change, Progress
+from .progress import DAY, EVERY_CUE, FEWER_CUES, STEPS, STRAIGHT, Change, Progress
 from .speech import Script, join, say
 
 # -- states ---------------------------------------------------------------------------------
@@ -68,6 +69,7 @@ PAUSE, HELP, STOP, PAIN, SKIP, PACE = "pause", "help", "stop", "pain", "skip", "
 REPEAT_SLOWLY, REPORT, WAIT, DONE, LAST_STEP = "repeat_slowly", "report", "wait", "done", "last_step"
 HOW_LONG, SAFETY, WHY_NO_KEGELS, BY_LENGTH = "how_long", "safety", "why_no_kegels", "by_length"
 CUES, HOME, FALLBACK, UNKNOWN = "cues", "home", "fallback", "unknown"
+PLAY_STYLE = "play_style"  # "play it straight through", "step by step"
 ENDED = "ended"  # the session closed without an answer (nothing can be said back)
 ANY = "*"  # a row's default, for every state not listed
 
@@ -91,6 +93,7 @@ class Heard:
     minutes: int | None = None  # "ten minutes", or a length word as minutes
     pace: str | None = None  # "slower", "faster", "normal"
     amount: str | None = None  # "less" or "more" talking
+    style: str | None = None  # STRAIGHT or STEPS
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,21 @@ class Facts:
     now: int
     read_failed: bool = False
     stale_after_days: int = 14
+    # the rendered tracks, when the device can play audio (AudioPlayer); else None
+    tracks: Tracks | None = None
+
+
+# A played place this recent is what "it hurts" is about, though no session is under way.
+PLAYED_RECENTLY_SECONDS = 1_800
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Audio to play (AudioPlayer.Play): the token, the file's path, where to start (ms)."""
+
+    token: str
+    path: str
+    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,8 @@ class Outcome:
     change: Change | None = None
     counts: tuple[str, ...] = ()  # metric names
     place: Position | None = None  # the place spoken (for the log)
+    play: Stream | None = None  # a routine to play straight through, after the speech
+    stop_audio: bool = False  # stop the audio playing (it hurts)
 
     @property
     def end(self) -> bool:
@@ -224,20 +244,10 @@ def speak(t: Decision, segment: Segment, lead: Script = (), skipped: int | None 
 def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: int = 0) -> Outcome:
     """The routine's end: a practice day if a main step was done, a finished session if at
     most one was skipped; then the offer of another."""
-    main = t.engine.main_steps(routine_id)
-    skips = sum(1 for step in main if skipped >> step & 1)
-    practised = skips < len(main)
-    counted = practised and skips <= 1
-    change = t.change(
-        moved=True,
-        position=None,
-        completed=routine_id if counted else None,
-        practised=practised,
-        disclaimer_version=heard,
-    )
-    if counted:
+    change = routine_end(t.engine, routine_id, skipped, t.facts.now, disclaimer_version=heard)
+    if change.completed:
         t.counts.append("RoutineCompleted")
-    streak = change.applied_to(t.progress).streak(t.facts.now) if practised else 0
+    streak = change.applied_to(t.progress).streak(t.facts.now) if change.practised else 0
     praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
     return t.reply(
         join(speech, praise, t.say("another_offer")),
@@ -249,12 +259,78 @@ def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: in
     )
 
 
+def played_track(t: Decision, routine_id: str, length: int | None) -> Track | None:
+    """The track to play ``routine_id`` straight through, if it is played on this device:
+    the relaxation by default, every routine if the listener asked, none if they asked for
+    step by step or the device has no audio player."""
+    tracks = t.facts.tracks
+    style = t.progress.playback
+    if tracks is None or style == STEPS:
+        return None
+    routine = t.engine.routine(routine_id)
+    whole = t.engine.routine(routine.parent or routine.id)
+    if style != STRAIGHT and "relaxation" not in whole.areas:
+        return None
+    return tracks.get(routine_id, t.library.pace(t.progress.pace).id, length)
+
+
+def play(
+    t: Decision,
+    track: Track,
+    file: int,
+    offset: int,
+    lead: Script,
+    *,
+    skipped: int,
+    playback: str | None = None,
+) -> Outcome:
+    """Play ``track`` from ``file`` at ``offset`` ms, after ``lead``; the session ends (the
+    audio plays on its own) and the place moves there, with the stream's token."""
+    notice, heard = disclaimer(t)
+    t.counts.append("RoutinePlayed")
+    token = Token(track.routine, track.pace, track.minutes, file, new_play_id())
+    position = Position(track.routine, track.files[file].step, 0)
+    change = t.change(
+        moved=True,
+        position=position,
+        minutes=track.minutes,
+        skipped=skipped,
+        play=str(token),
+        offset=offset,
+        disclaimer_version=heard,
+        playback=playback,
+    )
+    outcome = t.reply(join(notice, lead), None, OUTSIDE, change, place=position)
+    return replace(outcome, play=Stream(str(token), track.files[file].path, offset))
+
+
+def routine_end(engine: Engine, routine_id: str, skipped: int, now: int, **extra: object) -> Change:
+    """The move off a routine that reached its end: a practice day if a main step was done,
+    a finished session if at most one was skipped (``skipped``: the steps skipped, as bits)."""
+    main = engine.main_steps(routine_id)
+    skips = sum(1 for step in main if skipped >> step & 1)
+    practised = skips < len(main)
+    counted = practised and skips <= 1
+    return Change(
+        at=now,
+        moved=True,
+        position=None,
+        completed=routine_id if counted else None,
+        practised=practised,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
 def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
-    """A routine from its opening (a fresh run: nothing skipped)."""
+    """A routine from its opening (a fresh run: nothing skipped), played straight through
+    where it plays so."""
     t.counts.append("RoutineStarted")
     pace = t.progress.pace
     quiet = t.progress.quiet
     length = t.engine.length(routine_id, minutes)
+    track = played_track(t, routine_id, length)
+    if track is not None:
+        return play(t, track, 0, 0, join(lead, t.say("play_start", routine=t.name(routine_id))), skipped=0)
     if minutes is not None and length is None:
         lead = join(lead, t.say("length_fixed", routine=t.name(routine_id)))
     elif length is not None:
@@ -276,10 +352,29 @@ def resume(t: Decision) -> Outcome:
 
 def resume_step(t: Decision, position: Position, lead: Script = ()) -> Outcome:
     t.counts.append("SessionResumed")
+    played = resume_played(t, position, lead)
+    if played is not None:
+        return played
     pace, minutes = t.segment_args()
     # the step from its start, with how to get into position, and no routine opening again
     segment = t.engine.step_start(position, pace, minutes, resumed=True, quiet=t.progress.quiet)
     return speak(t, segment, join(lead, t.say("resume_intro", **t.fields(position))))
+
+
+def resume_played(t: Decision, position: Position, lead: Script = ()) -> Outcome | None:
+    """Carry on a played routine: at the start of the cue that was playing when the stream
+    stopped (a new play, so the old device's stream is no longer the place), or from the
+    start of the step; None if this routine is not played here."""
+    track = played_track(t, position.routine_id, t.progress.minutes)
+    file = track.file_for_step(position.step) if track else None
+    if track is None or file is None:
+        return None
+    stored = Token.parse(t.progress.play)
+    offset = 0
+    if stored is not None and stored.file == file and t.facts.tracks and t.facts.tracks.of(stored) == track:
+        offset = track.files[file].back_to_cue(t.progress.offset)
+    words = join(lead, t.say("resume_intro", **t.fields(position)))
+    return play(t, track, file, offset, words, skipped=t.progress.skipped)
 
 
 def offer_resume(t: Decision, lead: Script = ()) -> Outcome:
@@ -574,6 +669,10 @@ def skip_hurt(t: Decision) -> Outcome:
     if not t.engine.is_valid(after):
         closing = t.engine.closing(position.routine_id).script
         return finish(t, position.routine_id, join(lead, closing), skipped)
+    track = played_track(t, position.routine_id, t.progress.minutes)
+    file = track.file_for_step(after.step) if track else None
+    if track is not None and file is not None:
+        return play(t, track, file, 0, lead, skipped=skipped)
     pace, minutes = t.segment_args()
     segment = t.engine.step_start(after, pace, minutes, resumed=True, quiet=t.progress.quiet)
     return go_on(t, segment, lead, skipped)
@@ -651,6 +750,15 @@ def pain(t: Decision) -> Outcome:
     that step; outside one the session stays open with the advice and a gentle option."""
     t.counts.append("PainReported")
     position = t.under_way
+    played = t.progress.position if t.progress.play else None
+    if (
+        position is None
+        and played is not None
+        and t.facts.now - t.progress.updated_at < PLAYED_RECENTLY_SECONDS
+    ):
+        # a routine was playing (or just stopped): stop it, keep the place, never play on
+        outcome = t.end(t.say("pain_played", **t.fields(played)))
+        return replace(outcome, change=t.stay(hurt=True), stop_audio=True)
     if position is None:
         gentle = relaxation(t.library)
         if gentle is None:
@@ -756,6 +864,25 @@ def cues(t: Decision) -> Outcome:
     fewer = amount == "less"
     change = t.change(cues=FEWER_CUES if fewer else EVERY_CUE)
     return back_to_routine(t, t.say("cues_fewer" if fewer else "cues_every"), change)
+
+
+def play_style(t: Decision) -> Outcome:
+    """ "Play it straight through" / "step by step": remembered; a routine under way goes
+    on in the new way from the start of its step."""
+    style = STEPS if t.heard.style == STEPS else STRAIGHT
+    change = t.change(playback=style)
+    if style == STRAIGHT and t.facts.tracks is None:
+        answer = t.say("play_style_unavailable")
+    else:
+        answer = t.say("play_style_straight" if style == STRAIGHT else "play_style_steps")
+    position = t.under_way
+    if style == STRAIGHT and position is not None:
+        chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+        track = played_track(chosen, position.routine_id, t.progress.minutes)
+        file = track.file_for_step(position.step) if track else None
+        if track is not None and file is not None:
+            return play(chosen, track, file, 0, answer, skipped=t.progress.skipped, playback=style)
+    return back_to_routine(t, answer, change)
 
 
 def fallback(t: Decision) -> Outcome:
@@ -864,6 +991,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         SUGGEST_OFFER: question_again,
         ANY: fallback,
     },
+    PLAY_STYLE: {ANY: play_style},
     UNKNOWN: {ANY: unknown},
     ENDED: {EXTRA_OFFER: extra_unanswered, ANY: unanswered},
 }

@@ -201,6 +201,24 @@ class Engine:
             return self.segment(before, pace_id, minutes, quiet=quiet), True
         return self.step_start(position, pace_id, minutes, quiet=quiet), False
 
+    def played(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> tuple[Script, ...]:
+        """The routine as audio that plays straight through, one script per main step (an
+        optional extra is only ever asked about, so it is not played): from the opening,
+        which says how to stop, to the close. Silences are as long as the practice needs."""
+        pace = self.library.pace(pace_id).id
+        length = self.length(routine_id, minutes)
+        breaths_and_silence = self._timing(routine_id, pace, length, False)
+        return tuple(
+            self._step_scripts(
+                StepKey(routine_id, step, pace, length, False),
+                *breaths_and_silence[step],
+                1,
+                OPENING,
+                played=True,
+            )[0]
+            for step in self.main_steps(routine_id)
+        )
+
     # -- durations --------------------------------------------------------------------
     def seconds_left(
         self, position: Position, pace_id: str | None, minutes: int | None = None, *, quiet: bool = False
@@ -346,10 +364,19 @@ class Engine:
         return lib.say("step_header", **fields)
 
     def _step_scripts(
-        self, key: StepKey, breath_count: int, silence: int, parts: int, variant: Variant
+        self,
+        key: StepKey,
+        breath_count: int,
+        silence: int,
+        parts: int,
+        variant: Variant,
+        *,
+        played: bool = False,
     ) -> list[Script]:
         """A step's narration, ``breath_count`` breaths and ``silence`` seconds of quiet, in
-        ``parts`` near-equal parts (``key.minutes`` is not used: the counts are planned)."""
+        ``parts`` near-equal parts (``key.minutes`` is not used: the counts are planned).
+        ``played``: for audio that plays straight through (one part): no invitation to say
+        next, silences whole, a settling pause at the end (the close after the last main step)."""
         lib = self.library
         routine = lib.routines[key.routine_id]
         pace = lib.paces[key.pace_id]
@@ -359,7 +386,8 @@ class Engine:
 
         opening: Script = ()
         if variant == OPENING and step_index == 0:
-            opening = say(lib.say("routine_start", routine=routine.name), routine.intro)
+            notice = lib.say("played_intro") if played else ""
+            opening = say(lib.say("routine_start", routine=routine.name), notice, routine.intro)
         switching = (
             variant != RESUMED
             and step.side == SECOND_SIDE
@@ -382,6 +410,10 @@ class Engine:
         count = len(units)
         shares = [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
         scripts, taken = [], 0
+        if played:
+            last_main = step_index == max(self.main_steps(key.routine_id))
+            tail = say(routine.outro) if last_main else (Pause(pace.settle),)
+            return [narration + tuple(part for unit in units for part in unit) + tail]
         for i, share in enumerate(shares):
             head = narration if i == 0 else continued
             tail = say(routine.outro) if (final_step and i == parts - 1) else invitation

@@ -14,9 +14,11 @@ from ask_sdk_core.utils import get_intent_name, get_request_type, is_intent_name
 from ask_sdk_model import IntentRequest, Response, Slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from . import dialogue
+from . import dialogue, playback
+from .audio import Token
 from .dialogue import Facts, Heard, Outcome, decide
 from .observability import count, logger
+from .progress import STEPS, STRAIGHT
 from .repository import ForgetIncomplete
 from .turn import Deps, Turn
 
@@ -76,7 +78,9 @@ def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
 def carry_out(turn: Turn, heard: Heard) -> Outcome:
     """Ask the dialogue core what happens, then do it: store the change, keep the new state,
     count, and log the place."""
-    facts = Facts(turn.progress(), turn.now, turn.read_failed, turn.deps.settings.stale_after_days)
+    facts = Facts(
+        turn.progress(), turn.now, turn.read_failed, turn.deps.settings.stale_after_days, turn.tracks()
+    )
     outcome = decide(turn.engine, turn.state, heard, facts)
     if outcome.change is not None:
         turn.save(outcome.change)
@@ -89,8 +93,12 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
 
 
 def converse(turn: Turn, heard: Heard) -> Response:
-    """The core's outcome for ``heard``, spoken."""
+    """The core's outcome for ``heard``, spoken (and a routine played, or the audio stopped)."""
     outcome = carry_out(turn, heard)
+    if outcome.stop_audio:
+        turn.stop_audio()
+    if outcome.play is not None:
+        turn.play(outcome.play)
     return turn.respond(outcome.speech, outcome.reprompt, end=outcome.end)
 
 
@@ -377,6 +385,160 @@ class FallbackHandler(DialogueHandler):
     said = dialogue.FALLBACK
 
 
+class PlayStyleHandler(DialogueHandler):
+    """ "Play it straight through", "hands-free", "step by step": how routines play, remembered."""
+
+    intents = ("PlayStyleIntent",)
+    said = dialogue.PLAY_STYLE
+
+    def heard(self, turn: Turn) -> Heard:
+        style = resolved_id(turn.handler_input, "style")
+        # the slotless samples ("don't stop between steps") all mean straight through
+        return Heard(self.said, style=STEPS if style == STEPS else STRAIGHT)
+
+
+class LoopShuffleHandler(DialogueHandler):
+    """ "Loop", "shuffle" with no routine playing: not something this skill does (while one
+    plays, PlaybackIntentHandler answers them)."""
+
+    intents = (
+        "AMAZON.LoopOnIntent",
+        "AMAZON.LoopOffIntent",
+        "AMAZON.ShuffleOnIntent",
+        "AMAZON.ShuffleOffIntent",
+    )
+    said = dialogue.UNKNOWN
+
+
+# -- playback: a routine playing straight through ------------------------------------------
+PLAYER_REPORTS = {
+    "AudioPlayer.PlaybackStarted": playback.STARTED,
+    "AudioPlayer.PlaybackStopped": playback.STOPPED,
+    "AudioPlayer.PlaybackNearlyFinished": playback.NEARLY_FINISHED,
+    "AudioPlayer.PlaybackFinished": playback.FINISHED,
+    "AudioPlayer.PlaybackFailed": playback.FAILED,
+    "PlaybackController.PlayCommandIssued": playback.RESUME,
+    "PlaybackController.PauseCommandIssued": playback.PAUSE,
+    "PlaybackController.NextCommandIssued": playback.NEXT,
+    "PlaybackController.PreviousCommandIssued": playback.PREVIOUS,
+}
+PLAYBACK_INTENTS = {
+    "AMAZON.PauseIntent": playback.PAUSE,
+    "AMAZON.StopIntent": playback.PAUSE,
+    "AMAZON.CancelIntent": playback.PAUSE,
+    "AMAZON.ResumeIntent": playback.RESUME,
+    "AMAZON.NextIntent": playback.NEXT,
+    "AMAZON.PreviousIntent": playback.PREVIOUS,
+    "AMAZON.StartOverIntent": playback.START_OVER,
+    "AMAZON.LoopOnIntent": playback.LOOP,
+    "AMAZON.LoopOffIntent": playback.LOOP,
+    "AMAZON.ShuffleOnIntent": playback.LOOP,
+    "AMAZON.ShuffleOffIntent": playback.LOOP,
+}
+# A playback command the conversation answers when the device's stream is not the place.
+AS_SAID = {
+    playback.RESUME: dialogue.RESUME,
+    playback.NEXT: dialogue.NEXT,
+    playback.PREVIOUS: dialogue.PREVIOUS,
+    playback.START_OVER: dialogue.START_OVER,
+}
+# The player's activities in which our stream is the device's: a built-in playback intent
+# said then is about it, not about a conversation.
+HOLDING_STREAM = ("PLAYING", "PAUSED", "STOPPED", "BUFFER_UNDERRUN")
+
+
+def carry_out_playback(turn: Turn, what: str, spoken: bool) -> Response:
+    """A player report or a playback command: the playback decision, carried out."""
+    token, offset, _ = turn.device_stream()
+    request = turn.handler_input.request_envelope.request
+    if what in playback.REPORTS:  # the report's own token and offset are the stream's
+        token = Token.parse(getattr(request, "token", None)) or token
+        reported = getattr(request, "offset_in_milliseconds", None)
+        offset = reported if isinstance(reported, int) and reported >= 0 else offset
+    if what == playback.FAILED:
+        count("PlaybackFailed")
+        error = getattr(request, "error", None)
+        logger.error(
+            "audio playback failed; progress kept",
+            extra={"error": getattr(getattr(error, "object_type", None), "value", None)},
+        )
+    action = playback.decide(
+        turn.engine,
+        turn.deps.audio.tracks(turn.library.locale),
+        turn.progress,
+        playback.Report(what, token, offset),
+        turn.now,
+    )
+    if action.to_dialogue and spoken:
+        return converse(turn, Heard(AS_SAID[what]))
+    if action.change is not None:
+        turn.save(action.change)
+    for name in action.counts:
+        count(name)
+    if action.place is not None:
+        logger.append_keys(routine=action.place.routine_id, step=action.place.step + 1)
+    if action.stop:
+        turn.stop_audio()
+    if action.play is not None:
+        turn.play(action.play)
+    if action.enqueue is not None:
+        turn.play(action.enqueue, enqueue_after=action.expected)
+    if spoken and action.say:
+        return turn.respond(turn.say(action.say), end=True)
+    if spoken:
+        turn.handler_input.response_builder.set_should_end_session(True)
+    return turn.directives_only()
+
+
+class PlayerReportHandler(Handler):
+    """AudioPlayer reports and the remote's buttons (PlaybackController): no session, no speech."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return str(get_request_type(handler_input)) in PLAYER_REPORTS
+
+    def respond(self, turn: Turn) -> Response:
+        what = PLAYER_REPORTS[str(get_request_type(turn.handler_input))]
+        return carry_out_playback(turn, what, spoken=False)
+
+
+class PlaybackIntentHandler(Handler):
+    """ "Alexa, pause", "Alexa, resume", "Alexa, next" while our stream is the device's:
+    about the audio, not a conversation (a session already under way keeps its meaning)."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        if not is_request_type("IntentRequest")(handler_input):
+            return False
+        if get_intent_name(handler_input) not in PLAYBACK_INTENTS:
+            return False
+        session = handler_input.request_envelope.session
+        context = handler_input.request_envelope.context
+        player = context.audio_player if context else None
+        activity = getattr(getattr(player, "player_activity", None), "value", None)
+        ours = player is not None and Token.parse(player.token) is not None
+        return ours and activity in HOLDING_STREAM and (session is None or bool(session.new))
+
+    def respond(self, turn: Turn) -> Response:
+        what = PLAYBACK_INTENTS[str(get_intent_name(turn.handler_input))]
+        return carry_out_playback(turn, what, spoken=True)
+
+
+class ExceptionEncounteredHandler(Handler):
+    """System.ExceptionEncountered: a directive of ours was refused. Logged; nothing to answer."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return bool(is_request_type("System.ExceptionEncountered")(handler_input))
+
+    def respond(self, turn: Turn) -> Response:
+        request = turn.handler_input.request_envelope.request
+        error = getattr(request, "error", None)
+        logger.error(
+            "a directive was refused by the device",
+            extra={"error": getattr(getattr(error, "object_type", None), "value", None)},
+        )
+        count("DirectiveRefused")
+        return turn.directives_only()
+
+
 class UnknownIntentHandler(Handler):
     """An intent this code does not know (a model newer than the code): say so, carry on."""
 
@@ -404,7 +566,10 @@ def request_handlers(deps: Deps) -> list[Handler]:
     return [
         SkillDisabledHandler(deps),
         SessionEndedHandler(deps),
+        PlayerReportHandler(deps),
+        ExceptionEncounteredHandler(deps),
         PainHandler(deps),
+        PlaybackIntentHandler(deps),
         LaunchHandler(deps),
         ResumeHandler(deps),
         StartRoutineHandler(deps),
@@ -432,6 +597,8 @@ def request_handlers(deps: Deps) -> list[Handler]:
         ChooseByLengthHandler(deps),
         LessTalkingHandler(deps),
         NavigateHomeHandler(deps),
+        PlayStyleHandler(deps),
+        LoopShuffleHandler(deps),
         FallbackHandler(deps),
         UnknownIntentHandler(deps),
         OtherRequestHandler(deps),
@@ -452,6 +619,9 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         logger.exception("handler failed", exc_info=exception)
         count("ErrorSpoken")
         turn = Turn(handler_input, self.deps)
-        if get_request_type(handler_input) not in ("LaunchRequest", "IntentRequest"):
+        request_type = str(get_request_type(handler_input))
+        if request_type in PLAYER_REPORTS or request_type.startswith("System."):
+            return turn.directives_only()  # no speech, and no session flag, to a player's report
+        if request_type not in ("LaunchRequest", "IntentRequest"):
             return turn.silent()
         return turn.respond(turn.say("error"), turn.say("error_reprompt"))

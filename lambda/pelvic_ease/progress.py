@@ -49,8 +49,9 @@ COUNTS = "counts"  # routine id -> count
 DAYS = "days"  # day numbers, at most DAY_WINDOW
 IDS = "ids"  # write ids, at most MAX_WRITES
 FEWER_CUES, EVERY_CUE = "fewer", "every"
+STRAIGHT, STEPS = "straight", "steps"  # how routines play: straight through as audio, or step by step
 # one place: valid together or dropped together
-PLACE = ("routine", "step", "segment", "minutes", "skipped", "hurt")
+PLACE = ("routine", "step", "segment", "minutes", "skipped", "hurt", "play", "offset")
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
 
 
@@ -82,6 +83,11 @@ def kept_writes(ids: tuple[str, ...], now: int) -> tuple[str, ...]:
     newest = len(ids) - RECENT_WRITES
     kept = [w for i, w in enumerate(ids) if i >= newest or now - write_time(w) < KEEP_WRITES_SECONDS]
     return tuple(kept[-MAX_WRITES:])
+
+
+def token_play_id(token: str | None) -> str | None:
+    """A stream token's play id: its last field (audio.Token has the whole format)."""
+    return token.rsplit("~", 1)[-1] if token and "~" in token else None
 
 
 def _whole(value: Any) -> bool:
@@ -132,7 +138,14 @@ class Progress:
     skipped: int = field(default=0, metadata={"kind": COUNT})
     # 1: the user stopped at this place because it hurt (a resume asks whether to skip it)
     hurt: int = field(default=0, metadata={"kind": COUNT})
+    # the audio stream of the place, when it is a routine playing straight through (its
+    # token: routine, pace, length, file, play id; see audio.py), and where it stopped, in ms
+    play: str | None = field(default=None, metadata={"kind": TEXT})
+    offset: int = field(default=0, metadata={"kind": COUNT})
     pace: str | None = field(default=None, metadata={"kind": TEXT})
+    # STRAIGHT or STEPS: how the listener asked routines to play (None: the relaxation
+    # plays straight through, massages step by step)
+    playback: str | None = field(default=None, metadata={"kind": TEXT})
     # "fewer": the listener asked for less talking (every other breath guided)
     cues: str | None = field(default=None, metadata={"kind": TEXT})
     # epoch seconds of the last move of the place
@@ -156,11 +169,28 @@ class Progress:
         return Position(self.routine, self.step, self.segment) if self.routine else None
 
     def at(
-        self, position: Position | None, minutes: int | None, now: int, skipped: int = 0, hurt: bool = False
+        self,
+        position: Position | None,
+        minutes: int | None,
+        now: int,
+        *,
+        skipped: int = 0,
+        hurt: bool = False,
+        play: str | None = None,
+        offset: int = 0,
     ) -> Progress:
         if position is None:
             return replace(
-                self, routine=None, step=0, segment=0, minutes=None, skipped=0, hurt=0, updated_at=now
+                self,
+                routine=None,
+                step=0,
+                segment=0,
+                minutes=None,
+                skipped=0,
+                hurt=0,
+                play=None,
+                offset=0,
+                updated_at=now,
             )
         return replace(
             self,
@@ -170,8 +200,15 @@ class Progress:
             minutes=minutes,
             skipped=skipped,
             hurt=int(hurt),
+            play=play,
+            offset=offset if play else 0,
             updated_at=now,
         )
+
+    @property
+    def play_id(self) -> str | None:
+        """The id of the play under way at this place (see audio.Token), else None."""
+        return token_play_id(self.play)
 
     def with_place_of(self, other: Progress) -> Progress:
         """This record with ``other``'s place (routine, step, part, length, when it moved)."""
@@ -269,6 +306,10 @@ class Change:
     finished (its count and today's practice day); ``practised``: today's practice day only
     (a routine reached its end with a step done but too many skipped to count as finished).
     ``pace`` and ``disclaimer_version``: a preference chosen, a disclaimer heard.
+
+    A move into a routine playing as audio also carries the stream's token and offset (ms).
+    ``same_play``: a playback event's change, applied only while the record's place is
+    still that play (an event from an old device or a replaced stream changes nothing).
     """
 
     at: int  # epoch seconds when the user did it
@@ -283,6 +324,10 @@ class Change:
     pace: str | None = None
     cues: str | None = None  # FEWER_CUES or EVERY_CUE: a preference chosen
     disclaimer_version: int = 0
+    play: str | None = None  # the audio stream at the new place (its token)
+    offset: int = 0  # where in that stream, ms
+    same_play: str | None = None  # applied only if the record's place is this play id
+    playback: str | None = None  # STRAIGHT or STEPS: a preference chosen
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -291,8 +336,23 @@ class Change:
     def applied_to(self, progress: Progress) -> Progress:
         if self.write_id in progress.recent_writes:
             return progress  # this change is in the record already: never twice
+        if self.same_play is not None and progress.play_id != self.same_play:
+            # an event of a play that is no longer the user's place: noted, nothing else
+            return replace(
+                progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at)
+            )
         if self.moved and self.at >= progress.updated_at:
-            progress = progress.at(self.position, self.minutes, self.at, self.skipped, self.hurt)
+            progress = progress.at(
+                self.position,
+                self.minutes,
+                self.at,
+                skipped=self.skipped,
+                hurt=self.hurt,
+                play=self.play,
+                offset=self.offset,
+            )
+        if self.playback:
+            progress = replace(progress, playback=self.playback)
         if self.pace:
             progress = replace(progress, pace=self.pace)
         if self.cues:
@@ -314,10 +374,10 @@ class Change:
             record["moved"] = True
             if self.position is not None:
                 record["position"] = [self.position.routine_id, self.position.step, self.position.segment]
-            for name in ("minutes", "skipped", "hurt"):
+            for name in ("minutes", "skipped", "hurt", "play", "offset"):
                 if getattr(self, name):
                     record[name] = getattr(self, name)
-        for name in ("completed", "practised", "pace", "cues", "disclaimer_version"):
+        for name in ("completed", "practised", "pace", "cues", "disclaimer_version", "same_play", "playback"):
             if getattr(self, name):
                 record[name] = getattr(self, name)
         return record
@@ -345,6 +405,10 @@ class Change:
                 pace=record.get("pace"),
                 cues=record.get("cues"),
                 disclaimer_version=int(record.get("disclaimer_version", 0)),
+                play=record.get("play"),
+                offset=record.get("offset", 0),
+                same_play=record.get("same_play"),
+                playback=record.get("playback"),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CorruptProgress(f"unsaved change is malformed: {error}") from error
@@ -356,6 +420,10 @@ class Change:
             (OPTIONAL_COUNT, change.minutes),
             (COUNT, change.skipped),
             (COUNT, change.disclaimer_version),
+            (TEXT, change.play),
+            (COUNT, change.offset),
+            (TEXT, change.same_play),
+            (TEXT, change.playback),
         ]
         if change.position is not None:
             checks += [(TEXT, change.position.routine_id), (COUNT, change.position.step)]

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
+from .audio import AudioLibrary
 from .content import Library
 from .handlers import CatchAllExceptionHandler, request_handlers
 from .interceptors import LogContextInterceptor, LogOutcomeInterceptor
@@ -20,12 +21,17 @@ def build_skill(
     table: ProgressTable | None = None,
     library: Library | None = None,
     clock: Callable[[], float] = wall_clock,
+    audio: AudioLibrary | None = None,
 ) -> CustomSkill:
     """The ready skill. Tests pass their own table (moto-backed or in memory) and clock, and
-    may pass one library for every locale; else each locale gets its own content."""
+    may pass one library for every locale; else each locale gets its own content. The audio
+    library (the rendered tracks) is read from the manifest when AUDIO_BASE_URL is set."""
     table = table or DynamoTable(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
     repository = ProgressRepository(table)
-    deps = Deps(contents=Contents(library), repository=repository, clock=clock, settings=settings)
+    audio = audio or AudioLibrary.load(settings.audio_base_url)
+    deps = Deps(
+        contents=Contents(library), repository=repository, clock=clock, settings=settings, audio=audio
+    )
     builder = CustomSkillBuilder()
     builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK annotates it as None
     for handler in request_handlers(deps):

@@ -98,6 +98,11 @@ def cap_silence(script: Script, cues: list[str], most: float = MAX_SILENCE_RUN_S
     return tuple(out)
 
 
+def spoken_text(text: str) -> str:
+    """``text`` as it is spoken: without characters XML cannot carry, trimmed."""
+    return _NOT_XML.sub("", text).strip()
+
+
 def _breaks(seconds: float) -> str:
     out = []
     while seconds > 0:
@@ -112,7 +117,7 @@ def render(script: Script, rate: int) -> str:
     body = []
     for part in script:
         if isinstance(part, Text):
-            text = _NOT_XML.sub("", part.text).strip()
+            text = spoken_text(part.text)
             if text:
                 body.append(f"<s>{escape(text)}</s>")
         elif part.seconds > 0:

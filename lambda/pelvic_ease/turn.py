@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
+from ask_sdk_model.interfaces.audioplayer import (
+    AudioItem,
+    AudioItemMetadata,
+    PlayBehavior,
+    PlayDirective,
+    StopDirective,
+)
+from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 
+from .audio import AudioLibrary, Token, Tracks
 from .content import BASE_LOCALE, Library, default_library, supported_locale
-from .dialogue import MODES, OUTSIDE, State
+from .dialogue import MODES, OUTSIDE, State, Stream
 from .engine import Engine
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
@@ -48,6 +57,7 @@ class Deps:
     repository: ProgressRepository
     clock: Callable[[], float]
     settings: Settings
+    audio: AudioLibrary = field(default_factory=lambda: AudioLibrary(None, None))
 
 
 class Turn:
@@ -198,6 +208,50 @@ class Turn:
         if not self._saved and self._unsaved():
             self.save()
 
+    # -- audio ------------------------------------------------------------------------
+    @property
+    def can_play(self) -> bool:
+        """The device has an audio player (devices without one get every routine spoken)."""
+        context = self.handler_input.request_envelope.context
+        device = context.system.device if context and context.system else None
+        interfaces = device.supported_interfaces if device else None
+        return bool(interfaces and interfaces.audio_player is not None)
+
+    def tracks(self) -> Tracks | None:
+        """The rendered tracks for this locale, if this device can play them."""
+        return self.deps.audio.tracks(self.library.locale) if self.can_play else None
+
+    def device_stream(self) -> tuple[Token | None, int, str]:
+        """The device's stream as the request's context reports it: our token (or None),
+        its offset in ms, and the player's activity (IDLE, PLAYING, STOPPED, ...)."""
+        context = self.handler_input.request_envelope.context
+        player = context.audio_player if context else None
+        if player is None:
+            return None, 0, "IDLE"
+        activity = str(getattr(player.player_activity, "value", "IDLE"))
+        offset = player.offset_in_milliseconds
+        whole = isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0
+        return Token.parse(player.token), offset if whole and offset is not None else 0, activity
+
+    def play(self, stream: Stream, enqueue_after: str | None = None) -> None:
+        """An AudioPlayer.Play: replacing whatever plays, or queued after ``enqueue_after``."""
+        token = Token.parse(stream.token)
+        title = self.engine.routine(token.routine).name if token else ""
+        item = AudioItem(
+            stream=AudioStream(
+                token=stream.token,
+                url=self.deps.audio.url(stream.path),
+                offset_in_milliseconds=stream.offset,
+                expected_previous_token=enqueue_after,
+            ),
+            metadata=AudioItemMetadata(title=title, subtitle=self.library.say("skill_name")),
+        )
+        behavior = PlayBehavior.ENQUEUE if enqueue_after else PlayBehavior.REPLACE_ALL
+        self.handler_input.response_builder.add_directive(PlayDirective(behavior, item))
+
+    def stop_audio(self) -> None:
+        self.handler_input.response_builder.add_directive(StopDirective())
+
     # -- speech -----------------------------------------------------------------------
     def say(self, key: str, **fields: object) -> Script:
         return say(self.library.say(key, **fields))
@@ -223,6 +277,12 @@ class Turn:
         builder = self.handler_input.response_builder
         builder.set_should_end_session(True)
         return builder.response
+
+    def directives_only(self) -> Response:
+        """The answer to an AudioPlayer or PlaybackController request: directives, if any,
+        and nothing else (no speech, no card, no session flag)."""
+        self.retry_unsaved()
+        return self.handler_input.response_builder.response
 
 
 def wall_clock() -> float:

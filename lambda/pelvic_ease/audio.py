@@ -1,0 +1,216 @@
+"""Routines as audio that plays straight through: the manifest, stream tokens, offsets.
+
+Pure Python: no ask-sdk types and no I/O but reading the manifest. ``render/`` makes one
+MP3 per main step of each routine, pace and length (``Engine.played`` gives the script)
+and a manifest that maps each of those tracks to its files, their lengths, and where each
+cue starts. The skill reads the manifest once per container.
+
+A stream's token says what plays and which play it belongs to::
+
+    pe1~down_training~normal~10~2~Kq3x9a_b   (routine, pace, length or 0, file, play id)
+
+A play is one listening: a fresh start makes a new play id; pausing, resuming, next and
+previous keep it. The stored place keeps the token of the play under way, so an event
+for another play (an old device, a stale queue) is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TOKEN_PREFIX = "pe1"
+SEPARATOR = "~"
+MANIFEST_FORMAT = 1
+# A resume from the stored place goes back to the start of the cue that was playing, but
+# never further back than this (a long silence): then only BACK_IN_SILENCE_MS.
+MAX_BACK_MS = 20_000
+BACK_IN_SILENCE_MS = 3_000
+# "Previous" this far into a step goes to its start; nearer the start, to the step before.
+PREVIOUS_RESTARTS_AFTER_MS = 5_000
+
+
+class ManifestError(ValueError):
+    """The manifest is missing or does not describe playable tracks."""
+
+
+@dataclass(frozen=True)
+class AudioFile:
+    step: int  # the routine step this file plays (0-based)
+    path: str  # relative to the audio base URL: the content hash and .mp3
+    ms: int  # its length
+    cues: tuple[int, ...]  # where each spoken cue starts, in ms from the file's start
+
+    def back_to_cue(self, offset_ms: int) -> int:
+        """Where to pick up a stream stopped at ``offset_ms``: the start of that cue, or a
+        few seconds back when it stopped deep in a silence."""
+        offset_ms = max(0, min(offset_ms, self.ms))
+        started = max((cue for cue in self.cues if cue <= offset_ms), default=0)
+        if offset_ms - started <= MAX_BACK_MS:
+            return started
+        return offset_ms - BACK_IN_SILENCE_MS
+
+
+@dataclass(frozen=True)
+class Track:
+    """One routine at one pace and length, as a row of files (one per main step)."""
+
+    routine: str
+    pace: str
+    minutes: int | None
+    files: tuple[AudioFile, ...]
+
+    @property
+    def ms(self) -> int:
+        return sum(f.ms for f in self.files)
+
+    def file_for_step(self, step: int) -> int | None:
+        """The file that plays ``step``, or the next main step's if it is not played (an extra)."""
+        return next((i for i, f in enumerate(self.files) if f.step >= step), None)
+
+
+@dataclass(frozen=True)
+class Token:
+    routine: str
+    pace: str
+    minutes: int | None
+    file: int
+    play: str  # the play id
+
+    def __str__(self) -> str:
+        fields = (TOKEN_PREFIX, self.routine, self.pace, str(self.minutes or 0), str(self.file), self.play)
+        return SEPARATOR.join(fields)
+
+    @classmethod
+    def parse(cls, text: object) -> Token | None:
+        """A token of ours, or None (anything else: another skill's, garbled, too long)."""
+        if not isinstance(text, str) or len(text) > 128:
+            return None
+        parts = text.split(SEPARATOR)
+        if len(parts) != 6 or parts[0] != TOKEN_PREFIX:
+            return None
+        _, routine, pace, minutes, file, play = parts
+        if not (minutes.isdigit() and file.isdigit() and routine and pace and play.isascii() and play):
+            return None
+        return cls(routine, pace, int(minutes) or None, int(file), play)
+
+    def at_file(self, file: int) -> Token:
+        return Token(self.routine, self.pace, self.minutes, file, self.play)
+
+
+def new_play_id() -> str:
+    return secrets.token_urlsafe(6)
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Every track the manifest holds for one locale."""
+
+    tracks: dict[tuple[str, str, int | None], Track]
+
+    def get(self, routine: str, pace: str, minutes: int | None) -> Track | None:
+        return self.tracks.get((routine, pace, minutes))
+
+    def of(self, token: Token) -> Track | None:
+        """The track a token names, if the token's file is one of its files."""
+        track = self.get(token.routine, token.pace, token.minutes)
+        return track if track is not None and token.file < len(track.files) else None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """The rendered library: per locale, its tracks."""
+
+    locales: dict[str, Tracks]
+    synthesizer: str = ""
+
+    def tracks(self, locale: str) -> Tracks | None:
+        return self.locales.get(locale)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Manifest:
+        try:
+            if data["format"] != MANIFEST_FORMAT:
+                raise ManifestError(f"manifest format {data['format']!r}, expected {MANIFEST_FORMAT}")
+            locales: dict[str, Tracks] = {}
+            for locale, rows in data["locales"].items():
+                tracks: dict[tuple[str, str, int | None], Track] = {}
+                for row in rows:
+                    files = tuple(
+                        AudioFile(
+                            int(f["step"]), str(f["path"]), int(f["ms"]), tuple(int(c) for c in f["cues"])
+                        )
+                        for f in row["files"]
+                    )
+                    if not files or any(f.ms <= 0 or f.path.startswith(("/", ".")) for f in files):
+                        raise ManifestError(f"a track of {row['routine']} has no playable files")
+                    minutes = int(row["minutes"]) if row.get("minutes") else None
+                    track = Track(str(row["routine"]), str(row["pace"]), minutes, files)
+                    tracks[(track.routine, track.pace, track.minutes)] = track
+                locales[str(locale)] = Tracks(tracks)
+            return cls(locales, str(data.get("synthesizer", "")))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            if isinstance(error, ManifestError):
+                raise
+            raise ManifestError(f"manifest is malformed: {error!r}") from error
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as error:
+            raise ManifestError(f"no manifest at {path}") from error
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as error:
+            raise ManifestError(f"manifest at {path} is not JSON: {error}") from error
+
+
+def default_manifest_path() -> Path:
+    """``$AUDIO_MANIFEST``, else ``audio/manifest.json`` beside the package (the artifact)."""
+    configured = os.environ.get("AUDIO_MANIFEST")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parent.parent / "audio" / "manifest.json"
+
+
+def valid_base_url(url: str) -> bool:
+    """Alexa plays only HTTPS streams; plain HTTP only on this machine (the simulator)."""
+    if url.startswith("https://") and len(url) > len("https://"):
+        return url.endswith("/")
+    local = ("http://127.0.0.1:", "http://localhost:")
+    return url.startswith(local) and url.endswith("/")
+
+
+class AudioLibrary:
+    """The rendered tracks and where they are served, for the container. Without a usable
+    manifest or base URL there is no audio: every routine is spoken step by step."""
+
+    def __init__(self, manifest: Manifest | None, base_url: str | None) -> None:
+        self.manifest = manifest if base_url and valid_base_url(base_url) else None
+        self.base_url = base_url or ""
+
+    @classmethod
+    def load(cls, base_url: str | None, path: Path | None = None) -> AudioLibrary:
+        from .observability import logger  # noqa: PLC0415 - keeps this module free of Powertools
+
+        if not base_url:
+            return cls(None, None)
+        if not valid_base_url(base_url):
+            logger.error("AUDIO_BASE_URL is not an https:// URL ending in /; routines are spoken")
+            return cls(None, None)
+        try:
+            return cls(Manifest.load(path or default_manifest_path()), base_url)
+        except ManifestError:
+            logger.exception("no usable audio manifest; routines are spoken")
+            return cls(None, None)
+
+    def tracks(self, locale: str) -> Tracks | None:
+        return self.manifest.tracks(locale) if self.manifest else None
+
+    def url(self, path: str) -> str:
+        return self.base_url + path

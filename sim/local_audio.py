@@ -1,0 +1,64 @@
+"""The rendered routines on this machine: made with espeak-ng into the project's cache, and
+served over HTTP on 127.0.0.1 for the simulator's player (the deployed skill only ever
+gives HTTPS URLs; see audio.valid_base_url)."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .driver import ROOT
+
+CACHE = ROOT / ".cache" / "audio"
+MANIFEST = "manifest.json"
+
+
+def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
+    """Render whatever is not rendered yet (the first time, about a minute) and write the
+    manifest; return its path."""
+    from render.pipeline import render_library, write_manifest  # noqa: PLC0415
+    from render.synth import Espeak  # noqa: PLC0415
+
+    live = not quiet and sys.stderr.isatty()
+
+    def note(track: str) -> None:
+        if live:
+            print(f"\r(rendering audio: {track})".ljust(72), end="", file=sys.stderr, flush=True)
+
+    manifest, report = render_library(Espeak(), folder, on_track=note)
+    if live:
+        print("\r".ljust(72) + "\r", end="", file=sys.stderr, flush=True)
+    if report.made and not quiet:
+        print(
+            f"(rendered {report.made} audio files with espeak-ng in {report.seconds:.0f} s, "
+            f"kept in {folder} for next time)",
+            file=sys.stderr,
+        )
+    path = folder / MANIFEST
+    write_manifest(manifest, path)
+    return path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def audio_server(folder: Path = CACHE) -> Iterator[str]:
+    """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL, ending in /."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,184 @@
+"""A device's audio player (AudioPlayer), emulated on the script clock.
+
+It carries out the Play and Stop directives in the skill's responses and reports what a
+real player reports, through the real handler, at the offsets a real one would: a stream
+starts (PlaybackStarted), nears its end (PlaybackNearlyFinished, NEARLY_MS before it), is
+stopped (PlaybackStopped, with the offset) or ends (PlaybackFinished), and a queued stream
+then starts. It measures each file it is asked to play by fetching its URL and reading
+the MP3 frames, so it plays what was rendered, not what the manifest says.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from render.mp3 import mp3_info
+
+if TYPE_CHECKING:
+    from .driver import Clock, Conversation, Reply
+
+NEARLY_MS = 15_000  # how long before a stream's end the player asks for the next one
+IDLE, PLAYING, STOPPED, FINISHED = "IDLE", "PLAYING", "STOPPED", "FINISHED"
+
+
+class PlayerError(AssertionError):
+    """The skill asked the player for something a device would refuse."""
+
+
+def fetch_length_ms(url: str) -> int:
+    """Fetch a stream and measure it. Only this machine's files: nothing leaves 127.0.0.1."""
+    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+        raise PlayerError(f"the emulated player fetches only local files, not {url}")
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        data = answer.read()
+    return round(mp3_info(data).seconds * 1000)
+
+
+@dataclass
+class Stream:
+    token: str
+    url: str
+    offset: int  # where it starts, ms
+
+
+@dataclass
+class Player:
+    clock: Clock
+    measure: Callable[[str], int] = fetch_length_ms
+    conversation: Conversation | None = None
+    token: str | None = None
+    url: str | None = None
+    activity: str = IDLE
+    length: int = 0  # of the current stream, ms
+    at: int = 0  # offset when the clock read ``since``
+    since: float = 0.0
+    nearly_sent: bool = False
+    queued: Stream | None = None
+    log: list[str] = field(default_factory=list)
+
+    # -- where it is ------------------------------------------------------------------
+    @property
+    def offset(self) -> int:
+        if self.activity != PLAYING:
+            return self.at
+        return min(self.length, self.at + round((self.clock.now - self.since) * 1000))
+
+    @property
+    def holds_stream(self) -> bool:
+        return self.token is not None and self.activity in (PLAYING, STOPPED)
+
+    def context(self) -> dict[str, Any]:
+        """context.AudioPlayer as the device reports it."""
+        state: dict[str, Any] = {"playerActivity": self.activity}
+        if self.token is not None:
+            state.update(token=self.token, offsetInMilliseconds=self.offset)
+        return state
+
+    def describe(self) -> str:
+        if self.token is None:
+            return "nothing"
+        where = f"{clock_time(self.offset)} of {clock_time(self.length)}"
+        return f"{self.token} at {where} ({self.activity.lower()})"
+
+    # -- reports ----------------------------------------------------------------------
+    def report(self, kind: str, **extra: Any) -> Reply:
+        assert self.conversation is not None
+        request = {"type": f"AudioPlayer.{kind}", "token": self.token, "offsetInMilliseconds": self.offset}
+        self.log.append(f"[player] {kind} {self.token} at {clock_time(self.offset)}")
+        reply = self.conversation.send_event({**request, **extra})
+        self.carry_out(reply)
+        return reply
+
+    def button(self, name: str) -> Reply:
+        """A remote's or a screen's button: PlaybackController.<name>CommandIssued."""
+        assert self.conversation is not None
+        self.log.append(f"[player] button {name}")
+        reply = self.conversation.send_event({"type": f"PlaybackController.{name}CommandIssued"})
+        self.carry_out(reply)
+        return reply
+
+    # -- directives -------------------------------------------------------------------
+    def carry_out(self, reply: Reply) -> None:
+        for directive in reply.response.get("directives") or []:
+            kind = directive.get("type")
+            if kind == "AudioPlayer.Play":
+                self.play(directive)
+            elif kind == "AudioPlayer.Stop":
+                self.stop()
+            elif kind == "AudioPlayer.ClearQueue":
+                self.queued = None
+
+    def play(self, directive: dict[str, Any]) -> None:
+        stream = directive["audioItem"]["stream"]
+        url = stream["url"]
+        if not str(url).startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+            raise PlayerError(f"a device plays only HTTPS streams, not {url}")
+        new = Stream(stream["token"], url, int(stream.get("offsetInMilliseconds", 0)))
+        if directive["playBehavior"] == "ENQUEUE":
+            playing = self.token if self.activity == PLAYING else None
+            if stream.get("expectedPreviousToken") != playing:
+                raise PlayerError(
+                    f"ENQUEUE expected {stream.get('expectedPreviousToken')!r} but {playing!r} is playing"
+                )
+            self.queued = new
+            self.log.append(f"[player] queued {new.token}")
+            return
+        self.queued = None
+        if self.activity == PLAYING:
+            self.report("PlaybackStopped")
+        self.begin(new)
+
+    def begin(self, stream: Stream) -> None:
+        self.token, self.url = stream.token, stream.url
+        self.length = self.measure(stream.url)
+        self.at, self.since, self.nearly_sent = min(stream.offset, self.length), self.clock.now, False
+        self.activity = PLAYING
+        self.report("PlaybackStarted")
+
+    def stop(self) -> None:
+        if self.activity != PLAYING:
+            return
+        self.at = self.offset
+        self.activity = STOPPED
+        self.report("PlaybackStopped")
+
+    # -- time -------------------------------------------------------------------------
+    def wait(self, seconds: float) -> None:
+        """Let ``seconds`` pass, reporting what happens on the way."""
+        end = self.clock.now + seconds
+        while self.activity == PLAYING:
+            nearly_at = self.since + max(0, self.length - NEARLY_MS - self.at) / 1000
+            finish_at = self.since + (self.length - self.at) / 1000
+            if not self.nearly_sent and nearly_at <= end:
+                self.clock.now = max(self.clock.now, nearly_at)
+                self.nearly_sent = True
+                self.report("PlaybackNearlyFinished")
+            elif finish_at <= end:
+                self.clock.now = max(self.clock.now, finish_at)
+                self.at, self.activity = self.length, FINISHED
+                self.report("PlaybackFinished")
+                if self.queued is not None:
+                    queued, self.queued = self.queued, None
+                    self.begin(queued)
+            else:
+                break
+        self.clock.now = max(self.clock.now, end)
+
+    def fail(self, error_type: str = "MEDIA_ERROR_SERVICE_UNAVAILABLE") -> Reply:
+        """The stream cannot be played any further (the network dropped, the file is gone)."""
+        self.at = self.offset
+        self.activity = STOPPED
+        state = {"token": self.token, "offsetInMilliseconds": self.at, "playerActivity": "STOPPED"}
+        return self.report(
+            "PlaybackFailed",
+            error={"type": error_type, "message": "simulated failure"},
+            currentPlaybackState=state,
+        )
+
+
+def clock_time(ms: int) -> str:
+    seconds = ms // 1000
+    return f"{seconds // 60}:{seconds % 60:02d}"

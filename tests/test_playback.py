@@ -1,0 +1,334 @@
+"""Routines that play straight through (AudioPlayer), through the real handler.
+
+Each device is a Conversation with an emulated player (sim/player.py) that fetches the
+rendered files from 127.0.0.1, measures them, and reports PlaybackStarted, NearlyFinished,
+Stopped and Finished at the offsets a real player would, on the test's clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pelvic_ease.audio import AudioLibrary, Token, Track
+from pelvic_ease.repository import DynamoTable, ProgressKey
+from sim.driver import Conversation, Reply
+from sim.player import PLAYING, STOPPED, Player
+from tests.support import Clock
+
+Handler = Callable[..., dict[str, Any]]
+
+
+def device(handler: Handler, clock: Clock, user_id: str | None = None) -> tuple[Conversation, Player]:
+    player = Player(clock)
+    return Conversation(handler, user_id=user_id, player=player), player
+
+
+def stored(table: DynamoTable, conv: Conversation) -> dict[str, Any]:
+    return table.get(ProgressKey.of(conv.user_id)) or {}
+
+
+def plays(reply: Reply) -> list[dict[str, Any]]:
+    return [d for d in reply.audio_directives if d["type"] == "AudioPlayer.Play"]
+
+
+def stream(reply: Reply) -> dict[str, Any]:
+    (play,) = plays(reply)
+    assert play["playBehavior"] == "REPLACE_ALL"
+    found: dict[str, Any] = play["audioItem"]["stream"]
+    return found
+
+
+def token(reply: Reply) -> Token:
+    parsed = Token.parse(stream(reply)["token"])
+    assert parsed is not None
+    return parsed
+
+
+def relaxation(library: AudioLibrary, minutes: int = 10) -> Track:
+    tracks = library.tracks("en-US")
+    assert tracks is not None
+    track = tracks.get("down_training", "normal", minutes)
+    assert track is not None
+    return track
+
+
+def start_relaxation(conv: Conversation) -> Reply:
+    conv.say("open pelvic ease")
+    return conv.say("a ten minute relaxation")
+
+
+def event_replies(conv: Conversation) -> list[Reply]:
+    return [r for r in conv.replies if r.request["request"]["type"].startswith("AudioPlayer.")]
+
+
+def test_a_relaxation_plays_hands_free_from_start_to_finish_and_counts_once(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary, audio_url: str
+) -> None:
+    conv, player = device(played, clock)
+    reply = start_relaxation(conv)
+    assert "will play straight through" in reply.text
+    assert not reply.session_open
+    first = stream(reply)
+    assert first["url"].startswith(audio_url)
+    assert first["offsetInMilliseconds"] == 0
+    track = relaxation(audio_library)
+    assert token(reply).file == 0
+    assert (token(reply).routine, token(reply).minutes) == ("down_training", 10)
+    began = clock.now
+    conv.wait(track.ms / 1000 + 30)
+
+    # every file played in turn, each queued behind the one playing
+    queued = [d for r in event_replies(conv) for d in plays(r) if d["playBehavior"] == "ENQUEUE"]
+    assert len(queued) == len(track.files) - 1
+    for index, directive in enumerate(queued):
+        item = directive["audioItem"]["stream"]
+        assert Token.parse(item["expectedPreviousToken"]) == token(reply).at_file(index)
+        assert Token.parse(item["token"]) == token(reply).at_file(index + 1)
+        assert item["url"] == audio_url + track.files[index + 1].path
+    assert player.activity == "FINISHED"
+    assert abs((clock.now - 30 - began) * 1000 - track.ms) < 0.01 * track.ms
+    # the player's reports get no speech, ever
+    for answer in event_replies(conv):
+        assert not {"outputSpeech", "reprompt", "card"} & set(answer.response)
+    record = stored(table, conv)
+    assert record["completed"] == {"down_training": 1}
+    assert "routine" not in record
+    assert "play" not in record
+    assert len(record["days"]) == 1
+    # a duplicate "finished" report (a retry) is not a second session
+    player.report("PlaybackFinished")
+    assert stored(table, conv)["completed"] == {"down_training": 1}
+
+
+def cue_before(track: Track, file: int, offset: int) -> int:
+    return max(c for c in track.files[file].cues if c <= offset)
+
+
+def test_paused_at_7_31_and_resumed_the_next_day_on_another_device_at_the_start_of_that_cue(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(7 * 60 + 31)
+    reply = conv.say("alexa pause")
+    assert reply.audio_directives == [{"type": "AudioPlayer.Stop"}]
+    assert not reply.ssml
+    assert player.activity == STOPPED
+    record = stored(table, conv)
+    track = relaxation(audio_library)
+    at = Token.parse(record["play"])
+    assert at is not None
+    assert at.play == first.play
+    # the stored offset is 7:31 into the routine: earlier files' lengths plus the offset
+    before = sum(f.ms for f in track.files[: at.file])
+    assert abs(before + record["offset"] - 451_000) < 0.01 * 451_000
+    assert record["step"] == track.files[at.file].step
+
+    clock.advance(days=1)
+    other, other_player = device(played, clock, user_id=conv.user_id)
+    reply = other.say("ask pelvic ease to resume")
+    assert "picking up where you left off in the down-training relaxation" in reply.text.lower()
+    resumed = token(reply)
+    assert resumed.file == at.file
+    assert resumed.play != first.play  # a new listening: the old device's stream is no longer the place
+    offset = stream(reply)["offsetInMilliseconds"]
+    assert offset == cue_before(track, at.file, record["offset"])
+    assert 0 < record["offset"] - offset <= 20_000
+    assert other_player.activity == PLAYING
+
+    # the old device's stream is stale now: its reports change nothing at all
+    now_stored = stored(table, other)
+    player.activity = PLAYING
+    player.report("PlaybackStopped")
+    player.report("PlaybackFinished")
+    assert stored(table, other) == now_stored
+
+
+def test_next_previous_and_start_over_land_on_step_boundaries(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, _ = device(played, clock)
+    first = token(start_relaxation(conv))
+    track = relaxation(audio_library)
+    conv.wait(30)
+    reply = conv.say("alexa next")
+    assert not reply.ssml
+    assert token(reply) == first.at_file(1)
+    assert stream(reply)["offsetInMilliseconds"] == 0
+    record = stored(table, conv)
+    assert record["step"] == track.files[1].step
+    assert record["skipped"] == 1 << track.files[0].step  # jumped over: not done
+
+    conv.wait(3)  # just into the step: previous is the step before
+    assert token(conv.say("alexa previous")) == first.at_file(0)
+    conv.wait(20)  # well into it: previous is this step's start
+    reply = conv.say("alexa previous")
+    assert token(reply) == first.at_file(0)
+    assert stream(reply)["offsetInMilliseconds"] == 0
+    conv.wait(40)
+    assert token(conv.player.button("Next")) == first.at_file(1)  # type: ignore[union-attr]
+    reply = conv.say("alexa start over")
+    assert token(reply) == first.at_file(0)
+    assert "skipped" not in stored(table, conv)
+    # next on the last step: nothing to jump to, the audio plays on
+    last = len(track.files) - 1
+    conv.wait(5)
+    for _ in range(last):
+        conv.say("alexa next")
+    reply = conv.say("alexa next")
+    assert reply.text == "This is the last step."
+    assert not reply.audio_directives
+
+
+def test_resume_plays_on_exactly_where_this_device_paused(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(50)
+    conv.say("alexa pause")
+    paused_at = player.offset
+    clock.advance(hours=1)
+    reply = conv.say("alexa resume")
+    assert not reply.ssml
+    assert token(reply) == first  # the same play, the same file
+    assert stream(reply)["offsetInMilliseconds"] == paused_at
+    # the remote's buttons do the same
+    conv.wait(10)
+    assert player.button("Pause").audio_directives == [{"type": "AudioPlayer.Stop"}]
+    assert stream(player.button("Play"))["offsetInMilliseconds"] == player.offset
+
+
+def test_a_failed_stream_keeps_the_place_and_is_picked_up_there(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(60)
+    reply = player.fail()
+    assert reply.response.get("directives") is None
+    assert "outputSpeech" not in reply.response
+    record = stored(table, conv)
+    assert record["routine"] == "down_training"
+    assert abs(record["offset"] - 60_000) < 1_000
+    assert record["completed"] == {}
+    resumed = conv.say("ask pelvic ease to resume")
+    offset = stream(resumed)["offsetInMilliseconds"]
+    assert offset == cue_before(relaxation(audio_library), 0, record["offset"])
+
+
+def test_loop_and_shuffle_are_politely_refused_and_the_audio_plays_on(played: Handler, clock: Clock) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(20)
+    for words in ("alexa loop", "alexa shuffle"):
+        reply = conv.say(words)
+        assert "aren't available for this one" in reply.text
+        assert not reply.audio_directives
+        assert player.activity == PLAYING
+
+
+def test_it_hurts_after_a_stop_gives_the_pain_answer_and_never_plays(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(100)
+    conv.say("alexa stop")
+    reply = conv.say("tell pelvic ease it hurts")
+    assert "talk to a healthcare professional" in reply.text
+    assert "next time i'll ask whether to leave that step out" in reply.text.lower()
+    assert not plays(reply)
+    assert not reply.session_open
+    record = stored(table, conv)
+    assert record["hurt"] == 1
+    assert "play" not in record
+    # the next time: asked first, never played unasked
+    clock.advance(days=1)
+    reply = conv.say("open pelvic ease")
+    assert "was painful" in reply.text
+    assert not plays(reply)
+
+
+def test_it_hurts_while_playing_stops_the_audio(played: Handler, clock: Clock, table: DynamoTable) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(100)
+    reply = conv.say("tell pelvic ease it hurts")
+    assert {"type": "AudioPlayer.Stop"} in reply.audio_directives
+    assert player.activity == STOPPED
+    assert stored(table, conv)["hurt"] == 1  # the stopped report, now stale, did not undo it
+
+
+def test_massages_are_step_by_step_until_asked_to_play_straight_through(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    conv.say("open pelvic ease")
+    reply = conv.say("massage my inner thighs")
+    assert "step 1 of 4" in reply.text.lower()
+    assert reply.session_open
+    assert not plays(reply)
+    reply = conv.say("play it straight through")
+    assert "play straight through" in reply.text
+    assert token(reply).routine == "inner_thigh"  # the routine under way goes on as audio
+    assert stored(table, conv)["playback"] == "straight"
+    clock.advance(days=1)
+    conv.player.activity = "IDLE"  # type: ignore[union-attr]
+    reply = conv.say("ask pelvic ease to massage my lower back")
+    assert token(reply).routine == "lower_back"
+    # and back to step by step, remembered too
+    conv.say("open pelvic ease")
+    assert "wait for you to say next" in conv.say("step by step").text
+    reply = conv.say("a ten minute relaxation")
+    assert reply.session_open
+    assert not plays(reply)
+
+
+def test_a_device_without_a_player_hears_the_relaxation_step_by_step(played: Handler) -> None:
+    conv = Conversation(played)
+    conv.say("open pelvic ease")
+    reply = conv.say("a ten minute relaxation")
+    assert "step 1 of" in reply.text.lower()
+    assert reply.session_open
+    assert not reply.audio_directives
+    assert "can't play a routine straight through" in conv.say("play it straight through").text
+
+
+def test_a_new_user_hears_the_disclaimer_before_the_audio(played: Handler, clock: Clock) -> None:
+    conv, _ = device(played, clock)
+    reply = conv.say("ask pelvic ease for a ten minute relaxation")
+    assert "not medical advice" in reply.text
+    assert stream(reply)["offsetInMilliseconds"] == 0
+
+
+@pytest.mark.parametrize(
+    "stream_token",
+    ["another-skills-token", "pe1~down_training~normal~10~99~abc", "pe1~nope~normal~0~0~abc", ""],
+)
+def test_reports_about_streams_that_are_not_ours_change_nothing(
+    played: Handler, clock: Clock, table: DynamoTable, stream_token: str
+) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    before = stored(table, conv)
+    player.token, player.activity = stream_token, PLAYING
+    for kind in ("PlaybackStarted", "PlaybackStopped", "PlaybackNearlyFinished", "PlaybackFinished"):
+        reply = player.report(kind)
+        assert not reply.audio_directives
+    assert stored(table, conv) == before
+
+
+def test_a_refused_directive_is_logged_and_answered_with_nothing(played: Handler, clock: Clock) -> None:
+    conv, _ = device(played, clock)
+    reply = conv.send_event(
+        {
+            "type": "System.ExceptionEncountered",
+            "error": {"type": "INVALID_RESPONSE", "message": "bad directive"},
+            "cause": {"requestId": "amzn1.echo-api.request.0"},
+        }
+    )
+    assert reply.response == {}
