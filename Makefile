@@ -13,6 +13,12 @@ STAMP := $(VENV)/.installed-stamp
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	@# espeak-ng, the local voice the routines are rendered with (the only system package)
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing espeak-ng"; apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
+		else echo "espeak-ng is needed: sudo apt-get install espeak-ng (or your system's package)"; exit 1; fi; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt

@@ -2,7 +2,10 @@
 
 Prints a table with every figure beside its target and writes the figures as JSON
 (default bench/results.json). Timings are medians over repeated runs on this machine;
-ratios to the baseline are what carry over to Lambda.
+ratios to the baseline are what carry over to Lambda. The audio sections: what each of the
+player's reports (and "Alexa, pause") costs the handler, as a ratio to a spoken "next",
+and rendering the whole library with espeak-ng, then again with nothing changed
+(``--render tiny`` renders one short routine instead, ``--render skip`` none).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -29,16 +33,18 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from pelvic_ease import app  # noqa: E402
-from pelvic_ease.content import default_library  # noqa: E402
+from pelvic_ease.audio import AudioLibrary, Manifest, Token  # noqa: E402
+from pelvic_ease.content import LOCALES, Library, default_library  # noqa: E402
 from pelvic_ease.memory_table import MemoryTable  # noqa: E402
 from pelvic_ease.observability import logger  # noqa: E402
 from pelvic_ease.progress import Progress  # noqa: E402
-from pelvic_ease.repository import DynamoTable, decode  # noqa: E402
+from pelvic_ease.repository import DynamoTable, ProgressKey, decode  # noqa: E402
 from pelvic_ease.settings import Settings  # noqa: E402
 from pelvic_ease.skill import build_skill  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
+from sim.player import Player  # noqa: E402
 from sim.script import Simulator  # noqa: E402
 
 TARGETS = {
@@ -48,6 +54,18 @@ TARGETS = {
     "artifact_zipped_mb": 5.0,
 }
 SEED_USER = "amzn1.ask.account.BENCHCOLD"
+AUDIO_BASE_URL = "https://example.cloudfront.net/"
+# The player's reports and "Alexa, pause", as results.json names them and the table shows them.
+PLAYBACK_EVENTS = {
+    "started": "PlaybackStarted",
+    "nearly_finished": "PlaybackNearlyFinished",
+    "stopped": "PlaybackStopped",
+    "finished_last": "PlaybackFinished, last file",
+    "pause": '"Alexa, pause" (playing)',
+}
+PLAYED = ("down_training", "normal", 10)  # "a ten minute relaxation"
+# --render tiny: one short routine, at one pace, in one locale
+TINY_ROUTINE = "daily_massage.hips"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -269,6 +287,154 @@ def scale(users: int, workers: int) -> dict[str, Any]:
     }
 
 
+# -- 7: the handler per playback event ---------------------------------------------------------------
+class CountingTable(MemoryTable):
+    """The in-memory table, counting reads and writes for the event under way."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kind: str | None = None
+        self.calls: Counter[tuple[str | None, str]] = Counter()
+
+    def get(self, key: ProgressKey) -> dict[str, Any] | None:
+        self.calls[self.kind, "reads"] += 1
+        return super().get(key)
+
+    def put(self, key: ProgressKey, record: dict[str, Any], expected_version: int) -> None:
+        self.calls[self.kind, "writes"] += 1
+        super().put(key, record, expected_version)
+
+
+def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> dict[str, Any]:
+    """Each play, on its own device: a ten minute relaxation starts, is paused half a minute
+    in, resumed, and plays to its end; the player reports all along, through the real
+    handler. Timed: each report and the pause, by kind (PlaybackFinished only for the last
+    file, the routine's completion)."""
+    manifest = Manifest.load(manifest_path)
+    audio = AudioLibrary(manifest, AUDIO_BASE_URL)
+    tracks = audio.tracks("en-US")
+    track = tracks.get(*PLAYED) if tracks is not None else None
+    if track is None:
+        raise SystemExit(f"the manifest at {manifest_path} has no {PLAYED} track for en-US")
+    last = len(track.files) - 1
+    # the player measures a stream by its length in the manifest (nothing is fetched)
+    lengths = {
+        audio.url(f.path): f.ms
+        for rows in manifest.locales.values()
+        for t in rows.tracks.values()
+        for f in t.files
+    }
+    clock = Clock()
+    table = CountingTable()
+    settings = Settings(LOCAL_TABLE, DEFAULT_SKILL_ID)
+    app.use_skill(build_skill(settings, table=table, clock=clock, audio=audio))
+    timings: dict[str, list[float]] = {kind: [] for kind in PLAYBACK_EVENTS}
+
+    def kind_of(request: dict[str, Any]) -> str | None:
+        if request["type"] == "IntentRequest":
+            return "pause" if request["intent"]["name"] == "AMAZON.PauseIntent" else None
+        kind = {
+            "AudioPlayer.PlaybackStarted": "started",
+            "AudioPlayer.PlaybackNearlyFinished": "nearly_finished",
+            "AudioPlayer.PlaybackStopped": "stopped",
+            "AudioPlayer.PlaybackFinished": "finished_last",
+        }.get(request["type"])
+        token = Token.parse(request.get("token"))
+        if kind == "finished_last" and (token is None or token.file != last):
+            return None
+        return kind
+
+    def timed(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        kind = table.kind = kind_of(event["request"])
+        begun = time.perf_counter_ns()
+        result = app.lambda_handler(event, context)
+        elapsed = (time.perf_counter_ns() - begun) / 1e3
+        if kind is not None:
+            timings[kind].append(elapsed)
+        table.kind = None
+        return result
+
+    users = [f"amzn1.ask.account.PLAY{i}" for i in range(plays)]
+    with silenced():
+        for user in users:
+            player = Player(clock, measure=lengths.__getitem__)
+            conv = Conversation(timed, user_id=user, player=player)
+            conv.say("open pelvic ease")
+            conv.say("a ten minute relaxation")  # plays: PlaybackStarted
+            conv.wait(30)
+            conv.say("alexa pause")  # a Stop directive: PlaybackStopped
+            conv.say("resume")  # PlaybackStarted
+            conv.wait(track.ms / 1000 + 30)  # NearlyFinished, Finished, Started... to the end
+    app.use_skill(None)
+    completed = sum(
+        Progress.from_dict(record).completed.get(PLAYED[0], 0) == 1
+        for key in map(ProgressKey.of, users)
+        if (record := table.get(key)) is not None
+    )
+    events: dict[str, Any] = {}
+    for kind, values in timings.items():
+        median = statistics.median(values)
+        events[kind] = {
+            "count": len(values),
+            "median_us": median,
+            "p95_us": percentile(values, 0.95),
+            "ratio_to_next": median / 1000 / next_median_ms,
+            "reads_per_event": table.calls[kind, "reads"] / len(values),
+            "writes_per_event": table.calls[kind, "writes"] / len(values),
+        }
+    return {
+        "plays": plays,
+        "track": {"routine": PLAYED[0], "pace": PLAYED[1], "minutes": PLAYED[2], "files": len(track.files)},
+        "completed": completed,
+        "next_median_ms": next_median_ms,
+        "events": events,
+    }
+
+
+# -- 8: rendering the library ------------------------------------------------------------------------
+def tiny_library(locale: str) -> Library:
+    """One short routine at the default pace: enough to render in a few seconds."""
+    library = default_library(locale)
+    return replace(
+        library,
+        routines={TINY_ROUTINE: library.routines[TINY_ROUTINE]},
+        paces={library.default_pace: library.paces[library.default_pace]},
+    )
+
+
+def render_cost(scope: str) -> dict[str, Any]:
+    """Render with espeak-ng into a fresh folder, then again into the same folder, where
+    every file is there already."""
+    from render.pipeline import render_library  # noqa: PLC0415
+    from render.synth import Espeak  # noqa: PLC0415
+
+    locales: tuple[str, ...] = LOCALES
+    libraries: Callable[[str], Library] = default_library
+    if scope == "tiny":
+        locales, libraries = ("en-US",), tiny_library
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        begun = time.perf_counter()
+        _, first = render_library(Espeak(), out, locales, libraries)
+        seconds = time.perf_counter() - begun
+        begun = time.perf_counter()
+        _, again = render_library(Espeak(), out, locales, libraries)
+        again_seconds = time.perf_counter() - begun
+        mp3s = list(out.glob("*.mp3"))
+        return {
+            "scope": scope,
+            "locales": list(locales),
+            "seconds": seconds,
+            "files": len(mp3s),
+            "audio_minutes": first.audio_seconds / 60,
+            "mb": sum(p.stat().st_size for p in mp3s) / 1e6,
+            "rerender_seconds": again_seconds,
+            "rerender_files": again.made + again.reused,
+            "rerender_reused": again.reused,
+            "rerender_made": again.made,
+        }
+
+
 def seed_cold_record(url: str) -> Path:
     """A returning user's record, so both cold starts read a real item."""
     clock = Clock()
@@ -291,6 +457,41 @@ def seed_cold_record(url: str) -> Path:
     path = Path(tempfile.mkdtemp()) / "launch.json"
     path.write_text(json.dumps(event))
     return path
+
+
+Row = tuple[str, str, str, str, str]
+
+
+def playback_rows(playback: dict[str, Any]) -> list[Row]:
+    def calls(v: dict[str, Any]) -> str:
+        reads, writes = v["reads_per_event"], v["writes_per_event"]
+        return f"{reads:g} read{'' if reads == 1 else 's'}, {writes:g} write{'' if writes == 1 else 's'}"
+
+    rows: list[Row] = [
+        (f"playback event compute, {playback['plays']} plays", "", "", f"ratio to a spoken next "
+         f"({playback['next_median_ms'] * 1000:.0f} µs)", ""),
+    ]  # fmt: skip
+    for kind, label in PLAYBACK_EVENTS.items():
+        v = playback["events"][kind]
+        target = "no read" if kind in ("nearly_finished", "pause") else ""
+        rows.append((f"  {label} (median / p95 µs)", f"{v['median_us']:.0f} / {v['p95_us']:.0f}", "",
+                     f"ratio {v['ratio_to_next']:.2f}, {calls(v)}", target))  # fmt: skip
+    rows.append(
+        ("  plays counted complete", f"{playback['completed']} of {playback['plays']}", "", "", "all")
+    )
+    return rows
+
+
+def render_rows(render: dict[str, Any] | None) -> list[Row]:
+    if render is None:
+        return [("render library, espeak-ng", "skipped (--render skip)", "", "", "")]
+    scope = "all locales" if render["scope"] == "all" else f"tiny: {TINY_ROUTINE}, en-US"
+    return [
+        (f"render library, espeak-ng, {scope} (s)", f"{render['seconds']:.1f}", "",
+         f"{render['files']} files, {render['audio_minutes']:.0f} min of audio, {render['mb']:.1f} MB", ""),
+        ("  re-render, nothing changed (s)", f"{render['rerender_seconds']:.3f}", "",
+         f"{render['rerender_reused']} of {render['rerender_files']} files reused", "every file reused"),
+    ]  # fmt: skip
 
 
 def report(results: dict[str, Any], out: Any = None) -> None:
@@ -326,6 +527,7 @@ def report(results: dict[str, Any], out: Any = None) -> None:
          f"{results['scale']['turn_ms_p50']:.1f} / {results['scale']['turn_ms_p95']:.1f} / "
          f"{results['scale']['turn_ms_p99']:.1f}", "", f"{results['scale']['turns_per_second']:.0f} turns/s", ""),
     ]  # fmt: skip
+    rows += playback_rows(results["playback"]) + render_rows(results.get("render"))
     header = ("measure", "ours", "baseline", "", "target")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(5)]
     for row in [header, tuple("-" * w for w in widths), *rows]:
@@ -338,6 +540,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--turns", type=int, default=400, help="warm conversations (5 turns each)")
     parser.add_argument("--users", type=int, default=200, help="simulated users at once")
     parser.add_argument("--workers", type=int, default=16, help="threads for the scale run")
+    parser.add_argument("--plays", type=int, default=200, help="relaxations played through, each on a device")
+    parser.add_argument(
+        "--render",
+        choices=("all", "tiny", "skip"),
+        default="all",
+        help="render the whole library with espeak-ng (about 40 s), one short routine, or nothing",
+    )
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     args = parser.parse_args(argv)
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Bench")
@@ -348,7 +557,13 @@ def main(argv: list[str] | None = None) -> int:
         results["dynamodb"] = dynamodb_cost()
         results["scale"] = scale(args.users, args.workers)
     results["warm"] = warm_turns(args.turns)
+    from sim.local_audio import ensure_rendered  # noqa: PLC0415
+
+    next_ms = results["warm"]["per_turn"]["next"]["median_ms"]
+    results["playback"] = playback_events(args.plays, ensure_rendered(quiet=True), next_ms)
     results["artifact"] = artifact()
+    if args.render != "skip":
+        results["render"] = render_cost(args.render)
     results["targets"] = TARGETS
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     report(results)

@@ -14,7 +14,11 @@ Device commands (start with a slash):
   /timeout             the session times out (SessionEndedRequest EXCEEDED_MAX_REPROMPTS)
   /end REASON          the session ends: USER_INITIATED, ERROR or EXCEEDED_MAX_REPROMPTS
   /drop                the session ends without any SessionEndedRequest
-  /wait 3d | 2h | 90s  time passes (for "carry on or start again?" after 14 days)
+  /wait 3d | 2h | 90s  time passes (for "carry on or start again?" after 14 days); audio
+                       that is playing plays on, and its reports are shown
+  /device [no-audio]   the same person on another device
+  /button Pause|Play|Next|Previous   a playback button;  /fail  the stream fails
+  /playing             what the player is playing, and where
   /user NAME           another user on this device (a new session)
   /person ID           a recognised voice profile (no ID: none)
   /intent Name slot=value   send an intent directly, e.g. /intent StartRoutineIntent area=psoas
@@ -25,6 +29,11 @@ By default DynamoDB is moto's server on 127.0.0.1, started and stopped here. Wit
 --endpoint URL it talks to DynamoDB Local (or any endpoint); with --aws to the DynamoDB of
 the usual AWS environment (credentials, region). --table names the table. --locale en-GB
 (en-CA, en-AU, en-IN) talks as a device in that locale: its model and its content.
+
+The device has an audio player (--no-audio: it has none). A routine that plays straight
+through (the relaxation; any routine after "play it straight through") plays on the
+simulated clock: "/wait 5m" lets it play, and "alexa pause", "alexa resume", "alexa next",
+"alexa previous", "alexa start over" act on it, as they would on an Echo.
 """
 
 from __future__ import annotations
@@ -58,6 +67,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         default="en-US",
         choices=LOCALES,
         help="the device's locale: its interaction model and the skill's content (default en-US)",
+    )
+    parser.add_argument(
+        "--no-audio",
+        action="store_true",
+        help="a device without an audio player: every routine is spoken step by step",
     )
     parser.add_argument(
         "--exact",
@@ -104,7 +118,9 @@ def prompt_lines() -> Iterable[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
-    with local_skill(args.endpoint, args.table, args.aws, args.create_table) as skill:
+    with local_skill(
+        args.endpoint, args.table, args.aws, args.create_table, audio=not args.no_audio
+    ) as skill:
         print(f"({skill.where}) Type what you would say; /help for device commands, /quit to leave.")
         model = InteractionModel(
             model_path(args.locale),
@@ -112,7 +128,13 @@ def main(argv: list[str] | None = None) -> int:
             on_approximation=lambda utterance, resolved: print(approximation_line(utterance, resolved)),
         )
         simulator = Simulator(
-            skill.handler, skill.table, skill.clock, sys.stdout, model=model, locale=args.locale
+            skill.handler,
+            skill.table,
+            skill.clock,
+            sys.stdout,
+            model=model,
+            locale=args.locale,
+            audio=not args.no_audio,
         )
         interactive = sys.stdin.isatty()
         chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)

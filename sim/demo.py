@@ -1,6 +1,8 @@
 """`make demo`: play a scripted conversation through the real Lambda handler.
 
 DynamoDB is moto's server on 127.0.0.1, started and stopped here: no AWS account needed.
+The device has an audio player: the routines are rendered with espeak-ng (the first time,
+about a minute) and served on 127.0.0.1, and a played routine plays on the script clock.
 Exits non-zero, with the reason, if any turn goes wrong.
 """
 
@@ -23,9 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("script", nargs="?", type=Path, default=SCRIPTS / "demo.txt", help="script file")
     args = parser.parse_args(argv)
     lines = args.script.read_text(encoding="utf-8").splitlines()
-    with local_skill() as skill:
+    with local_skill(audio=True) as skill:
         print(f"({skill.where})")
-        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout)
+        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout, audio=True)
         try:
             simulator.run_script(lines)
         except ScriptFailure as failure:

@@ -13,6 +13,16 @@ A script is a plain text file, one line per thing a person or a device does:
     /record                   show what is stored for this user
     /expect some words        the last reply must contain these words (else the script fails)
     /expect-open | /expect-closed   the microphone must be open / closed after the last reply
+
+On a device with an audio player (``make chat``, ``make demo``), a routine that plays
+straight through plays on the script clock: /wait lets it play (its reports go to the skill
+as they happen), and "alexa pause", "alexa resume", "alexa next" act on it.
+
+    /device [no-audio]        the same person on another device (with a player, or without)
+    /button Pause|Play|Next|Previous   a remote's or a screen's playback button
+    /fail                     the stream fails (the network dropped)
+    /playing                  what the player is playing, and where
+    /expect-playing | /expect-stopped   the player must be playing / stopped
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ from typing import Any, TextIO
 from pelvic_ease.repository import ProgressKey, ProgressTable
 
 from .driver import Clock, Conversation, DriverError, InteractionModel, Reply
+from .player import PLAYING, STOPPED, Player
 
 _WAIT = re.compile(r"^(\d+(?:\.\d+)?)([dhms])$")
 _UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
@@ -63,15 +74,32 @@ class Simulator:
     last: Reply | None = None
     model: InteractionModel | None = None  # None: the skill's model, matched exactly
     locale: str = "en-US"
+    audio: bool = False  # the device has an audio player
 
     def __post_init__(self) -> None:
-        self.conversation = Conversation(
+        self.conversation = self.new_device(self.audio, "amzn1.ask.account.SIMULATED")
+
+    def new_device(self, audio: bool, user_id: str) -> Conversation:
+        return Conversation(
             self.handler,
             model=self.model,
             strict=False,
-            user_id="amzn1.ask.account.SIMULATED",
+            user_id=user_id,
             locale=self.locale,
+            player=Player(self.clock) if audio else None,
         )
+
+    @property
+    def player(self) -> Player | None:
+        return self.conversation.player
+
+    def player_news(self) -> None:
+        """What the player did since last asked: its reports and what they were answered with."""
+        if self.player is None:
+            return
+        for line in self.player.log:
+            self.print(f"       {line}")
+        self.player.log.clear()
 
     def print(self, text: str) -> None:
         print(text, file=self.out)
@@ -93,8 +121,20 @@ class Simulator:
     def show(self, reply: Reply) -> None:
         self.last = reply
         self.print(describe(reply))
+        for directive in reply.audio_directives:
+            item = directive.get("audioItem", {}).get("stream", {})
+            detail = (
+                f" {item.get('token')} from {item.get('offsetInMilliseconds', 0) / 1000:.1f} s"
+                if item
+                else ""
+            )
+            self.print(f"       ({directive['type']} {directive.get('playBehavior', '')}{detail})")
+        self.player_news()
         if problems := reply.problems():
             raise ScriptFailure(f"the response breaks the rules: {problems}")
+        for answer in self.conversation.replies:
+            if answer is not reply and (problems := answer.problems()):
+                raise ScriptFailure(f"an answer to the player breaks the rules: {problems}")
 
     def command(self, line: str) -> None:
         name, *args = line[1:].split()
@@ -120,8 +160,13 @@ class Simulator:
         match = _WAIT.match(args[0] if args else "")
         if not match:
             raise ScriptFailure("/wait needs a duration like 3d, 2h, 90s")
-        self.clock.advance(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+        seconds = float(match.group(1)) * _UNITS[match.group(2)]
         self.print(f"(time passes: {args[0]})")
+        if self.player is not None:
+            self.conversation.wait(seconds)  # the player plays on, reporting as it goes
+            self.player_news()
+        else:
+            self.clock.advance(seconds=seconds)
 
     def cmd_user(self, args: list[str]) -> None:
         conv = self.conversation
@@ -140,6 +185,38 @@ class Simulator:
         slots = dict(arg.split("=", 1) for arg in args[1:])
         self.print(f"(sending {args[0]} {slots or ''})")
         self.show(self.conversation.intent(args[0], **slots))
+
+    def cmd_device(self, args: list[str]) -> None:
+        audio = not (args and args[0] == "no-audio")
+        self.conversation = self.new_device(audio, self.conversation.user_id)
+        self.print(f"(the same person on another device, {'with' if audio else 'without'} an audio player)")
+
+    def _player(self) -> Player:
+        if self.player is None:
+            raise ScriptFailure("this device has no audio player")
+        return self.player
+
+    def cmd_button(self, args: list[str]) -> None:
+        name = (args[0] if args else "").capitalize()
+        if name not in ("Pause", "Play", "Next", "Previous"):
+            raise ScriptFailure("/button needs Pause, Play, Next or Previous")
+        self.print(f"(the {name} button is pressed)")
+        self.show(self._player().button(name))
+
+    def cmd_fail(self, args: list[str]) -> None:
+        self.print("(the stream fails)")
+        self.show(self._player().fail())
+
+    def cmd_playing(self, args: list[str]) -> None:
+        self.print(f"(playing: {self._player().describe()})")
+
+    def cmd_expect_playing(self, args: list[str]) -> None:
+        if self._player().activity != PLAYING:
+            raise ScriptFailure(f"expected the audio to be playing: {self._player().describe()}")
+
+    def cmd_expect_stopped(self, args: list[str]) -> None:
+        if self._player().activity != STOPPED:
+            raise ScriptFailure(f"expected the audio to be stopped: {self._player().describe()}")
 
     def cmd_record(self, args: list[str]) -> None:
         self.print(f"(stored: {self.stored_record()})")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -13,12 +14,13 @@ from pelvic_ease import app
 
 def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "results.json"
-    assert (
-        run.main(["--runs", "1", "--turns", "3", "--users", "4", "--workers", "2", "--json", str(out)]) == 0
-    )
+    quick = ["--runs", "1", "--turns", "3", "--users", "4", "--workers", "2", "--plays", "2"]
+    assert run.main([*quick, "--render", "tiny", "--json", str(out)]) == 0
     app.use_skill(None)
     results = json.loads(out.read_text())
-    assert set(results) == {"cold_start", "warm", "dynamodb", "scale", "artifact", "targets"}
+    assert set(results) == {
+        "cold_start", "warm", "dynamodb", "scale", "artifact", "playback", "render", "targets",
+    }  # fmt: skip
     assert results["cold_start"]["ours"]["peak_mb_median"] > 0
     assert results["cold_start"]["baseline"]["process_ms_median"] > 0
     whole = results["dynamodb"]["whole_routine"]
@@ -34,3 +36,38 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
     table = capsys.readouterr().out
     for label in ("cold start", "warm turn compute", "peak memory", "DynamoDB", "artifact", "scale"):
         assert label in table
+
+    # the handler per playback event: every kind measured, each play heard to its end
+    playback = results["playback"]
+    assert playback["plays"] == 2
+    assert playback["completed"] == 2
+    assert playback["next_median_ms"] == results["warm"]["per_turn"]["next"]["median_ms"]
+    assert set(playback["events"]) == set(run.PLAYBACK_EVENTS)
+    for kind, figures in playback["events"].items():
+        assert figures["count"] >= 2, kind
+        assert 0 < figures["median_us"] <= figures["p95_us"], kind
+        assert figures["ratio_to_next"] > 0, kind
+        assert run.PLAYBACK_EVENTS[kind] in table
+    events = playback["events"]
+    assert events["finished_last"]["count"] == 2  # the last file's end, once a play
+    assert events["finished_last"]["writes_per_event"] == 1  # the completion
+    for needs_no_read in ("nearly_finished", "pause"):
+        assert events[needs_no_read]["reads_per_event"] == 0
+        assert events[needs_no_read]["writes_per_event"] == 0
+    assert "playback event compute" in table
+
+    # rendering, on the tiny library: a fresh render, then a re-render that reuses every file
+    render = results["render"]
+    assert render["scope"] == "tiny"
+    for figure in ("seconds", "files", "audio_minutes", "mb", "rerender_seconds"):
+        assert render[figure] > 0, figure
+    assert render["rerender_made"] == 0
+    assert render["rerender_reused"] == render["rerender_files"] >= render["files"]
+    assert "render library" in table
+    assert "re-render, nothing changed" in table
+
+    # --render skip leaves the figures out and says so
+    del results["render"]
+    skipped = io.StringIO()
+    run.report(results, skipped)
+    assert "skipped (--render skip)" in skipped.getvalue()
