@@ -55,7 +55,8 @@ class Report:
 
 def file_key(script: Script, synth: Synthesizer, locale: str, rate: int) -> str:
     """The content hash that names a file: what it says, how, and in what format."""
-    parts = [["t", spoken_text(p.text)] if isinstance(p, Text) else ["p", p.seconds] for p in script]
+    # a pause as a float: Pause(4) and Pause(4.0) are the same silence, so the same file
+    parts = [["t", spoken_text(p.text)] if isinstance(p, Text) else ["p", float(p.seconds)] for p in script]
     made_of = {
         "pipeline": PIPELINE,
         "synthesizer": synth.name,

@@ -98,7 +98,10 @@ def polly_chunks(text: str, most: int = POLLY_MAX_CHARS) -> list[str]:
     chunks: list[str] = []
     rest = text.strip()
     while len(rest) > most:
-        cut = max(rest.rfind(mark, 0, most) for mark in (". ", "? ", "! ", "; ", ", "))
+        # after a sentence if one ends in reach, else after a clause, else between words
+        cut = max(rest.rfind(mark, 0, most) for mark in (". ", "? ", "! "))
+        if cut <= 0:
+            cut = max(rest.rfind(mark, 0, most) for mark in ("; ", ", "))
         cut = cut + 1 if cut > 0 else rest.rfind(" ", 0, most)
         cut = cut if cut > 0 else most
         chunks.append(rest[:cut].strip())

@@ -2,6 +2,7 @@
 
     make preview ARGS="psoas_release --pace slow --out psoas.wav"
     make preview ARGS="--script sim/scripts/demo.txt --out demo.wav"
+    make preview ARGS="down_training --played --minutes 10"   the MP3 that plays straight through
 
 Each response's SSML goes to espeak-ng (which honours <break> and <prosody rate>), spoken
 at the words-per-minute the duration estimate assumes for Alexa. For every segment it
@@ -142,6 +143,23 @@ def script_responses(script: Path) -> list[tuple[str, str]]:
     return [(f"turn {i + 1}", reply.ssml) for i, reply in enumerate(replies) if reply.ssml]
 
 
+def played_mp3(routine_id: str, pace_id: str, minutes: int | None, out: Path) -> float:
+    """The rendered MP3 files of a played routine, one after another in ``out``; its seconds."""
+    from pelvic_ease.audio import Manifest  # noqa: PLC0415
+    from render.mp3 import mp3_info  # noqa: PLC0415
+
+    from .local_audio import ensure_rendered  # noqa: PLC0415
+
+    path = ensure_rendered()
+    tracks = Manifest.load(path).tracks("en-US")
+    track = tracks.get(routine_id, pace_id, minutes) if tracks else None
+    if track is None:
+        raise PreviewError(f"no rendered track for {routine_id} at the {pace_id} pace, length {minutes}")
+    data = b"".join((path.parent / f.path).read_bytes() for f in track.files)
+    out.write_bytes(data)
+    return mp3_info(data).seconds
+
+
 def report(results: list[Rendered], out: TextIO) -> None:
     print(f"{'response':<22} {'estimate':>9} {'measured':>9} {'off by':>7}", file=out)
     for row in results:
@@ -166,11 +184,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pace", default="normal", help="slow, normal or quick (default normal)")
     parser.add_argument("--script", type=Path, help="render a script's transcript instead of a routine")
     parser.add_argument("--out", type=Path, help="WAV file to write (default: <routine or script>.wav)")
+    parser.add_argument(
+        "--played", action="store_true", help="the routine's MP3 as it plays straight through"
+    )
+    parser.add_argument("--minutes", type=int, help="with --played: one of the routine's lengths")
     args = parser.parse_args(argv)
     if not args.routine and not args.script:
         parser.error("name a routine or give --script")
     try:
         espeak()
+        if args.played:
+            suffix = f"-{args.minutes}" if args.minutes else ""
+            out = args.out or Path(f"{args.routine}-{args.pace}{suffix}.mp3")
+            seconds = played_mp3(args.routine, args.pace, args.minutes, out)
+            print(f"wrote {out} ({seconds / 60:.1f} min of audio, {out.stat().st_size / 1e6:.1f} MB)")
+            return 0
         if args.script:
             responses = script_responses(args.script)
             out = args.out or Path(f"{args.script.stem}.wav")

@@ -433,3 +433,28 @@ def test_the_second_side_is_counted_in_the_time() -> None:
     second = next(i for i, s in enumerate(LIB.routines["psoas_release"].steps) if s.side == SECOND_SIDE)
     left = ENGINE.seconds_left(Position("psoas_release", second, 0), NORMAL)
     assert left > LIB.routines["psoas_release"].steps[second].seconds * 3
+
+
+# -- played straight through (AudioPlayer) ----------------------------------------------------
+@pytest.mark.parametrize("routine_id", sorted(LIB.routines))
+def test_a_played_routine_is_one_script_per_main_step_from_how_to_stop_to_the_close(routine_id: str) -> None:
+    routine = LIB.routines[routine_id]
+    scripts = ENGINE.played(routine_id, NORMAL)
+    assert len(scripts) == len(ENGINE.main_steps(routine_id))
+    texts = [[p.text for p in script if isinstance(p, Text)] for script in scripts]
+    assert LIB.say("played_intro") in texts[0]  # "Alexa, stop" stops it, said at the start
+    assert texts[-1][-1] == routine.outro
+    every = [text for step in texts for text in step]
+    assert LIB.say("invitation") not in every  # nothing to say next to
+    assert not any(optional.title in " ".join(every) for optional in routine.steps if optional.optional)
+    # between steps, a settling pause of the pace's own length
+    for script in scripts[:-1]:
+        assert script[-1] == Pause(LIB.paces[NORMAL].settle)
+
+
+def test_a_played_relaxation_keeps_its_silences_whole() -> None:
+    scripts = ENGINE.played("down_training", NORMAL, 20)
+    longest = max(run for script in scripts for run in silent_runs(script))
+    assert longest > MAX_SILENCE_RUN_SECONDS  # a resting minute is a minute, with no cue inside
+    played = sum(estimate_seconds(script, LIB.paces[NORMAL].rate) for script in scripts)
+    assert abs(played - 20 * 60) < 0.1 * 20 * 60

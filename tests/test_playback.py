@@ -332,3 +332,34 @@ def test_a_refused_directive_is_logged_and_answered_with_nothing(played: Handler
         }
     )
     assert reply.response == {}
+
+
+def test_in_a_conversation_pause_means_the_conversation_not_the_stopped_audio(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(40)
+    conv.say("alexa pause")
+    assert player.activity == STOPPED  # our stream is still the device's
+    conv.say("open pelvic ease")
+    conv.say("no")
+    conv.say("massage my inner thighs")
+    reply = conv.say("pause")  # inside the session: the spoken routine pauses
+    assert "keeping your place" in reply.text
+    assert not reply.audio_directives
+    assert stored(table, conv)["routine"] == "inner_thigh"
+
+
+def test_it_hurts_long_after_the_audio_stopped_is_the_general_answer(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(40)
+    conv.say("alexa stop")
+    clock.advance(hours=2)
+    reply = conv.say("tell pelvic ease it hurts")
+    assert "i'm sorry it hurts" in reply.text.lower()
+    assert reply.session_open
+    assert "hurt" not in stored(table, conv)  # the old place is not marked

@@ -297,3 +297,20 @@ def test_two_slots_never_absorb_the_same_words() -> None:
     # "full" is a length and "full body" an area: not "a {length} {area}" with both.
     resolved = APPROXIMATE.resolve("my full body")
     assert (resolved.approximation, resolved.said()) == ("{area}", {"area": "full body"})
+
+
+def test_the_played_preview_writes_the_routine_as_it_plays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rendered_audio: Path
+) -> None:
+    from pelvic_ease.audio import Manifest  # noqa: PLC0415
+    from render.mp3 import mp3_info  # noqa: PLC0415
+
+    out = tmp_path / "relax.mp3"
+    assert preview.main(["down_training", "--played", "--minutes", "5", "--out", str(out)]) == 0
+    tracks = Manifest.load(rendered_audio).tracks("en-US")
+    assert tracks is not None
+    track = tracks.get("down_training", "normal", 5)
+    assert track is not None
+    assert mp3_info(out.read_bytes()).seconds * 1000 == pytest.approx(track.ms, rel=0.01)
+    assert "min of audio" in capsys.readouterr().out
+    assert preview.main(["down_training", "--played", "--minutes", "7", "--out", str(out)]) == 2

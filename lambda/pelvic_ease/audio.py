@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,9 @@ MAX_BACK_MS = 20_000
 BACK_IN_SILENCE_MS = 3_000
 # "Previous" this far into a step goes to its start; nearer the start, to the step before.
 PREVIOUS_RESTARTS_AFTER_MS = 5_000
+_WHOLE = re.compile(r"[0-9]{1,6}")
+_PLAY_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+_FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\.mp3")  # a file of ours: its hash and .mp3
 
 
 class ManifestError(ValueError):
@@ -94,7 +98,13 @@ class Token:
         if len(parts) != 6 or parts[0] != TOKEN_PREFIX:
             return None
         _, routine, pace, minutes, file, play = parts
-        if not (minutes.isdigit() and file.isdigit() and routine and pace and play.isascii() and play):
+        if not (
+            _WHOLE.fullmatch(minutes)
+            and _WHOLE.fullmatch(file)
+            and routine
+            and pace
+            and _PLAY_ID.fullmatch(play)
+        ):
             return None
         return cls(routine, pace, int(minutes) or None, int(file), play)
 
@@ -146,7 +156,7 @@ class Manifest:
                         )
                         for f in row["files"]
                     )
-                    if not files or any(f.ms <= 0 or f.path.startswith(("/", ".")) for f in files):
+                    if not files or any(f.ms <= 0 or not _FILE_NAME.fullmatch(f.path) for f in files):
                         raise ManifestError(f"a track of {row['routine']} has no playable files")
                     minutes = int(row["minutes"]) if row.get("minutes") else None
                     track = Track(str(row["routine"]), str(row["pace"]), minutes, files)
@@ -164,6 +174,8 @@ class Manifest:
             text = path.read_text(encoding="utf-8")
         except OSError as error:
             raise ManifestError(f"no manifest at {path}") from error
+        except UnicodeDecodeError as error:
+            raise ManifestError(f"manifest at {path} is not UTF-8 text") from error
         try:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as error:

@@ -442,9 +442,6 @@ AS_SAID = {
     playback.PREVIOUS: dialogue.PREVIOUS,
     playback.START_OVER: dialogue.START_OVER,
 }
-# The player's activities in which our stream is the device's: a built-in playback intent
-# said then is about it, not about a conversation.
-HOLDING_STREAM = ("PLAYING", "PAUSED", "STOPPED", "BUFFER_UNDERRUN")
 
 
 def carry_out_playback(turn: Turn, what: str, spoken: bool) -> Response:
@@ -513,9 +510,8 @@ class PlaybackIntentHandler(Handler):
         session = handler_input.request_envelope.session
         context = handler_input.request_envelope.context
         player = context.audio_player if context else None
-        activity = getattr(getattr(player, "player_activity", None), "value", None)
         ours = player is not None and Token.parse(player.token) is not None
-        return ours and activity in HOLDING_STREAM and (session is None or bool(session.new))
+        return ours and (session is None or bool(session.new))
 
     def respond(self, turn: Turn) -> Response:
         what = PLAYBACK_INTENTS[str(get_intent_name(turn.handler_input))]
