@@ -209,6 +209,11 @@ def test_two_devices_racing_with_lost_responses_count_every_completion_once(
     end_words = LIB.say("another_offer")
 
     def turn(conv: Conversation, line: str) -> Reply:
+        # Time passes between turns, as it does for a person: a move made later is newer.
+        # (With a frozen clock every move had the same time, so a move from an earlier turn
+        # of one device, stored late with that turn's unsaved change, tied with the other
+        # device's later move and could win: read as a pace change moving the place.)
+        clock.advance(seconds=1)
         if lock is None:
             return say(conv, line)
         with lock:
