@@ -112,7 +112,7 @@ by_length     offer?   offer?   offer?   offer?   offer?   offer?   offer?   off
 cues          menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
 home          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
 fallback      menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   menu
-play_style    menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
+play_style    menu     menu     routine  routine  pain     routine  menu     menu     menu     menu
 unknown       menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
 ended         END      END      END      END*     END      END      END      END      END      END
 """

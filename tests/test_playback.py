@@ -363,3 +363,150 @@ def test_it_hurts_long_after_the_audio_stopped_is_the_general_answer(
     assert "i'm sorry it hurts" in reply.text.lower()
     assert reply.session_open
     assert "hurt" not in stored(table, conv)  # the old place is not marked
+
+
+# -- found in review: each of these failed before its fix ------------------------------------
+def test_it_hurts_stops_a_stream_still_playing_here_though_the_place_moved_on(
+    played: Handler, clock: Clock
+) -> None:
+    here, player = device(played, clock)
+    start_relaxation(here)
+    here.wait(60)
+    other = Conversation(played, user_id=here.user_id)  # a spoken massage on another device
+    other.say("ask pelvic ease to massage my inner thighs")
+    other.say("stop")
+    reply = here.say("tell pelvic ease it hurts")
+    assert {"type": "AudioPlayer.Stop"} in reply.audio_directives
+    assert player.activity == STOPPED
+
+
+def test_it_hurts_on_a_device_without_a_player_sends_no_audio_directive(
+    played: Handler, clock: Clock
+) -> None:
+    here, _ = device(played, clock)
+    start_relaxation(here)
+    here.wait(60)
+    reply = Conversation(played, user_id=here.user_id).say("tell pelvic ease it hurts")
+    assert not reply.audio_directives
+    assert "stopped it" not in reply.text  # it could not have
+
+
+def test_a_spoken_routine_started_while_our_stream_plays_stops_the_stream(
+    played: Handler, clock: Clock
+) -> None:
+    conv, player = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(30)
+    reply = conv.say("ask pelvic ease to massage my inner thighs")
+    assert reply.session_open
+    assert {"type": "AudioPlayer.Stop"} in reply.audio_directives
+    assert player.activity == STOPPED
+
+
+def test_play_it_straight_through_after_it_hurts_keeps_waiting_for_skip_or_end(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    conv.say("open pelvic ease")
+    conv.say("massage my inner thighs")
+    conv.say("next")
+    conv.say("it hurts")
+    reply = conv.say("play it straight through")
+    assert not plays(reply)
+    assert "say skip to leave this step out" in reply.text.lower()
+    record = stored(table, conv)
+    assert record["hurt"] == 1
+    assert record["playback"] == "straight"  # the choice is kept for later
+
+
+def test_a_step_skipped_then_played_to_its_end_counts_as_done(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    track = relaxation(audio_library)
+    for file in (0, 1):  # next, then straight back: the step then plays in full
+        conv.wait(10)
+        conv.say("alexa next")
+        conv.wait(2)
+        assert token(conv.say("alexa previous")) == first.at_file(file)
+        conv.wait(track.files[file].ms / 1000 + 1)
+    conv.wait(track.ms / 1000)
+    assert player.activity == "FINISHED"
+    assert stored(table, conv)["completed"] == {"down_training": 1}
+
+
+def test_a_late_stopped_report_of_a_file_left_behind_does_not_move_the_place_back(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(40)
+    conv.say("alexa next")
+    conv.wait(20)
+    before = stored(table, conv)
+    late = {"type": "AudioPlayer.PlaybackStopped", "token": str(first), "offsetInMilliseconds": 40_000}
+    conv.send_event(late)
+    assert stored(table, conv) == before
+
+
+def test_a_queued_file_that_fails_to_start_does_not_take_another_streams_offset(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    near_end = relaxation(audio_library).files[0].ms - 2_000
+    player.at, player.activity = near_end, STOPPED  # the context: file 0, near its end
+    state = {"token": str(first), "offsetInMilliseconds": near_end, "playerActivity": "FINISHED"}
+    failed = {
+        "type": "AudioPlayer.PlaybackFailed",
+        "token": str(first.at_file(1)),
+        "error": {"type": "MEDIA_ERROR_SERVICE_UNAVAILABLE", "message": "simulated"},
+        "currentPlaybackState": state,
+    }
+    conv.send_event(failed)
+    record = stored(table, conv)
+    assert Token.parse(record["play"]) == first  # not file 1 at file 0's offset
+    player.activity = "IDLE"
+    assert stream(conv.say("ask pelvic ease to resume"))["offsetInMilliseconds"] < 20_000
+
+
+def test_an_offset_no_file_has_is_not_stored_or_played(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(30)
+    conv.send_event(
+        {"type": "AudioPlayer.PlaybackStopped", "token": str(first), "offsetInMilliseconds": 10**40}
+    )
+    assert stored(table, conv).get("offset", 0) < 86_400_000
+    player.at, player.activity = 10**40, STOPPED
+    assert stream(conv.say("alexa resume"))["offsetInMilliseconds"] < 86_400_000
+
+
+def test_a_track_whose_routine_the_content_no_longer_has_still_queues_its_next_file(
+    table: DynamoTable, clock: Clock, rendered_audio: Any, audio_url: str
+) -> None:
+    import json  # noqa: PLC0415
+
+    from pelvic_ease import app  # noqa: PLC0415
+    from pelvic_ease.audio import Manifest  # noqa: PLC0415
+    from pelvic_ease.settings import Settings  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from sim.driver import DEFAULT_SKILL_ID  # noqa: PLC0415
+    from tests.support import TABLE_NAME  # noqa: PLC0415
+
+    data = json.loads(rendered_audio.read_text())
+    for rows in data["locales"].values():
+        rows += [{**row, "routine": "old_relaxation"} for row in rows if row["routine"] == "down_training"]
+    library = AudioLibrary(Manifest.from_dict(data), audio_url)
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    app.use_skill(build_skill(settings, table=table, clock=clock, audio=library))
+    try:
+        conv, player = device(app.lambda_handler, clock)
+        first = token(start_relaxation(conv))
+        player.token = str(Token("old_relaxation", first.pace, first.minutes, 0, "anOldPlay"))
+        assert player.report("PlaybackNearlyFinished").audio_directives
+    finally:
+        app.use_skill(None)

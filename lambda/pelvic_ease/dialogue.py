@@ -106,6 +106,7 @@ class Facts:
     stale_after_days: int = 14
     # the rendered tracks, when the device can play audio (AudioPlayer); else None
     tracks: Tracks | None = None
+    playing: bool = False  # a stream of ours is playing on this device
 
 
 # A played place this recent is what "it hurts" is about, though no session is under way.
@@ -751,21 +752,26 @@ def pain(t: Decision) -> Outcome:
     t.counts.append("PainReported")
     position = t.under_way
     played = t.progress.position if t.progress.play else None
-    if (
-        position is None
-        and played is not None
-        and t.facts.now - t.progress.updated_at < PLAYED_RECENTLY_SECONDS
-    ):
-        # a routine was playing (or just stopped): stop it, keep the place, never play on
+    recent = t.facts.now - t.progress.updated_at < PLAYED_RECENTLY_SECONDS
+    if position is None and played is not None and t.facts.tracks is not None and (recent or t.facts.playing):
+        # a routine was playing here (or just stopped): stop it, keep the place, never play on
         outcome = t.end(t.say("pain_played", **t.fields(played)))
         return replace(outcome, change=t.stay(hurt=True), stop_audio=True)
+    if position is None and t.facts.playing:
+        # a stream of ours this device is playing, though no longer the place: stopped first
+        return replace(pain_outside_routine(t), stop_audio=True)
     if position is None:
-        gentle = relaxation(t.library)
-        if gentle is None:
-            return t.end(t.say("pain_outside"))
-        lengths = t.engine.routine(gentle).lengths
-        return suggest(t, gentle, min(lengths, default=None), t.say("pain_menu"))
+        return pain_outside_routine(t)
     return t.reply(pain_words(t, position), t.say("pain_reprompt"), PAIN_PAUSE, t.stay(hurt=True))
+
+
+def pain_outside_routine(t: Decision) -> Outcome:
+    """The advice, and a gentle option: the relaxation, if the user wants it."""
+    gentle = relaxation(t.library)
+    if gentle is None:
+        return t.end(t.say("pain_outside"))
+    lengths = t.engine.routine(gentle).lengths
+    return suggest(t, gentle, min(lengths, default=None), t.say("pain_menu"))
 
 
 def change_pace(t: Decision) -> Outcome:
@@ -875,6 +881,9 @@ def play_style(t: Decision) -> Outcome:
         answer = t.say("play_style_unavailable")
     else:
         answer = t.say("play_style_straight" if style == STRAIGHT else "play_style_steps")
+    if t.state.mode == PAIN_PAUSE:
+        # after "it hurts" only skip or end go on: the choice is kept for later
+        return t.reply(join(answer, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE, change)
     position = t.under_way
     if style == STRAIGHT and position is not None:
         chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))

@@ -20,7 +20,7 @@ from .dialogue import Facts, Heard, Outcome, decide
 from .observability import count, logger
 from .progress import STEPS, STRAIGHT
 from .repository import ForgetIncomplete
-from .turn import Deps, Turn
+from .turn import MAX_OFFSET_MS, Deps, Turn
 
 AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
@@ -79,7 +79,12 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
     """Ask the dialogue core what happens, then do it: store the change, keep the new state,
     count, and log the place."""
     facts = Facts(
-        turn.progress(), turn.now, turn.read_failed, turn.deps.settings.stale_after_days, turn.tracks()
+        turn.progress(),
+        turn.now,
+        turn.read_failed,
+        turn.deps.settings.stale_after_days,
+        turn.tracks(),
+        playing=turn.our_stream_playing(),
     )
     outcome = decide(turn.engine, turn.state, heard, facts)
     if outcome.change is not None:
@@ -95,8 +100,9 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
 def converse(turn: Turn, heard: Heard) -> Response:
     """The core's outcome for ``heard``, spoken (and a routine played, or the audio stopped)."""
     outcome = carry_out(turn, heard)
-    if outcome.stop_audio:
-        turn.stop_audio()
+    spoken_move = outcome.change is not None and outcome.change.moved and outcome.play is None
+    if outcome.stop_audio or (spoken_move and turn.our_stream_playing()):
+        turn.stop_audio()  # never a stream of ours playing on under a spoken routine
     if outcome.play is not None:
         turn.play(outcome.play)
     return turn.respond(outcome.speech, outcome.reprompt, end=outcome.end)
@@ -444,14 +450,33 @@ AS_SAID = {
 }
 
 
+def whole_ms(value: object, default: int) -> int:
+    """An offset as the device reports it, if it is one (a whole number of ms in range)."""
+    whole = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_OFFSET_MS
+    return value if whole else default  # type: ignore[return-value]
+
+
+def reported_stream(turn: Turn, what: str) -> tuple[Token | None, int]:
+    """The stream a request is about and its offset: a report's own token and offset (for
+    PlaybackFailed, its currentPlaybackState's), else the device's context."""
+    token, offset, _ = turn.device_stream()
+    if what not in playback.REPORTS:
+        return token, offset
+    request = turn.handler_input.request_envelope.request
+    reported = Token.parse(getattr(request, "token", None))
+    state = getattr(request, "current_playback_state", None)
+    source = state if what == playback.FAILED else request
+    if reported is not None and reported != token:
+        token, offset = reported, 0  # the context's offset is another stream's
+    if what != playback.FAILED or Token.parse(getattr(state, "token", None)) == token:
+        offset = whole_ms(getattr(source, "offset_in_milliseconds", None), offset)
+    return token, offset
+
+
 def carry_out_playback(turn: Turn, what: str, spoken: bool) -> Response:
     """A player report or a playback command: the playback decision, carried out."""
-    token, offset, _ = turn.device_stream()
+    token, offset = reported_stream(turn, what)
     request = turn.handler_input.request_envelope.request
-    if what in playback.REPORTS:  # the report's own token and offset are the stream's
-        token = Token.parse(getattr(request, "token", None)) or token
-        reported = getattr(request, "offset_in_milliseconds", None)
-        offset = reported if isinstance(reported, int) and reported >= 0 else offset
     if what == playback.FAILED:
         count("PlaybackFailed")
         error = getattr(request, "error", None)

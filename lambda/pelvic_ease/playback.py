@@ -7,8 +7,10 @@ made here is for one play (``Change.same_play``): applied to the newest record o
 its place is still that play, so an old device's report, or a stream another start
 replaced, changes nothing.
 
-Reports (``AudioPlayer.*``): started, stopped and failed move the place to that file and
-offset (a failed stream is picked up there by the next resume);
+Reports (``AudioPlayer.*``): started moves the place to that file; stopped and failed, of
+the file that is the place, keep the offset (a failed stream is picked up there by the
+next resume; a late report of a file since left changes nothing); a file played to its end
+is a step done, even one skipped before with next;
 nearly finished queues the next file; finished, after the last file, is the routine's end
 and counts as the spoken routine's end does. Commands (the built-in intents said during
 playback, and the remote's buttons): pause stops at once (the offset comes with the
@@ -84,10 +86,17 @@ def decide(
         # this device's stream is no longer the place (another device, a new start, a
         # routine finished): a report changes nothing, a command goes by the stored place
         return Action(to_dialogue=report.what in COMMANDS)
-    if report.what in (STARTED, STOPPED, FAILED):
+    if report.what == STARTED:
         return Action(change=moved(track, token, report.offset, record.skipped, now))
+    if record.play != str(token):
+        return Action()  # a late report of a file the place has moved on from
+    heard = record.skipped & ~(1 << track.files[token.file].step)  # played to its end: done
     if report.what == FINISHED:
-        return finished(engine, record, track, token, now) if token.file >= last else Action()
+        if token.file >= last:
+            return finished(engine, heard, track, token, now)
+        return Action(change=moved(track, token, track.files[token.file].ms, heard, now))
+    if report.what in (STOPPED, FAILED):
+        return Action(change=moved(track, token, report.offset, record.skipped, now))
     return command(record, track, token, report, now)
 
 
@@ -128,8 +137,8 @@ def jump(track: Track, target: Token, offset: int, skipped: int, now: int) -> Ac
     )
 
 
-def finished(engine: Engine, record: Progress, track: Track, token: Token, now: int) -> Action:
+def finished(engine: Engine, skipped: int, track: Track, token: Token, now: int) -> Action:
     """The last file played to its end: the routine's end, counted as the spoken routine's
-    end is. Nothing follows: the device goes quiet."""
-    change = routine_end(engine, track.routine, record.skipped, now, same_play=token.play)
+    end is (``skipped``: the steps skipped, as bits). Nothing follows: the device goes quiet."""
+    change = routine_end(engine, track.routine, skipped, now, same_play=token.play)
     return Action(change=change, counts=("RoutineCompleted",) if change.completed else ())

@@ -34,6 +34,8 @@ from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, Sto
 from .settings import Settings
 from .speech import Script, join, render, say
 
+MAX_OFFSET_MS = 86_400_000  # no file of ours is a day long: anything beyond is not an offset
+
 
 class Contents:
     """Each locale's content and engine, made on first use and kept for the container.
@@ -230,13 +232,19 @@ class Turn:
             return None, 0, "IDLE"
         activity = str(getattr(player.player_activity, "value", "IDLE"))
         offset = player.offset_in_milliseconds
-        whole = isinstance(offset, int) and not isinstance(offset, bool) and offset >= 0
+        whole = isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset < MAX_OFFSET_MS
         return Token.parse(player.token), offset if whole and offset is not None else 0, activity
+
+    def our_stream_playing(self) -> bool:
+        """A stream of ours is playing on this device (a stopped one does not play on)."""
+        token, _, activity = self.device_stream()
+        return self.can_play and token is not None and activity in ("PLAYING", "BUFFER_UNDERRUN")
 
     def play(self, stream: Stream, enqueue_after: str | None = None) -> None:
         """An AudioPlayer.Play: replacing whatever plays, or queued after ``enqueue_after``."""
         token = Token.parse(stream.token)
-        title = self.engine.routine(token.routine).name if token else ""
+        routine = self.library.routines.get(token.routine) if token else None
+        title = routine.name if routine else ""
         item = AudioItem(
             stream=AudioStream(
                 token=stream.token,
