@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pelvic_ease.audio import LOCAL_HTTP
 from render.mp3 import mp3_info
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class PlayerError(AssertionError):
 
 def fetch_length_ms(url: str) -> int:
     """Fetch a stream and measure it. Only this machine's files: nothing leaves 127.0.0.1."""
-    if not url.startswith(("http://127.0.0.1:", "http://localhost:")):
+    if not url.startswith(LOCAL_HTTP):
         raise PlayerError(f"the emulated player fetches only local files, not {url}")
     with urllib.request.urlopen(url, timeout=5) as answer:
         data = answer.read()
@@ -114,7 +115,7 @@ class Player:
     def play(self, directive: dict[str, Any]) -> None:
         stream = directive["audioItem"]["stream"]
         url = stream["url"]
-        if not str(url).startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+        if not str(url).startswith(("https://", *LOCAL_HTTP)):
             raise PlayerError(f"a device plays only HTTPS streams, not {url}")
         new = Stream(stream["token"], url, int(stream.get("offsetInMilliseconds", 0)))
         if directive["playBehavior"] == "ENQUEUE":

@@ -10,6 +10,7 @@ from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
 from .content import default_library
+from .handlers import SILENT_REQUESTS
 from .observability import count, logger, observed
 from .repository import ForgetIncomplete
 from .settings import Settings
@@ -41,14 +42,9 @@ def _dig(event: Any, *keys: str) -> Any:
     return event
 
 
-# Requests from the device itself (the audio player, its buttons): Alexa refuses any speech
-# in their answers, so a failure is answered with nothing.
-SILENT_REQUESTS = ("AudioPlayer.", "PlaybackController.", "System.")
-
-
 def _apology(request_type: object = None) -> dict[str, Any]:
     """A spoken apology that ends the session, for a request the skill cannot read (nothing,
-    for a request that may not be answered with speech)."""
+    for a request from the device itself, which may not be answered with speech)."""
     if isinstance(request_type, str) and request_type.startswith(SILENT_REQUESTS):
         return {"version": "1.0", "response": {}}
     library = default_library()

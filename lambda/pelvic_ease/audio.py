@@ -33,6 +33,9 @@ MAX_BACK_MS = 20_000
 BACK_IN_SILENCE_MS = 3_000
 # "Previous" this far into a step goes to its start; nearer the start, to the step before.
 PREVIOUS_RESTARTS_AFTER_MS = 5_000
+MAX_OFFSET_MS = 86_400_000  # no file of ours is a day long: anything beyond is not an offset
+# Plain HTTP is a stream address only on this machine (the simulator's own file server).
+LOCAL_HTTP = ("http://127.0.0.1:", "http://localhost:")
 _WHOLE = re.compile(r"[0-9]{1,6}")
 _PLAY_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\.mp3")  # a file of ours: its hash and .mp3
@@ -110,6 +113,13 @@ class Token:
 
     def at_file(self, file: int) -> Token:
         return Token(self.routine, self.pace, self.minutes, file, self.play)
+
+
+def whole_ms(value: object, default: int = 0) -> int:
+    """An offset as a device reports it, if it is one (a whole number of ms in range), else ``default``."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_OFFSET_MS:
+        return value
+    return default
 
 
 def new_play_id() -> str:
@@ -194,8 +204,7 @@ def valid_base_url(url: str) -> bool:
     """Alexa plays only HTTPS streams; plain HTTP only on this machine (the simulator)."""
     if url.startswith("https://") and len(url) > len("https://"):
         return url.endswith("/")
-    local = ("http://127.0.0.1:", "http://localhost:")
-    return url.startswith(local) and url.endswith("/")
+    return url.startswith(LOCAL_HTTP) and url.endswith("/")
 
 
 class AudioLibrary:

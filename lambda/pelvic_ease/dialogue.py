@@ -275,6 +275,14 @@ def played_track(t: Decision, routine_id: str, length: int | None) -> Track | No
     return tracks.get(routine_id, t.library.pace(t.progress.pace).id, length)
 
 
+def played_from(t: Decision, routine_id: str, step: int) -> tuple[Track, int] | None:
+    """The track and file that play ``routine_id`` from ``step`` on this device (the next
+    main step's file for an extra), or None: it is spoken here."""
+    track = played_track(t, routine_id, t.progress.minutes)
+    file = track.file_for_step(step) if track else None
+    return (track, file) if track is not None and file is not None else None
+
+
 def play(
     t: Decision,
     track: Track,
@@ -366,10 +374,10 @@ def resume_played(t: Decision, position: Position, lead: Script = ()) -> Outcome
     """Carry on a played routine: at the start of the cue that was playing when the stream
     stopped (a new play, so the old device's stream is no longer the place), or from the
     start of the step; None if this routine is not played here."""
-    track = played_track(t, position.routine_id, t.progress.minutes)
-    file = track.file_for_step(position.step) if track else None
-    if track is None or file is None:
+    found = played_from(t, position.routine_id, position.step)
+    if found is None:
         return None
+    track, file = found
     stored = Token.parse(t.progress.play)
     offset = 0
     if stored is not None and stored.file == file and t.facts.tracks and t.facts.tracks.of(stored) == track:
@@ -670,10 +678,9 @@ def skip_hurt(t: Decision) -> Outcome:
     if not t.engine.is_valid(after):
         closing = t.engine.closing(position.routine_id).script
         return finish(t, position.routine_id, join(lead, closing), skipped)
-    track = played_track(t, position.routine_id, t.progress.minutes)
-    file = track.file_for_step(after.step) if track else None
-    if track is not None and file is not None:
-        return play(t, track, file, 0, lead, skipped=skipped)
+    found = played_from(t, position.routine_id, after.step)
+    if found is not None:
+        return play(t, *found, 0, lead, skipped=skipped)
     pace, minutes = t.segment_args()
     segment = t.engine.step_start(after, pace, minutes, resumed=True, quiet=t.progress.quiet)
     return go_on(t, segment, lead, skipped)
@@ -887,10 +894,9 @@ def play_style(t: Decision) -> Outcome:
     position = t.under_way
     if style == STRAIGHT and position is not None:
         chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
-        track = played_track(chosen, position.routine_id, t.progress.minutes)
-        file = track.file_for_step(position.step) if track else None
-        if track is not None and file is not None:
-            return play(chosen, track, file, 0, answer, skipped=t.progress.skipped, playback=style)
+        found = played_from(chosen, position.routine_id, position.step)
+        if found is not None:
+            return play(chosen, *found, 0, answer, skipped=t.progress.skipped, playback=style)
     return back_to_routine(t, answer, change)
 
 

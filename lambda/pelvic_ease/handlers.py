@@ -15,12 +15,12 @@ from ask_sdk_model import IntentRequest, Response, Slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from . import dialogue, playback
-from .audio import Token
+from .audio import Token, whole_ms
 from .dialogue import Facts, Heard, Outcome, decide
 from .observability import count, logger
 from .progress import STEPS, STRAIGHT
 from .repository import ForgetIncomplete
-from .turn import MAX_OFFSET_MS, Deps, Turn
+from .turn import Deps, Turn
 
 AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
@@ -403,19 +403,6 @@ class PlayStyleHandler(DialogueHandler):
         return Heard(self.said, style=STEPS if style == STEPS else STRAIGHT)
 
 
-class LoopShuffleHandler(DialogueHandler):
-    """ "Loop", "shuffle" with no routine playing: not something this skill does (while one
-    plays, PlaybackIntentHandler answers them)."""
-
-    intents = (
-        "AMAZON.LoopOnIntent",
-        "AMAZON.LoopOffIntent",
-        "AMAZON.ShuffleOnIntent",
-        "AMAZON.ShuffleOffIntent",
-    )
-    said = dialogue.UNKNOWN
-
-
 # -- playback: a routine playing straight through ------------------------------------------
 PLAYER_REPORTS = {
     "AudioPlayer.PlaybackStarted": playback.STARTED,
@@ -441,6 +428,16 @@ PLAYBACK_INTENTS = {
     "AMAZON.ShuffleOnIntent": playback.LOOP,
     "AMAZON.ShuffleOffIntent": playback.LOOP,
 }
+
+
+class LoopShuffleHandler(DialogueHandler):
+    """ "Loop", "shuffle" with no routine playing: not something this skill does (while one
+    plays, PlaybackIntentHandler answers them)."""
+
+    intents = tuple(name for name, what in PLAYBACK_INTENTS.items() if what == playback.LOOP)
+    said = dialogue.UNKNOWN
+
+
 # A playback command the conversation answers when the device's stream is not the place.
 AS_SAID = {
     playback.RESUME: dialogue.RESUME,
@@ -450,10 +447,15 @@ AS_SAID = {
 }
 
 
-def whole_ms(value: object, default: int) -> int:
-    """An offset as the device reports it, if it is one (a whole number of ms in range)."""
-    whole = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_OFFSET_MS
-    return value if whole else default  # type: ignore[return-value]
+# Requests from the device itself (the audio player, its buttons, its errors): Alexa refuses
+# any speech in their answers.
+SILENT_REQUESTS = ("AudioPlayer.", "PlaybackController.", "System.")
+
+
+def error_type(handler_input: HandlerInput) -> str | None:
+    """The error type a device reports (PlaybackFailed, System.ExceptionEncountered), for the log."""
+    error = getattr(handler_input.request_envelope.request, "error", None)
+    return getattr(getattr(error, "object_type", None), "value", None)
 
 
 def reported_stream(turn: Turn, what: str) -> tuple[Token | None, int]:
@@ -476,14 +478,9 @@ def reported_stream(turn: Turn, what: str) -> tuple[Token | None, int]:
 def carry_out_playback(turn: Turn, what: str, spoken: bool) -> Response:
     """A player report or a playback command: the playback decision, carried out."""
     token, offset = reported_stream(turn, what)
-    request = turn.handler_input.request_envelope.request
     if what == playback.FAILED:
         count("PlaybackFailed")
-        error = getattr(request, "error", None)
-        logger.error(
-            "audio playback failed; progress kept",
-            extra={"error": getattr(getattr(error, "object_type", None), "value", None)},
-        )
+        logger.error("audio playback failed; progress kept", extra={"error": error_type(turn.handler_input)})
     action = playback.decide(
         turn.engine,
         turn.deps.audio.tracks(turn.library.locale),
@@ -550,12 +547,7 @@ class ExceptionEncounteredHandler(Handler):
         return bool(is_request_type("System.ExceptionEncountered")(handler_input))
 
     def respond(self, turn: Turn) -> Response:
-        request = turn.handler_input.request_envelope.request
-        error = getattr(request, "error", None)
-        logger.error(
-            "a directive was refused by the device",
-            extra={"error": getattr(getattr(error, "object_type", None), "value", None)},
-        )
+        logger.error("a directive was refused by the device", extra={"error": error_type(turn.handler_input)})
         count("DirectiveRefused")
         return turn.directives_only()
 
@@ -641,8 +633,8 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         count("ErrorSpoken")
         turn = Turn(handler_input, self.deps)
         request_type = str(get_request_type(handler_input))
-        if request_type in PLAYER_REPORTS or request_type.startswith("System."):
-            return turn.directives_only()  # no speech, and no session flag, to a player's report
+        if request_type.startswith(SILENT_REQUESTS):
+            return turn.directives_only()  # no speech, and no session flag, to the device itself
         if request_type not in ("LaunchRequest", "IntentRequest"):
             return turn.silent()
         return turn.respond(turn.say("error"), turn.say("error_reprompt"))

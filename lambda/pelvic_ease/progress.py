@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from .audio import Token
 from .engine import Position
 
 DAY = 86_400
@@ -83,11 +84,6 @@ def kept_writes(ids: tuple[str, ...], now: int) -> tuple[str, ...]:
     newest = len(ids) - RECENT_WRITES
     kept = [w for i, w in enumerate(ids) if i >= newest or now - write_time(w) < KEEP_WRITES_SECONDS]
     return tuple(kept[-MAX_WRITES:])
-
-
-def token_play_id(token: str | None) -> str | None:
-    """A stream token's play id: its last field (audio.Token has the whole format)."""
-    return token.rsplit("~", 1)[-1] if token and "~" in token else None
 
 
 def _whole(value: Any) -> bool:
@@ -208,7 +204,8 @@ class Progress:
     @property
     def play_id(self) -> str | None:
         """The id of the play under way at this place (see audio.Token), else None."""
-        return token_play_id(self.play)
+        token = Token.parse(self.play)
+        return token.play if token else None
 
     def with_place_of(self, other: Progress) -> Progress:
         """This record with ``other``'s place (routine, step, part, length, when it moved)."""

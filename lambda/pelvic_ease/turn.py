@@ -24,7 +24,7 @@ from ask_sdk_model.interfaces.audioplayer import (
 )
 from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 
-from .audio import AudioLibrary, Token, Tracks
+from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .content import BASE_LOCALE, Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, State, Stream
 from .engine import Engine
@@ -33,8 +33,6 @@ from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, ap
 from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
-
-MAX_OFFSET_MS = 86_400_000  # no file of ours is a day long: anything beyond is not an offset
 
 
 class Contents:
@@ -231,9 +229,7 @@ class Turn:
         if player is None:
             return None, 0, "IDLE"
         activity = str(getattr(player.player_activity, "value", "IDLE"))
-        offset = player.offset_in_milliseconds
-        whole = isinstance(offset, int) and not isinstance(offset, bool) and 0 <= offset < MAX_OFFSET_MS
-        return Token.parse(player.token), offset if whole and offset is not None else 0, activity
+        return Token.parse(player.token), whole_ms(player.offset_in_milliseconds), activity
 
     def our_stream_playing(self) -> bool:
         """A stream of ours is playing on this device (a stopped one does not play on)."""
