@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pelvic_ease.audio import AudioLibrary, Token, Track
+from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.repository import DynamoTable, ProgressKey
 from sim.driver import Conversation, Reply
 from sim.player import PLAYING, STOPPED, Player
@@ -170,6 +171,10 @@ def test_next_previous_and_start_over_land_on_step_boundaries(
     assert stream(reply)["offsetInMilliseconds"] == 0
     conv.wait(40)
     assert token(conv.player.button("Next")) == first.at_file(1)  # type: ignore[union-attr]
+    conv.wait(20)  # well into the second step: previous restarts it, not the first
+    reply = conv.say("alexa previous")
+    assert token(reply) == first.at_file(1)
+    assert stream(reply)["offsetInMilliseconds"] == 0
     reply = conv.say("alexa start over")
     assert token(reply) == first.at_file(0)
     assert "skipped" not in stored(table, conv)
@@ -510,3 +515,88 @@ def test_a_track_whose_routine_the_content_no_longer_has_still_queues_its_next_f
         assert player.report("PlaybackNearlyFinished").audio_directives
     finally:
         app.use_skill(None)
+
+
+def test_a_started_report_without_its_offset_does_not_take_another_streams(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(90)  # the context: file 0, 90 s in
+    conv.send_event({"type": "AudioPlayer.PlaybackStarted", "token": str(first.at_file(1))})
+    record = stored(table, conv)
+    assert Token.parse(record["play"]) == first.at_file(1)
+    assert record.get("offset", 0) == 0
+
+
+def test_a_failure_keeps_the_failed_streams_offset_not_its_playback_states_other_stream(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(30)
+    conv.say("alexa next")  # the place: file 1, from its start
+    conv.wait(30)
+    player.at, player.activity = player.offset, STOPPED  # the context: file 1, 30 s in
+    other = relaxation(audio_library).files[0].ms - 2_000
+    conv.send_event(
+        {
+            "type": "AudioPlayer.PlaybackFailed",
+            "token": str(first.at_file(1)),
+            "error": {"type": "MEDIA_ERROR_UNKNOWN", "message": "simulated"},
+            "currentPlaybackState": {
+                "token": str(first),
+                "offsetInMilliseconds": other,
+                "playerActivity": "STOPPED",
+            },
+        }
+    )
+    assert abs(stored(table, conv)["offset"] - 30_000) < 1_000
+
+
+class BrokenTable(MemoryTable):
+    """A store that fails in a way nothing expects: the handler itself raises."""
+
+    def get(self, key: ProgressKey) -> dict[str, Any] | None:
+        raise RuntimeError("broken")
+
+
+def test_a_player_report_whose_handler_fails_is_answered_with_nothing(
+    clock: Clock, audio_library: AudioLibrary
+) -> None:
+    from pelvic_ease import app  # noqa: PLC0415
+    from pelvic_ease.settings import Settings  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from sim.driver import DEFAULT_SKILL_ID  # noqa: PLC0415
+
+    settings = Settings("unused", DEFAULT_SKILL_ID)
+    app.use_skill(build_skill(settings, table=BrokenTable(), clock=clock, audio=audio_library))
+    try:
+        conv, player = device(app.lambda_handler, clock)
+        player.token, player.activity = "pe1~down_training~normal~10~0~abc", PLAYING
+        for kind in ("PlaybackStarted", "PlaybackStopped", "PlaybackFinished"):
+            reply = conv.send_event(
+                {"type": f"AudioPlayer.{kind}", "token": player.token, "offsetInMilliseconds": 5}
+            )
+            assert reply.response == {}
+        reply = conv.send_event({"type": "PlaybackController.NextCommandIssued"})
+        assert reply.response == {}
+    finally:
+        app.use_skill(None)
+
+
+def test_the_emulated_player_refuses_a_queue_behind_a_stream_that_is_not_playing(clock: Clock) -> None:
+    from sim.player import PlayerError  # noqa: PLC0415
+
+    player = Player(clock, measure=lambda url: 60_000)
+    player.token, player.activity = "pe1~down_training~normal~10~0~abc", PLAYING
+    queued = {"token": "pe1~down_training~normal~10~1~abc", "url": "https://example.com/a.mp3"}
+    wrong = {"playBehavior": "ENQUEUE", "audioItem": {"stream": {**queued, "expectedPreviousToken": "other"}}}
+    with pytest.raises(PlayerError, match="ENQUEUE expected"):
+        player.play(wrong)
+    right = {
+        "playBehavior": "ENQUEUE",
+        "audioItem": {"stream": {**queued, "expectedPreviousToken": player.token}},
+    }
+    player.play(right)
+    assert player.queued is not None
