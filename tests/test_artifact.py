@@ -1,15 +1,16 @@
 """The Lambda artifact, built by the Makefile target `sam build` runs, answers every event
-with nothing installed beside it but boto3 (as the Lambda runtime has it)."""
+with nothing installed beside it but what the Lambda runtime has (boto3, snapshot-restore-py),
+from a read-only folder: every module a request loads has its bytecode, and after SnapStart's
+hooks a first request loads nothing more."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,41 +18,52 @@ from sim.driver import DEFAULT_SKILL_ID, Reply
 from sim.local_dynamodb import child_environment, moto_server
 from tests.support import EVENTS, ROOT
 
-BOTO3_PIN = next(
-    line.strip()
-    for line in (ROOT / "requirements-dev.txt").read_text().splitlines()
-    if line.startswith("boto3==")
-)
+# Runs in the runtime's Python, with -B: a read-only code folder gets no bytecode written.
 ANSWER_EVENTS = """
-import json, sys
-sys.path.insert(0, sys.argv[1])
+import importlib.util, json, os, sys
+artifact = os.path.realpath(sys.argv[1])
+sys.path.insert(0, artifact)
 from pelvic_ease.app import lambda_handler
 
 class Context:
     function_name = "pelvic-ease"
     memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:pelvic-ease"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:pelvic-ease:live"
     aws_request_id = "artifact-test"
 
+if sys.argv[2] == "hooks":
+    from snapshot_restore_py import get_after_restore, get_before_snapshot
+    for function, args, kwargs in [*get_before_snapshot(), *get_after_restore()]:
+        function(*args, **kwargs)
+before = set(sys.modules)
 answers = {}
-for path in sys.argv[2:]:
+for path in sys.argv[3:]:
     with open(path) as handle:
         answers[path] = lambda_handler(json.load(handle), Context())
-print("ANSWERS " + json.dumps(answers))
+loaded = [m for m in sys.modules.values() if (getattr(m, "__file__", None) or "").startswith(artifact)]
+print("ANSWERS " + json.dumps({
+    "answers": answers,
+    "loaded": len(loaded),
+    "no_bytecode": sorted(
+        m.__name__ for m in loaded
+        if m.__file__.endswith(".py") and not os.path.exists(importlib.util.cache_from_source(m.__file__))
+    ),
+    "new_modules": sorted(set(sys.modules) - before),
+    "version": sys.version_info[:2],
+}))
 """
 
 
-def runtime_python() -> str:
-    """The Lambda runtime's Python (3.13) where this machine has it, else this one."""
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates = [
-        shutil.which("python3.13"),
-        *map(str, sorted(pyenv_root.glob("versions/3.13*/bin/python3.13"))),
-    ]
-    for candidate in filter(None, candidates):
-        if subprocess.run([candidate, "-c", "pass"], capture_output=True, check=False).returncode == 0:
-            return candidate
-    return sys.executable
+def runtime_python() -> Path | None:
+    """The Lambda runtime's Python (3.13) with only the runtime's packages, as the build's
+    precompile step makes it; None where this machine has no Python 3.13."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import precompile_loaded  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "tools"))
+    python: Path | None = precompile_loaded.runtime_python_3_13()
+    return python
 
 
 @pytest.fixture(scope="module")
@@ -63,16 +75,39 @@ def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         capture_output=True,
     )
+    # As Lambda has it: read-only (the children also run with -B, since root may write anyway).
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode & ~0o222)
     return folder
+
+
+def answer(artifact: Path, *, hooks: bool, events: list[str]) -> dict[str, Any]:
+    python = runtime_python()
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    with moto_server() as url:
+        env = child_environment(url, SKILL_ID=DEFAULT_SKILL_ID, POWERTOOLS_METRICS_NAMESPACE="PelvicEase")
+        mode = "hooks" if hooks else "none"
+        result = subprocess.run(
+            [str(python), "-I", "-B", "-c", ANSWER_EVENTS, str(artifact), mode, *events],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(line for line in result.stdout.splitlines() if line.startswith("ANSWERS "))
+    found: dict[str, Any] = json.loads(line.removeprefix("ANSWERS "))
+    return found
 
 
 def test_artifact_holds_the_code_and_content_but_not_boto3(artifact: Path) -> None:
     assert (artifact / "pelvic_ease" / "app.py").exists()
     assert (artifact / "routines" / "prompts.toml").exists()
-    assert not (artifact / "boto3").exists()
-    assert not (artifact / "botocore").exists()
-    if "cpython-313" in runtime_python() or Path(runtime_python()).name == "python3.13":
-        assert list((artifact / "pelvic_ease" / "__pycache__").glob("*.cpython-313.pyc"))
+    for locale in ("en-GB", "en-CA", "en-AU", "en-IN"):
+        assert (artifact / "routines" / "locales" / f"{locale}.toml").exists()
+    for provided_by_the_runtime in ("boto3", "botocore", "s3transfer", "snapshot_restore_py.py"):
+        assert not (artifact / provided_by_the_runtime).exists()
     assert not (artifact / "tests").exists()
     unzipped = sum(p.stat().st_size for p in artifact.rglob("*") if p.is_file())
     archive = artifact.parent / "artifact.zip"
@@ -84,27 +119,24 @@ def test_artifact_holds_the_code_and_content_but_not_boto3(artifact: Path) -> No
     assert zipped < 5_000_000
 
 
-def test_artifact_answers_every_event_with_only_boto3_beside_it(artifact: Path, tmp_path: Path) -> None:
-    venv = tmp_path / "runtime"
-    subprocess.run([runtime_python(), "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", BOTO3_PIN], check=True, capture_output=True
-    )
+def test_artifact_answers_every_event_with_bytecode_for_every_module_it_loads(artifact: Path) -> None:
     events = sorted(str(p) for p in EVENTS.glob("*.json"))
-    with moto_server() as url:
-        env = child_environment(url, SKILL_ID=DEFAULT_SKILL_ID, POWERTOOLS_METRICS_NAMESPACE="PelvicEase")
-        result = subprocess.run(
-            [str(python), "-I", "-c", ANSWER_EVENTS, str(artifact), *events],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(line for line in result.stdout.splitlines() if line.startswith("ANSWERS "))
-    answers = json.loads(line.removeprefix("ANSWERS "))
-    assert len(answers) == len(events)
-    for path, response in answers.items():
+    found = answer(artifact, hooks=False, events=events)
+    assert found["version"] == [3, 13]
+    assert len(found["answers"]) == len(events)
+    for path, response in found["answers"].items():
         request = json.loads(Path(path).read_text())
         assert Reply(request, response).problems() == [], path
+    # urllib3 and certifi among them: the artifact's copies shadow the runtime's.
+    assert found["loaded"] > 300
+    assert found["no_bytecode"] == []
+
+
+@pytest.mark.parametrize(
+    "event", ["launch.json", "start_routine.json", "playback_started.json", "controller_next.json"]
+)
+def test_after_the_snapstart_hooks_a_first_request_loads_nothing(artifact: Path, event: str) -> None:
+    found = answer(artifact, hooks=True, events=[str(EVENTS / event)])
+    request = json.loads((EVENTS / event).read_text())
+    assert Reply(request, found["answers"][str(EVENTS / event)]).problems() == []
+    assert found["new_modules"] == []

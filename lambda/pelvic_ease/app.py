@@ -94,3 +94,19 @@ def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 lambda_handler = observed(answer)
+
+
+def _register_snapstart_hooks() -> None:
+    """Lambda's Python runtime provides snapshot_restore_py and calls these hooks when SnapStart
+    publishes a version (and after each restore); without SnapStart they are never called."""
+    try:
+        from snapshot_restore_py import register_after_restore, register_before_snapshot  # noqa: PLC0415
+    except ImportError:  # a local run without the package: no snapshots here
+        return
+    from . import snapstart  # noqa: PLC0415
+
+    register_before_snapshot(snapstart.before_snapshot)
+    register_after_restore(snapstart.after_restore)
+
+
+_register_snapstart_hooks()
