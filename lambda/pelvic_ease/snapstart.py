@@ -9,11 +9,12 @@ only for what the snapshot lacks.
 
 Before the snapshot:
 - the skill is built (handlers, settings, the audio manifest) and the DynamoDB client made;
-- a handful of requests are rehearsed through the real handler, one launch per locale, an
-  intent, a player report, a remote's button and a session end. This loads each locale's content and imports
-  every module a request touches, ask-sdk-model's classes and botocore's request path
-  included. The client's HTTP send is answered here, on this side of the socket. So no
-  connection is opened and nothing is stored; the requests are signed as usual.
+- a handful of requests are rehearsed through the real handler: one launch per locale, an
+  intent, a player report, a remote's button and a session end. This loads each
+  locale's content and imports every module a request touches, ask-sdk-model's classes
+  and botocore's request path included. The client's HTTP send is answered here, on this
+  side of the socket. So no connection is opened and nothing is stored; the requests are
+  signed as usual.
 - the rehearsal's metrics and log keys are dropped. The Powertools cold-start flag is left
   alone, since only the wrapped handler sets it: the first request after a restore still
   reports ColdStart.
