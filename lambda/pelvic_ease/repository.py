@@ -15,6 +15,7 @@ DynamoDB one by a contract test (tests/test_repository.py).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import threading
 import time
@@ -224,9 +225,26 @@ def default_client() -> BaseClient:
         read_timeout=READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-    client = botocore.session.get_session().create_client("dynamodb", config=config)
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _dynamodb_loader(session.get_config_variable("data_path")))
+    client = session.create_client("dynamodb", config=config)
     client.meta.events.register("after-call.dynamodb", verify_crc32)
     return client
+
+
+def _dynamodb_loader(data_path: str | None) -> Any:
+    """botocore's data loader, on the same search path, told that DynamoDB is the one service
+    it will be asked for. Before loading one service's model, the stock loader lists every
+    service's folder (about 400 folders, 2,700 stat calls): ~20 ms of a cold start's ~70 ms
+    client creation, measured under Python 3.13."""
+    from botocore.loaders import Loader  # noqa: PLC0415
+
+    class DynamoDBLoader(Loader):  # type: ignore[misc]  # botocore has no type hints
+        def list_available_services(self, type_name: str) -> list[str]:
+            return ["dynamodb"]
+
+    paths = [os.path.expanduser(os.path.expandvars(p)) for p in (data_path or "").split(os.pathsep) if p]
+    return DynamoDBLoader(extra_search_paths=paths)
 
 
 def verify_crc32(http_response: Any, **_: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from html import escape
 
 MAX_BREAK_SECONDS = 10  # Alexa's limit for a single <break>
 MAX_SSML_CHARS = 8000  # outputSpeech limit, tags included
@@ -119,7 +119,7 @@ def render(script: Script, rate: int) -> str:
         if isinstance(part, Text):
             text = spoken_text(part.text)
             if text:
-                body.append(f"<s>{escape(text)}</s>")
+                body.append(f"<s>{escape(text, quote=False)}</s>")
         elif part.seconds > 0:
             body.append(_breaks(part.seconds))
     return f'<prosody rate="{rate}%">{"".join(body)}</prosody>'
