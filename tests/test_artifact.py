@@ -66,11 +66,15 @@ def runtime_python() -> Path | None:
     return python
 
 
+AUDIO_BASE_URL = "https://d111111abcdef8.cloudfront.net/"
+
+
 @pytest.fixture(scope="module")
-def artifact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def artifact(tmp_path_factory: pytest.TempPathFactory, rendered_audio: Path) -> Path:
     folder = tmp_path_factory.mktemp("artifact") / "SkillFunction"
+    build = ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={folder}", f"PYTHON={sys.executable}"]
     subprocess.run(
-        ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={folder}", f"PYTHON={sys.executable}"],
+        [*build, f"AUDIO_MANIFEST={rendered_audio}"],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -86,7 +90,12 @@ def answer(artifact: Path, *, hooks: bool, events: list[str]) -> dict[str, Any]:
     if python is None:
         pytest.skip("no Python 3.13 on this machine")
     with moto_server() as url:
-        env = child_environment(url, SKILL_ID=DEFAULT_SKILL_ID, POWERTOOLS_METRICS_NAMESPACE="PelvicEase")
+        env = child_environment(
+            url,
+            SKILL_ID=DEFAULT_SKILL_ID,
+            POWERTOOLS_METRICS_NAMESPACE="PelvicEase",
+            AUDIO_BASE_URL=AUDIO_BASE_URL,
+        )
         mode = "hooks" if hooks else "none"
         result = subprocess.run(
             [str(python), "-I", "-B", "-c", ANSWER_EVENTS, str(artifact), mode, *events],
@@ -101,8 +110,11 @@ def answer(artifact: Path, *, hooks: bool, events: list[str]) -> dict[str, Any]:
     return found
 
 
-def test_artifact_holds_the_code_and_content_but_not_boto3(artifact: Path) -> None:
+def test_artifact_holds_the_code_content_and_manifest_but_not_boto3(
+    artifact: Path, rendered_audio: Path
+) -> None:
     assert (artifact / "pelvic_ease" / "app.py").exists()
+    assert (artifact / "audio" / "manifest.json").read_bytes() == rendered_audio.read_bytes()
     assert (artifact / "routines" / "prompts.toml").exists()
     for locale in ("en-GB", "en-CA", "en-AU", "en-IN"):
         assert (artifact / "routines" / "locales" / f"{locale}.toml").exists()
@@ -130,6 +142,11 @@ def test_artifact_answers_every_event_with_bytecode_for_every_module_it_loads(ar
     # urllib3 and certifi among them: the artifact's copies shadow the runtime's.
     assert found["loaded"] > 300
     assert found["no_bytecode"] == []
+    # The manifest in the artifact is the one played from.
+    played = found["answers"][str(EVENTS / "start_played_routine.json")]["response"]
+    plays = [d for d in played.get("directives", []) if d["type"] == "AudioPlayer.Play"]
+    assert plays
+    assert plays[0]["audioItem"]["stream"]["url"].startswith(AUDIO_BASE_URL)
 
 
 @pytest.mark.parametrize(
