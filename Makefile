@@ -13,7 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio audit bench test lint typecheck unit clean build-SkillFunction
+.PHONY: demo chat preview render-audio audit bench test lint typecheck unit clean build-SkillFunction \
+	validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -65,8 +66,39 @@ audit: $(STAMP)
 
 test: lint typecheck unit
 
+# The deploy tools, each in an environment of its own with its pins (tools/requirements-*.txt):
+# the SAM CLI and checkov pin their own boto3 and cfn-lint, which would fight the project's.
+SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
+SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+
+$(SAM_VENV)/.installed-stamp: tools/requirements-sam.txt
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet -r tools/requirements-sam.txt
+	touch $@
+
+$(CHECKOV_VENV)/.installed-stamp: tools/requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r tools/requirements-checkov.txt
+	touch $@
+
+# `sam validate --lint`: the SAM schema and cfn-lint's rules.
+validate: $(SAM_VENV)/.installed-stamp
+	$(SAM) validate --lint
+
+# `sam build` into .aws-sam/build (samconfig.toml: build in source, so no copy of the tree first).
+build: $(SAM_VENV)/.installed-stamp $(STAMP)
+	$(SAM) build
+
+# checkov on the template. Accepted findings are skipped in the template itself, each with its
+# reason (Metadata: checkov: skip). --skip-download: no call to the vendor's API.
+scan: $(CHECKOV_VENV)/.installed-stamp
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+
+deploy-checks: validate build scan
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage
 
 # `sam build` runs this (template.yaml: BuildMethod makefile) with ARTIFACTS_DIR set.
 # The artifact: the package, the content, and the pinned runtime requirements (boto3 is

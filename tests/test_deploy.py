@@ -63,6 +63,85 @@ def test_sam_translator_makes_the_alexa_trigger_with_the_skill_id(translated: di
     assert function["Timeout"] == 7
 
 
+def test_alexa_invokes_the_published_alias_that_snapstart_serves(translated: dict[str, Any]) -> None:
+    resources = translated["Resources"]
+    function = resources["SkillFunction"]["Properties"]
+    assert function["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    alias = resources["SkillFunctionAliaslive"]
+    assert alias["Type"] == "AWS::Lambda::Alias"
+    version = alias["Properties"]["FunctionVersion"]["Fn::GetAtt"][0]
+    assert resources[version]["Type"] == "AWS::Lambda::Version"
+    # The trigger's permission is on the alias, not the unpublished function ($LATEST).
+    permission = resources["SkillFunctionAlexaPermission"]["Properties"]
+    assert permission["FunctionName"] == {"Ref": "SkillFunctionAliaslive"}
+    assert translated["Outputs"]["SkillFunctionAliasArn"]["Value"] == {"Ref": "SkillFunctionAliaslive"}
+    # skill.json's endpoints name an alias (…:function:NAME:live), as the output gives it.
+    apis = json.loads(SKILL_JSON.read_text())["manifest"]["apis"]["custom"]
+    uris = [apis["endpoint"]["uri"], *(r["endpoint"]["uri"] for r in apis.get("regions", {}).values())]
+    assert all(uri.endswith(":live") for uri in uris), uris
+
+
+def test_concurrency_is_reserved_from_a_parameter(translated: dict[str, Any]) -> None:
+    parameter = load_template()["Parameters"]["ReservedConcurrency"]
+    assert 1 <= parameter["Default"] <= parameter["MaxValue"]
+    function = translated["Resources"]["SkillFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+
+
+def test_the_function_logs_to_the_group_the_stack_creates(translated: dict[str, Any]) -> None:
+    function = translated["Resources"]["SkillFunction"]["Properties"]
+    assert function["LoggingConfig"]["LogGroup"] == {"Ref": "SkillFunctionLogGroup"}
+    group = load_template()["Resources"]["SkillFunctionLogGroup"]["Properties"]
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert "SkillFunction" not in json.dumps(group["LogGroupName"])  # no cycle through the function
+
+
+ALARMS = {
+    # metric -> (namespace, dimension name, dimension value)
+    "Errors": ("AWS/Lambda", "FunctionName", {"Ref": "SkillFunction"}),
+    "Throttles": ("AWS/Lambda", "FunctionName", {"Ref": "SkillFunction"}),
+    "Duration": ("AWS/Lambda", "FunctionName", {"Ref": "SkillFunction"}),
+    "ProgressSaveFailed": ("PelvicEase", "service", "pelvic-ease"),
+    "ErrorSpoken": ("PelvicEase", "service", "pelvic-ease"),
+}
+
+
+def test_alarms_watch_what_users_notice_and_notify_the_topic() -> None:
+    template = load_template()
+    resources = template["Resources"]
+    alarms = {r["Properties"]["MetricName"]: r["Properties"] for r in resources.values()
+              if r["Type"] == "AWS::CloudWatch::Alarm"}  # fmt: skip
+    assert set(alarms) == set(ALARMS)
+    for metric, (namespace, dimension, value) in ALARMS.items():
+        alarm = alarms[metric]
+        assert alarm["Namespace"] == namespace, metric
+        assert alarm["Dimensions"] == [{"Name": dimension, "Value": value}], metric
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], metric
+        assert alarm["TreatMissingData"] == "notBreaching", metric
+    # "near the timeout": below the function's 7 s, above any turn the repository lets run
+    timeout_ms = template["Globals"]["Function"]["Timeout"] * 1000
+    assert alarms["Duration"]["Statistic"] == "Maximum"
+    assert timeout_ms - 1500 <= alarms["Duration"]["Threshold"] < timeout_ms
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "AlarmEmailGiven"
+    assert subscription["Properties"]["Endpoint"] == {"Ref": "AlarmEmail"}
+    pattern = template["Parameters"]["AlarmEmail"]["AllowedPattern"]
+    assert re.match(pattern, "")
+    assert re.match(pattern, "ops@example.com")
+    assert not re.match(pattern, "not an address")
+
+
+def test_our_alarmed_metrics_are_ones_the_code_emits() -> None:
+    from pelvic_ease.observability import NAMESPACE, SERVICE  # noqa: PLC0415
+
+    text = code_text()
+    for metric, (namespace, _, value) in ALARMS.items():
+        if namespace != "AWS/Lambda":
+            assert f'count("{metric}")' in text, metric
+            assert (namespace, value) == (NAMESPACE, SERVICE)
+
+
 def test_the_skill_id_parameter_refuses_an_empty_value() -> None:
     parameter = load_template()["Parameters"]["SkillId"]
     assert "Default" not in parameter
@@ -101,11 +180,12 @@ def test_the_table_is_as_the_progress_issue_asks() -> None:
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
 
 
-def test_outputs_give_the_function_arn_and_the_table_name() -> None:
+def test_outputs_give_the_alias_arn_and_the_table_name() -> None:
     outputs = load_template()["Outputs"]
-    assert outputs["SkillFunctionArn"]["Value"] == {"Fn::GetAtt": "SkillFunction.Arn"}
+    assert outputs["SkillFunctionAliasArn"]["Value"] == {"Ref": "SkillFunction.Alias"}
     assert outputs["ProgressTableName"]["Value"] == {"Ref": "ProgressTable"}
 
 
@@ -147,3 +227,42 @@ def test_readme_commands_exist() -> None:
         assert f"make {target}" in readme
         assert re.search(rf"^{target}:", makefile, re.MULTILINE)
     assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def deploy_commands() -> list[str]:
+    """The shell lines of the README's deploy steps, comments left out."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    return [line.strip() for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+def test_readme_creates_the_skill_then_the_stack_for_its_id_then_points_the_skill_at_the_alias() -> None:
+    lines = deploy_commands()
+    asks = [i for i, line in enumerate(lines) if line.startswith("ask deploy")]
+    deploys = [i for i, line in enumerate(lines) if "sam deploy" in line]
+    assert len(asks) == 2
+    assert asks[0] < deploys[0] <= deploys[-1] < asks[1]
+    # the id the first `ask deploy` wrote is the one the stack is deployed for
+    reads_id = next(i for i, line in enumerate(lines) if ".ask/ask-states.json" in line)
+    assert asks[0] < reads_id < deploys[0]
+    assert all("SkillId=$SKILL_ID" in lines[i] for i in deploys)
+    # the endpoint written before the second `ask deploy` is the alias output
+    alias = next(i for i, line in enumerate(lines) if "SkillFunctionAliasArn" in line)
+    assert deploys[-1] < alias < asks[1]
+    # every output the steps read exists
+    outputs = load_template()["Outputs"]
+    for named in re.findall(r"\$\(output (\w+)\)", "\n".join(lines)):
+        assert named in outputs, named
+
+
+def test_samconfig_and_ask_resources_are_in_the_forms_their_tools_read() -> None:
+    import tomllib  # noqa: PLC0415
+
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert config["version"] == 0.1
+    assert config["default"]["build"]["parameters"]["build_in_source"] is True
+    assert config["default"]["deploy"]["parameters"]["capabilities"] == "CAPABILITY_IAM"
+    resources = json.loads((ROOT / "ask-resources.json").read_text())
+    assert resources["askcliResourcesVersion"] == "2020-03-31"
+    assert set(resources["profiles"]["default"]) == {"skillMetadata"}  # the skill only: SAM deploys the code
