@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,10 +79,6 @@ def test_alexa_invokes_the_published_alias_that_snapstart_serves(translated: dic
     permission = resources["SkillFunctionAlexaPermission"]["Properties"]
     assert permission["FunctionName"] == {"Ref": "SkillFunctionAliaslive"}
     assert translated["Outputs"]["SkillFunctionAliasArn"]["Value"] == {"Ref": "SkillFunctionAliaslive"}
-    # skill.json's endpoints name an alias (…:function:NAME:live), as the output gives it.
-    apis = json.loads(SKILL_JSON.read_text())["manifest"]["apis"]["custom"]
-    uris = [apis["endpoint"]["uri"], *(r["endpoint"]["uri"] for r in apis.get("regions", {}).values())]
-    assert all(uri.endswith(":live") for uri in uris), uris
 
 
 def test_concurrency_is_reserved_from_a_parameter(translated: dict[str, Any]) -> None:
@@ -133,13 +133,30 @@ def test_alarms_watch_what_users_notice_and_notify_the_topic() -> None:
 
 
 def test_our_alarmed_metrics_are_ones_the_code_emits() -> None:
-    from pelvic_ease.observability import NAMESPACE, SERVICE  # noqa: PLC0415
+    from pelvic_ease.observability import count, metrics  # noqa: PLC0415
 
     text = code_text()
-    for metric, (namespace, _, value) in ALARMS.items():
-        if namespace != "AWS/Lambda":
-            assert f'count("{metric}")' in text, metric
-            assert (namespace, value) == (NAMESPACE, SERVICE)
+    deployed_env = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    for metric, (namespace, dimension, value) in ALARMS.items():
+        if namespace == "AWS/Lambda":
+            continue
+        assert f'count("{metric}")' in text, metric
+        # An alarm matches a metric only with its namespace and its whole set of dimensions:
+        # read both from the EMF blob Powertools writes, and from the deployed environment.
+        assert (namespace, value) == (
+            deployed_env["POWERTOOLS_METRICS_NAMESPACE"],
+            deployed_env["POWERTOOLS_SERVICE_NAME"],
+        )
+        count(metric)
+        try:
+            blob: dict[str, Any] = dict(metrics.serialize_metric_set())
+        finally:
+            metrics.clear_metrics()
+        emitted = blob["_aws"]["CloudWatchMetrics"][0]
+        assert emitted["Namespace"] == namespace, metric
+        assert emitted["Dimensions"] == [[dimension]], metric
+        assert blob[dimension] == value, metric
+        assert [m["Name"] for m in emitted["Metrics"]] == [metric]
 
 
 def test_the_skill_id_parameter_refuses_an_empty_value() -> None:
@@ -242,11 +259,17 @@ def test_readme_creates_the_skill_then_the_stack_for_its_id_then_points_the_skil
     asks = [i for i, line in enumerate(lines) if line.startswith("ask deploy")]
     deploys = [i for i, line in enumerate(lines) if "sam deploy" in line]
     assert len(asks) == 2
+    # the first creates the skill only; the second, without --target, also enables it for testing
+    assert lines[asks[0]] == "ask deploy --target skill-metadata"
+    assert lines[asks[1]] == "ask deploy"
     assert asks[0] < deploys[0] <= deploys[-1] < asks[1]
     # the id the first `ask deploy` wrote is the one the stack is deployed for
     reads_id = next(i for i, line in enumerate(lines) if ".ask/ask-states.json" in line)
     assert asks[0] < reads_id < deploys[0]
     assert all("SkillId=$SKILL_ID" in lines[i] for i in deploys)
+    # the audio goes to the bucket the first stack made, and a second deploy ships its manifest
+    render = next(i for i, line in enumerate(lines) if line.startswith("make render-audio"))
+    assert deploys[0] < render < deploys[-1]
     # the endpoint written before the second `ask deploy` is the alias output
     alias = next(i for i, line in enumerate(lines) if "SkillFunctionAliasArn" in line)
     assert deploys[-1] < alias < asks[1]
@@ -254,6 +277,42 @@ def test_readme_creates_the_skill_then_the_stack_for_its_id_then_points_the_skil
     outputs = load_template()["Outputs"]
     for named in re.findall(r"\$\(output (\w+)\)", "\n".join(lines)):
         assert named in outputs, named
+
+
+def step_four_script() -> str:
+    """The Python the README's step 4 runs to point the skill at the alias."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
+    return section.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+
+
+def test_the_skill_package_names_no_endpoint_until_the_stack_exists() -> None:
+    # Alexa refuses to save an endpoint whose function does not yet let this skill invoke it
+    # ("The trigger setting for the Lambda ... is invalid", alexa/ask-cli#365), so the first
+    # `ask deploy`, which creates the skill, must carry none: not even a placeholder.
+    manifest = json.loads(SKILL_JSON.read_text())["manifest"]
+    assert "endpoint" not in manifest["apis"]["custom"]
+    assert "regions" not in manifest["apis"]["custom"]
+    assert "endpoint" not in manifest["events"]
+    assert manifest["events"]["subscriptions"]
+
+
+def test_the_readme_points_the_skill_and_its_events_at_the_alias(tmp_path: Path) -> None:
+    (tmp_path / "skill_package").mkdir()
+    shutil.copy(SKILL_JSON, tmp_path / "skill_package" / "skill.json")
+    alias_arn = "arn:aws:lambda:us-east-1:123456789012:function:pelvic-ease-SkillFunction-AbC123:live"
+    subprocess.run(
+        [sys.executable, "-", alias_arn], input=step_four_script(), text=True, cwd=tmp_path, check=True
+    )
+    written = (tmp_path / "skill_package" / "skill.json").read_text()
+    manifest = json.loads(written)["manifest"]
+    assert manifest["apis"]["custom"]["endpoint"] == {"uri": alias_arn}
+    assert manifest["events"]["endpoint"] == {"uri": alias_arn}
+    # nothing else changed, and the result is still a manifest SMAPI's model reads
+    del manifest["apis"]["custom"]["endpoint"], manifest["events"]["endpoint"]
+    assert manifest == json.loads(SKILL_JSON.read_text())["manifest"]
+    envelope = DefaultSerializer().deserialize(written, SkillManifestEnvelope)
+    assert envelope.manifest.apis.custom.endpoint.uri == alias_arn
 
 
 def test_samconfig_and_ask_resources_are_in_the_forms_their_tools_read() -> None:
