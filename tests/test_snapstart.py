@@ -95,6 +95,7 @@ def first_request(url: str, event: str, *, hooks: bool) -> tuple[dict[str, Any],
     lines = completed.stdout.splitlines()
     result = json.loads(next(line for line in lines if line.startswith("RESULT ")).removeprefix("RESULT "))
     emf = [json.loads(line) for line in lines if line.startswith('{"_aws"')]
+    result["log"] = [json.loads(line) for line in lines if line.startswith('{"level"')]
     return result, emf
 
 
@@ -151,6 +152,27 @@ def test_the_first_request_after_a_restore_pays_for_nothing_and_answers_as_witho
     # The rehearsal's own metrics are gone; the restore still counts as a cold start.
     assert metric_names(restored_emf) == metric_names(plain_emf)
     assert "ColdStart" in metric_names(restored_emf)
+    # Its turns are not logged as users' turns.
+    assert turn_lines(restored["log"]) == turn_lines(plain["log"]) == 1
+
+
+def turn_lines(log: list[dict[str, Any]]) -> int:
+    return sum(1 for line in log if line.get("message") == "turn answered")
+
+
+def test_a_line_logged_before_the_first_request_is_read_carries_no_rehearsal_keys(
+    dynamodb: str, tmp_path: Path
+) -> None:
+    malformed = json.loads((EVENTS / "launch.json").read_text())
+    del malformed["request"]["type"]  # logged as malformed before any interceptor runs
+    path = tmp_path / "malformed.json"
+    path.write_text(json.dumps(malformed))
+    restored, _ = first_request(dynamodb, str(path), hooks=True)
+    warning = next(
+        line for line in restored["log"] if line.get("message") == "malformed request: no request type"
+    )
+    assert "request_type" not in warning
+    assert "intent" not in warning
 
 
 def test_the_rehearsal_stores_nothing(dynamodb: str) -> None:

@@ -65,14 +65,16 @@ def runtime_python(base: Path) -> Path:
     ).stdout.strip()  # fmt: skip
     folder = ROOT / ".cache" / f"lambda-runtime-{version}"
     stamp = folder / "pins.txt"
-    wanted = "\n".join(pins())
+    # made again when a pin or the interpreter changes; botocore and the rest as constraints.txt pins them
+    wanted = "\n".join([str(base), *pins()])
     python = folder / "bin" / "python"
     if not (stamp.exists() and stamp.read_text() == wanted and python.exists()):
         subprocess.run([str(base), "-m", "venv", "--clear", str(folder)], check=True)
         subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins()],
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins(),
+             "-c", str(ROOT / "constraints.txt")],
             check=True,
-        )
+        )  # fmt: skip
         stamp.write_text(wanted)
     return python
 
@@ -92,9 +94,8 @@ def rehearse(artifact: Path, events: Path) -> None:
     sys.path.insert(0, str(artifact))
     from pelvic_ease import snapstart  # noqa: PLC0415
 
-    snapstart.before_snapshot()
     recorded = [json.loads(path.read_text()) for path in sorted(events.glob("*.json"))]
-    snapstart.rehearse(snapstart.prepare(), recorded)
+    snapstart.rehearse(snapstart.prepare(), [*snapstart.rehearsal_events(None), *recorded])
 
 
 def main(artifact: Path, events: Path) -> int:
