@@ -3,6 +3,7 @@ Metrics, boto3, one GetItem, one spoken sentence. Our skill is measured against 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from typing import Any
@@ -28,8 +29,10 @@ class AnyRequest(AbstractRequestHandler):
         global _client  # noqa: PLW0603 - the baseline is written the plain way on purpose
         if _client is None:
             _client = boto3.client("dynamodb")
-        user = handler_input.request_envelope.context.system.user.user_id  # type: ignore[union-attr]
-        _client.get_item(TableName=TABLE, Key={"user_id": {"S": user}, "profile": {"S": "account"}})
+        user: str = handler_input.request_envelope.context.system.user.user_id  # type: ignore[union-attr,assignment]
+        # the key our skill reads (a digest of the user id), so the same stored record comes back
+        key = {"user_id": {"S": hashlib.sha256(user.encode()).hexdigest()}, "profile": {"S": "account"}}
+        _client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)
         return (
             handler_input.response_builder.speak("Hello from the baseline.")
             .set_should_end_session(True)
