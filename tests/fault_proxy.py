@@ -233,6 +233,10 @@ class FaultProxy:
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._one_at_a_time = threading.Lock() if atomic else contextlib.nullcontext()
+        # Requests on their way to the upstream and back. A client that gave up waiting (its
+        # read timed out) does not stop its request: the write may still land later.
+        self._forwarding = 0
+        self._idle = threading.Condition(self._lock)
 
     def start(self) -> FaultProxy:
         if self._listener is not None or self._stopping.is_set():
@@ -297,6 +301,13 @@ class FaultProxy:
             self._generation += 1
             for sock in self._hung:
                 _shutdown(sock)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is on its way to the upstream: every write a client sent, even
+        one whose client stopped waiting, has landed or failed."""
+        with self._idle:
+            if not self._idle.wait_for(lambda: self._forwarding == 0, timeout):
+                raise TimeoutError(f"{self._forwarding} requests still forwarded after {timeout} s")
 
     def count(self, operation: str | None = None, fault: str | None = None) -> int:
         with self._lock:
@@ -387,7 +398,14 @@ class FaultProxy:
         if fault == "hang":
             self._hang(client, generation)
             return False
-        upstream, response = self._forward(connection.upstream, request)
+        with self._idle:
+            self._forwarding += 1
+        try:
+            upstream, response = self._forward(connection.upstream, request)
+        finally:
+            with self._idle:
+                self._forwarding -= 1
+                self._idle.notify_all()
         connection.upstream = upstream
         if response.closes:
             self._forget(upstream.sock)

@@ -217,8 +217,12 @@ def test_two_devices_racing_with_lost_responses_count_every_completion_once(
         if lock is None:
             return say(conv, line)
         with lock:
+            # A write from the other device's last turn may still be on the wire (its client
+            # timed out under load, the write lands later): let it land before "before".
+            wire.proxy.wait_idle()
             before = wire.stored(user)[0]
             reply = say(conv, line)
+            wire.proxy.wait_idle()
             if line in PACE_WORDS and wire.stored(user)[0] != before:
                 rewound.append(f"{line}: {before} -> {wire.stored(user)[0]}")
             return reply
