@@ -23,7 +23,16 @@ Device commands (start with a slash):
   /person ID           a recognised voice profile (no ID: none)
   /intent Name slot=value   send an intent directly, e.g. /intent StartRoutineIntent area=psoas
   /record              show what is stored for this user
+  /consent yes|no|none|unsupported   Alexa's answer to the skill's request for the
+                       reminders permission (after "remind me every day at 8 pm")
+  /api-fail 429        the fake Reminders API answers the next request 429 (401, 403, 404, 500)
+  /api-delay 3         ... or 3 s late, past the skill's time-out
+  /timezone Australia/Sydney   the device's time zone, as the Alexa settings API gives it
+  /api-log             what the fake Alexa API received since last asked
   /help, /quit
+
+The Alexa APIs the skill calls (reminders, the device's time zone) are a fake on 127.0.0.1
+(HTTPS, sim/alexa_api.py), the device in America/New_York unless /timezone says otherwise.
 
 By default DynamoDB is moto's server on 127.0.0.1, started and stopped here. With
 --endpoint URL it talks to DynamoDB Local (or any endpoint); with --aws to the DynamoDB of
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             model=model,
             locale=args.locale,
             audio=not args.no_audio,
+            alexa_api=skill.alexa_api,
         )
         interactive = sys.stdin.isatty()
         chat(prompt_lines() if interactive else sys.stdin, simulator, sys.stdout, interactive)

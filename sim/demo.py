@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = args.script.read_text(encoding="utf-8").splitlines()
     with local_skill(audio=True) as skill:
         print(f"({skill.where})")
-        simulator = Simulator(skill.handler, skill.table, skill.clock, sys.stdout, audio=True)
+        simulator = Simulator(
+            skill.handler, skill.table, skill.clock, sys.stdout, audio=True, alexa_api=skill.alexa_api
+        )
         try:
             simulator.run_script(lines)
         except ScriptFailure as failure:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from .ssml_reader import Spoken, read_ssml
 
 if TYPE_CHECKING:
+    from .alexa_api import FakeAlexaApi
     from .player import Player
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,6 +44,9 @@ def model_path(locale: str = "en-US") -> Path:
 
 
 DEFAULT_SKILL_ID = "amzn1.ask.skill.00000000-0000-4000-8000-00000000c0de"
+SIMULATED_ACCESS_TOKEN = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.simulated-token"
+CONSENT_TOKEN = "Atza|simulated-consent-token"
+REMINDERS_SCOPE = "alexa::alerts:reminders:skill:readwrite"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 # What Alexa itself understands for built-in intents, before any sample a skill adds.
@@ -92,6 +96,63 @@ NUMBER_WORDS = {
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "twenty five": 25,
     "thirty": 30, "forty": 40, "forty five": 45, "sixty": 60,
 }  # fmt: skip
+
+HOURS = {word: number for word, number in NUMBER_WORDS.items() if 1 <= number <= 12}
+MINUTE_WORDS = {"o'clock": 0, "oclock": 0, "fifteen": 15, "thirty": 30, "forty five": 45, "half": 30}
+HALVES = {
+    "am": 0, "a m": 0, "in the morning": 0,
+    "pm": 12, "p m": 12, "in the afternoon": 12, "in the evening": 12, "at night": 12, "tonight": 12,
+}  # fmt: skip
+# Parts of the day said without a time, as AMAZON.TIME sends them.
+TIME_PERIODS = {
+    "morning": "MO", "the morning": "MO", "in the morning": "MO", "afternoon": "AF", "the afternoon": "AF",
+    "in the afternoon": "AF", "evening": "EV", "the evening": "EV", "in the evening": "EV", "tonight": "EV",
+    "night": "NI", "at night": "NI",
+}  # fmt: skip
+_TIME = re.compile(
+    r"^(?:(?P<before>half past|quarter past|quarter to) )?(?P<hour>\d{1,2}|[a-z]+)"
+    r"(?: (?P<minute>\d\d|o'clock|oclock|fifteen|thirty|forty five))?"
+    r"(?: (?P<half>a m|am|p m|pm|in the morning|in the afternoon|in the evening|at night|tonight))?$"
+)
+
+
+def time_value(said: str) -> str | None:
+    """What Alexa sends for AMAZON.TIME: "20:00" for "8 pm" or "eight in the evening", "MO" for
+    "in the morning"; None for words that are no time. An hour of twelve or less needs
+    "am", "pm", "o'clock", minutes or a part of the day, as a bare number is not heard as a time."""
+    text = normalise(said).replace(".", "")
+    if text in ("noon", "midday", "12 noon"):
+        return "12:00"
+    if text == "midnight":
+        return "00:00"
+    if text in TIME_PERIODS:
+        return TIME_PERIODS[text]
+    match = _TIME.match(text)
+    if not match:
+        return None
+    hour_text, minute_text, half = match.group("hour"), match.group("minute"), match.group("half")
+    hour = int(hour_text) if hour_text.isdigit() else HOURS.get(hour_text)
+    if hour is None or hour > 23:
+        return None
+    before = match.group("before")
+    if before is not None and (minute_text is not None or not 1 <= hour <= 12):
+        return None  # "half past eight thirty", "quarter to 20"
+    minute = MINUTE_WORDS.get(minute_text or "o'clock")
+    if minute is None:
+        minute = int(str(minute_text))
+    if minute > 59 or (half is None and minute_text is None and before is None and hour <= 12):
+        return None
+    if before is not None:
+        # "quarter to eight" is 7:45; the hour keeps its half of the day below
+        minute = {"half past": 30, "quarter past": 15, "quarter to": 45}[before]
+        hour = hour - 1 if before == "quarter to" else hour
+        hour = hour or 12
+    if half is not None:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + HALVES[half]
+    return f"{hour:02d}:{minute:02d}"
+
 
 # The nearest-sample measure (see InteractionModel): a score below this stays a fallback.
 # "what is the weather" shares half its words with "what is the disclaimer" (0.5) and must
@@ -307,6 +368,13 @@ class InteractionModel:
 
     def _runs(self, slot_type: str, words: list[str]) -> list[tuple[int, int]]:
         """Every run of words (start, end) that is a value or synonym of the slot type."""
+        if slot_type == "AMAZON.TIME":
+            return [
+                (start, end)
+                for start in range(len(words))
+                for end in range(start + 1, min(len(words), start + 5) + 1)
+                if time_value(" ".join(words[start:end])) is not None
+            ]
         if slot_type == "AMAZON.NUMBER":
             known = {str(number) for number in range(1000)} | set(NUMBER_WORDS)
         else:
@@ -354,6 +422,13 @@ class InteractionModel:
     def slot(self, intent: str, slot_name: str, said: str) -> dict[str, Any]:
         """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH."""
         slot_type = self.slot_types[f"{intent}.{slot_name}"]
+        if slot_type == "AMAZON.TIME":  # Alexa sends "20:00" (or "EV"), and no resolutions block
+            return {
+                "name": slot_name,
+                "value": time_value(said),
+                "confirmationStatus": "NONE",
+                "source": "USER",
+            }
         if slot_type == "AMAZON.NUMBER":  # Alexa sends digits, and no resolutions block
             text = normalise(said)
             number = int(text) if text.isdigit() else NUMBER_WORDS.get(text)
@@ -439,6 +514,17 @@ class Reply:
         directives = self.response.get("directives") or []
         return [d for d in directives if str(d.get("type", "")).startswith("AudioPlayer.")]
 
+    @property
+    def permission_request(self) -> dict[str, Any] | None:
+        """The Connections.SendRequest asking for a permission, if the response carries one."""
+        directives = self.response.get("directives") or []
+        return next((d for d in directives if d.get("type") == "Connections.SendRequest"), None)
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        card: dict[str, Any] | None = self.response.get("card")
+        return card
+
     def problems(self) -> list[str]:
         """Every way this response breaks Alexa's rules or ours."""
         found: list[str] = []
@@ -446,7 +532,12 @@ class Reply:
             found.append("response version is not 1.0")
         request = self.request.get("request")
         request_type = request.get("type") if isinstance(request, dict) else None
-        expects_speech = request_type in ("LaunchRequest", "IntentRequest") and not self.audio_directives
+        # Alexa itself speaks after a Connections.SendRequest (the permission question)
+        expects_speech = (
+            request_type in ("LaunchRequest", "IntentRequest")
+            and not self.audio_directives
+            and not self.permission_request
+        )
         if isinstance(request_type, str) and request_type.startswith(AUDIO_REQUESTS):
             # Alexa refuses any speech, reprompt or card in answer to the player
             found.extend(
@@ -460,6 +551,8 @@ class Reply:
             found.append("no speech")
         if self.session_open and not self.reprompt_ssml:
             found.append("session left open without a reprompt")
+        if self.permission_request and ("reprompt" in self.response or self.session_open):
+            found.append("a permission request with a reprompt or an open session")
         for label, ssml in (("speech", self.ssml), ("reprompt", self.reprompt_ssml)):
             if ssml:
                 found.extend(f"{label}: {p}" for p in read_ssml(ssml).problems)
@@ -486,8 +579,17 @@ class Conversation:
         strict: bool = True,
         locale: str = "en-US",
         player: Player | None = None,
+        alexa_api: FakeAlexaApi | None = None,
+        reminders_granted: bool = False,
     ) -> None:
+        """``alexa_api``: the local fake of the Alexa APIs the envelopes point at (None: the
+        envelopes name no API endpoint, so the skill calls none). ``reminders_granted``: the
+        user has already given the skill the reminders permission."""
         self.handler = handler
+        self.alexa_api = alexa_api
+        self.reminders_granted = reminders_granted
+        if alexa_api is not None and reminders_granted:
+            alexa_api.grant()
         self.player = player
         if player is not None:
             player.conversation = self
@@ -585,9 +687,15 @@ class Conversation:
             "application": {"applicationId": self.skill_id},
             "user": {"userId": self.user_id},
             "device": {"deviceId": self.device_id, "supportedInterfaces": self.interfaces()},
-            "apiEndpoint": "https://api.amazonalexa.com",
-            "apiAccessToken": "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.simulated-token",
+            "apiAccessToken": self.api_access_token,
         }
+        if self.alexa_api is not None:
+            system["apiEndpoint"] = self.alexa_api.url
+        if self.reminders_granted:
+            system["user"]["permissions"] = {
+                "consentToken": CONSENT_TOKEN,
+                "scopes": {REMINDERS_SCOPE: {"status": "GRANTED"}},
+            }
         if self.person_id:
             system["person"] = {"personId": self.person_id}
         body = {
@@ -611,6 +719,33 @@ class Conversation:
                 "user": {"userId": self.user_id},
             }
         return envelope
+
+    @property
+    def api_access_token(self) -> str:
+        return self.alexa_api.access_token if self.alexa_api is not None else SIMULATED_ACCESS_TOKEN
+
+    def consent(self, answer: str = "ACCEPTED", code: str = "200") -> Reply:
+        """Alexa's answer to the skill's last Connections.SendRequest (the user said yes, no, or
+        nothing to the permission question; a code other than 200: voice consent failed). It
+        arrives in a new session, with the request's token."""
+        asked = next((r.permission_request for r in reversed(self.replies) if r.permission_request), None)
+        if asked is None:
+            raise DriverError("the skill has not asked for a permission")
+        if answer == "ACCEPTED" and code == "200":
+            self.reminders_granted = True
+            if self.alexa_api is not None:
+                self.alexa_api.grant()
+        self.start_session()
+        scopes = asked.get("payload", {}).get("permissionScopes", [])
+        return self.send(
+            {
+                "type": "Connections.Response",
+                "name": asked.get("name", "AskFor"),
+                "status": {"code": code, "message": "OK" if code == "200" else "Voice consent failed"},
+                "payload": {"permissionScopes": scopes, "status": answer},
+                "token": asked.get("token", ""),
+            }
+        )
 
     def interfaces(self) -> dict[str, Any]:
         return {"AudioPlayer": {}} if self.player is not None else {}

@@ -47,6 +47,7 @@ class LocalSkill:
     table: Any  # pelvic_ease.repository.DynamoTable
     clock: Clock
     where: str  # for the user: which DynamoDB this is
+    alexa_api: Any = None  # sim.alexa_api.FakeAlexaApi: the Alexa APIs the envelopes point at
 
 
 @contextmanager
@@ -63,6 +64,7 @@ def local_skill(
     this. ``audio``: the routines rendered with espeak-ng (once) and served on 127.0.0.1,
     so a device with an audio player plays them."""
     from pelvic_ease import app  # noqa: PLC0415 - after the caller has set the environment
+    from pelvic_ease.alexa_api import TimedApiClient  # noqa: PLC0415
     from pelvic_ease.audio import AudioLibrary, Manifest  # noqa: PLC0415
     from pelvic_ease.repository import DynamoTable  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
@@ -93,7 +95,14 @@ def local_skill(
             manifest = Manifest.load(ensure_rendered())
             library = AudioLibrary(manifest, stack.enter_context(audio_server()))
             where += f"; audio: {library.base_url}"
+        from .alexa_api import alexa_api  # noqa: PLC0415
+
+        api = stack.enter_context(alexa_api())
+        where += f"; Alexa APIs: a fake on {api.url}"
         settings = Settings(table, DEFAULT_SKILL_ID)
-        app.use_skill(build_skill(settings, table=progress_table, clock=clock, audio=library))
+        client = TimedApiClient(ca_certs=api.ca_path)
+        app.use_skill(
+            build_skill(settings, table=progress_table, clock=clock, audio=library, api_client=client)
+        )
         stack.callback(app.use_skill, None)
-        yield LocalSkill(quietly(app.lambda_handler), progress_table, clock, where)
+        yield LocalSkill(quietly(app.lambda_handler), progress_table, clock, where, api)

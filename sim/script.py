@@ -23,10 +23,20 @@ as they happen), and "alexa pause", "alexa resume", "alexa next" act on it.
     /fail                     the stream fails (the network dropped)
     /playing                  what the player is playing, and where
     /expect-playing | /expect-stopped   the player must be playing / stopped
+
+The Alexa APIs (reminders, the device's time zone) are a local fake (sim/alexa_api.py):
+
+    /consent yes|no|none|unsupported   Alexa's answer to the skill's permission request
+    /api-fail 401|403|404|429|500      the fake answers the next reminders request so
+    /api-delay 3                       ... or that many seconds late (past the time-out)
+    /timezone Australia/Sydney         the device's time zone, as the settings API gives it
+    /api-log                           what the fake received since the last /api-log
+    /expect-api POST PUT ...           the fake's requests since the last /api-log, by method
 """
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from collections.abc import Callable
@@ -35,6 +45,7 @@ from typing import Any, TextIO
 
 from pelvic_ease.repository import ProgressKey, ProgressTable
 
+from .alexa_api import FakeAlexaApi
 from .driver import Clock, Conversation, DriverError, InteractionModel, Reply
 from .player import PLAYING, STOPPED, Player
 
@@ -75,6 +86,8 @@ class Simulator:
     model: InteractionModel | None = None  # None: the skill's model, matched exactly
     locale: str = "en-US"
     audio: bool = False  # the device has an audio player
+    alexa_api: FakeAlexaApi | None = None  # the Alexa APIs the envelopes point at
+    _api_seen: int = 0  # the fake's requests already shown
 
     def __post_init__(self) -> None:
         self.conversation = self.new_device(self.audio, "amzn1.ask.account.SIMULATED")
@@ -87,6 +100,8 @@ class Simulator:
             user_id=user_id,
             locale=self.locale,
             player=Player(self.clock) if audio else None,
+            alexa_api=self.alexa_api,
+            reminders_granted=self.conversation.reminders_granted if hasattr(self, "conversation") else False,
         )
 
     @property
@@ -121,6 +136,15 @@ class Simulator:
     def show(self, reply: Reply) -> None:
         self.last = reply
         self.print(describe(reply))
+        if reply.permission_request is not None:
+            self.print(
+                f"       (Connections.SendRequest AskFor, token {reply.permission_request.get('token')!r}:"
+            )
+            self.print(
+                "        Alexa now asks for the reminders permission; answer with /consent yes|no|none)"
+            )
+        if reply.card is not None:
+            self.print(f"       (card to the Alexa app: {reply.card.get('type')})")
         for directive in reply.audio_directives:
             item = directive.get("audioItem", {}).get("stream", {})
             detail = (
@@ -234,6 +258,46 @@ class Simulator:
     def cmd_expect_closed(self, args: list[str]) -> None:
         if self.last is None or self.last.session_open:
             raise ScriptFailure("expected the session to end after the last reply")
+
+    def _api(self) -> FakeAlexaApi:
+        if self.alexa_api is None:
+            raise ScriptFailure("no fake Alexa API here")
+        return self.alexa_api
+
+    def cmd_consent(self, args: list[str]) -> None:
+        answers = {"yes": ("ACCEPTED", "200"), "no": ("DENIED", "200"), "none": ("NOT_ANSWERED", "200")}
+        answer, code = answers.get(args[0] if args else "yes", ("NOT_ANSWERED", "400"))
+        self.print(f"(Alexa: the permission question answered {answer}, status {code})")
+        self.show(self.conversation.consent(answer, code))
+
+    def cmd_api_fail(self, args: list[str]) -> None:
+        status = int(args[0]) if args and args[0].isdigit() else 500
+        self._api().fail_next(status, on="/v1/alerts/reminders")
+        self.print(f"(the Reminders API will answer the next request {status})")
+
+    def cmd_api_delay(self, args: list[str]) -> None:
+        seconds = float(args[0]) if args else 3.0
+        self._api().delay_next(seconds, on="/v1/alerts/reminders")
+        self.print(f"(the Reminders API will answer the next request {seconds:g} s late)")
+
+    def cmd_timezone(self, args: list[str]) -> None:
+        self._api().time_zone = args[0] if args else "America/New_York"
+        self.print(f"(the device's time zone: {self._api().time_zone})")
+
+    def _new_api_calls(self) -> list[Any]:
+        calls = self._api().requests[self._api_seen :]
+        self._api_seen = len(self._api().requests)
+        return calls
+
+    def cmd_api_log(self, args: list[str]) -> None:
+        for call in self._new_api_calls():
+            body = f" {json.dumps(call.body)}" if call.body is not None else ""
+            self.print(f"       (api: {call.method} {call.path}{body})")
+
+    def cmd_expect_api(self, args: list[str]) -> None:
+        methods = [call.method for call in self._new_api_calls() if call.path.startswith("/v1/alerts")]
+        if methods != args:
+            raise ScriptFailure(f"expected the Reminders API to get {args}, it got {methods}")
 
     def stored_record(self) -> dict[str, Any]:
         conv = self.conversation

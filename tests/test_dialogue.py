@@ -28,6 +28,10 @@ SLOTS: dict[str, dict[str, object]] = {
     d.PACE: {"pace": "slower"},
     d.CUES: {"amount": "less"},
     d.BY_LENGTH: {"minutes": 10},
+    d.SET_REMINDER: {"time": "20:00"},
+    d.CHANGE_REMINDER: {"time": "07:00"},
+    d.TIME_SAID: {"time": "20:00"},
+    d.CONSENT: {"consent": d.DENIED, "time": "20:00"},
 }
 
 
@@ -67,6 +71,8 @@ SHORT = {
     d.HURT_OFFER: "hurt?",
     d.SUGGEST_OFFER: "offer?",
     d.ANOTHER_OFFER: "more?",
+    d.REMINDER_OFFER: "remind?",
+    d.REMINDER_TIME: "time?",
 }
 
 
@@ -80,7 +86,8 @@ def cell(outcome: d.Outcome) -> str:
 # extra? "Do you have a tennis ball handy?", switch? "Shall I start the hip massage?",
 # resume? "Shall I carry on?", hurt? "Would you like to leave that step out?", offer? "The
 # daily massage takes about ten minutes. Shall we start?", more? "Would you like another
-# routine?"). * : the place moved (or the routine finished). The table as it should read.
+# routine?", remind? "Would you like a daily reminder?", time? "What time each day suits
+# you?"). * : the place moved (or the routine finished). The table as it should read.
 EXPECTED = """
               outside  menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   more?
 launch        resume?  resume?  resume?  resume?  resume?  resume?  resume?  hurt?    resume?  resume?
@@ -113,8 +120,57 @@ cues          menu     menu     routine  routine  routine  routine  menu     men
 home          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
 fallback      menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   menu
 play_style    menu     menu     routine  routine  pain     routine  menu     menu     menu     menu
+set_reminder  menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
+move_reminder menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
+end_reminder  menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
+has_reminder  menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
+time_said     menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
+consent       menu     menu     routine  routine  pain     routine  menu     menu     menu     more?
 unknown       menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
 ended         END      END      END      END*     END      END      END      END      END      END
+"""
+# The reminder questions: "no" to either goes on to the offer of another routine (the
+# fixture just finished one); anything else is answered where the user is.
+EXPECTED_REMINDER = """
+              remind?  time?
+launch        resume?  resume?
+resume        routine* routine*
+start         routine* routine*
+list          menu     menu
+disclaimer    menu     menu
+yes           time?    time?
+no            more?    more?
+next          routine* routine*
+previous      menu     menu
+repeat        remind?  time?
+start_over    menu     menu
+pause         END      END
+help          menu     menu
+stop          END      END
+done          END      END
+wait          END      END
+pain          offer?   offer?
+skip          menu     menu
+pace          menu     menu
+repeat_slowly remind?  time?
+report        menu     menu
+last_step     menu     menu
+how_long      menu     menu
+safety        menu     menu
+why_no_kegels menu     menu
+by_length     offer?   offer?
+cues          menu     menu
+home          menu     menu
+fallback      remind?  time?
+play_style    menu     menu
+set_reminder  more?    more?
+move_reminder more?    more?
+end_reminder  more?    more?
+has_reminder  more?    more?
+time_said     more?    more?
+consent       more?    more?
+unknown       menu     menu
+ended         END      END
 """
 
 
@@ -125,16 +181,20 @@ def test_table_has_a_row_for_every_intent_and_a_default_in_each() -> None:
         assert set(row) - {d.ANY} <= set(d.MODES), intent
 
 
-def print_table() -> str:
-    lines = [" " * 14 + "".join(f"{SHORT[mode]:<9}" for mode in d.MODES).rstrip()]
+CONVERSATION_MODES = tuple(mode for mode in d.MODES if mode not in d.REMINDER_MODES)
+
+
+def print_table(modes: tuple[str, ...] = CONVERSATION_MODES) -> str:
+    lines = [" " * 14 + "".join(f"{SHORT[mode]:<9}" for mode in modes).rstrip()]
     for intent in d.INTENTS:
-        cells = (cell(decide(mode, intent)) for mode in d.MODES)
+        cells = (cell(decide(mode, intent)) for mode in modes)
         lines.append((f"{intent:<14}" + "".join(f"{c:<9}" for c in cells)).rstrip())
     return "\n".join(lines)
 
 
 def test_every_state_and_intent_goes_where_the_table_says() -> None:
     assert print_table() == EXPECTED.strip("\n")
+    assert print_table(d.REMINDER_MODES) == EXPECTED_REMINDER.strip("\n")
 
 
 MOVES = {d.RESUME, d.START, d.YES, d.NO, d.NEXT, d.PREVIOUS, d.START_OVER, d.PAIN, d.SKIP, d.LAST_STEP}

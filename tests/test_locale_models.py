@@ -23,12 +23,15 @@ INVOCATION = "pelvic ease"
 # A few phrasings each locale has of its own: (utterance, intent, {slot: value id}).
 LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
     "en-US": [
+        ("remind me every day at 8 pm", "SetReminderIntent", {}),
         ("massage my inner thighs", "StartRoutineIntent", {"area": "inner_thighs"}),
         ("resume", "ResumeRoutineIntent", {}),
         ("play it hands free", "PlayStyleIntent", {"style": "straight"}),
         ("step by step", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-GB": [
+        ("remind me to practise every day at 7 pm", "SetReminderIntent", {}),
+        ("get rid of my reminder", "CancelReminderIntent", {}),
         ("massage my bum", "StartRoutineIntent", {"area": "glutes"}),
         ("massage my bottom", "StartRoutineIntent", {"area": "glutes"}),
         ("massage my tummy", "StartRoutineIntent", {"area": "lower_abdomen"}),
@@ -43,6 +46,7 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("just crack on without waiting for me", "PlayStyleIntent", {}),
     ],
     "en-AU": [
+        ("remind me to practise", "SetReminderIntent", {}),
         ("massage my bum", "StartRoutineIntent", {"area": "glutes"}),
         ("have a go at the relaxation", "StartRoutineIntent", {"area": "relaxation"}),
         ("how am I going", "ProgressReportIntent", {}),
@@ -52,6 +56,7 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("play it bit by bit", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-IN": [
+        ("kindly remind me every day at 6 am", "SetReminderIntent", {}),
         ("massage my bottom", "StartRoutineIntent", {"area": "glutes"}),
         ("please start the relaxation", "StartRoutineIntent", {"area": "relaxation"}),
         ("do the massage for my hips", "StartRoutineIntent", {"area": "hips"}),
@@ -63,6 +68,7 @@ LOCALE_PHRASES: dict[str, list[tuple[str, str, dict[str, str]]]] = {
         ("please do it one by one", "PlayStyleIntent", {"style": "steps"}),
     ],
     "en-CA": [
+        ("could you remind me daily at 9 pm", "SetReminderIntent", {}),
         ("massage my inner thighs", "StartRoutineIntent", {"area": "inner_thighs"}),
         ("I'd like to do the psoas", "StartRoutineIntent", {"area": "psoas"}),
         ("should I see a physiotherapist", "SafetyQuestionIntent", {}),

@@ -275,6 +275,8 @@ def test_no_sample_is_a_builtin_phrasing_of_another_intent() -> None:
 
 # -- every sample, filled with every value of its slots, reaches its own intent -----------------
 SPOKEN_NUMBERS = [("ten", "10"), ("twenty five", "25")]
+# AMAZON.TIME: what a person says, what Alexa sends (a time, or a part of the day)
+SPOKEN_TIMES = [("8 pm", "20:00"), ("seven in the morning", "07:00")]
 
 
 def slot_outcomes(resolved: Resolved) -> dict[str, str]:
@@ -294,6 +296,8 @@ def phrases_of(slot_type: str) -> list[tuple[str, str]]:
     """(what a person says, what the skill receives) for each value of a slot type."""
     if slot_type == "AMAZON.NUMBER":
         return SPOKEN_NUMBERS
+    if slot_type == "AMAZON.TIME":
+        return SPOKEN_TIMES
     return [
         (phrase, value["id"])
         for value in TYPES[slot_type]["values"]
@@ -350,12 +354,20 @@ MINIMUM_SAMPLES = {
     "ChooseByLengthIntent": 8,
     "LessTalkingIntent": 6,
     "PlayStyleIntent": 15,
+    "SetReminderIntent": 15,
+    "ChangeReminderIntent": 10,
+    "ReminderTimeIntent": 6,
+    "CancelReminderIntent": 10,
+    "ReminderStatusIntent": 10,
 }
 NEW_SLOTS = {
     "HowLongIntent": [("area", "AREA")],
     "ChooseByLengthIntent": [("minutes", "AMAZON.NUMBER"), ("length", "LENGTH")],
     "LessTalkingIntent": [("amount", "TALKING")],
     "PlayStyleIntent": [("style", "PLAY_STYLE")],
+    "SetReminderIntent": [("time", "AMAZON.TIME")],
+    "ChangeReminderIntent": [("time", "AMAZON.TIME")],
+    "ReminderTimeIntent": [("time", "AMAZON.TIME")],
 }
 # (what a person lying down says, the intent Alexa sends, its filled slots: custom ids, numbers)
 NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
@@ -468,6 +480,28 @@ NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
         (phrase, "PlayStyleIntent", {})
         for phrase in ("don't stop between steps", "keep going without me saying next")
     ],
+    # A daily reminder: AMAZON.TIME sends "20:00" for "8 pm", "EV" for "in the evening".
+    ("remind me every day at 8 pm", "SetReminderIntent", {"time": "20:00"}),
+    ("remind me every day at eight p.m.", "SetReminderIntent", {"time": "20:00"}),
+    ("set a daily reminder", "SetReminderIntent", {}),
+    ("remind me to practice at 7 30 am", "SetReminderIntent", {"time": "07:30"}),
+    ("change my reminder to 7 in the morning", "ChangeReminderIntent", {"time": "07:00"}),
+    ("move my reminder to noon", "ChangeReminderIntent", {"time": "12:00"}),
+    ("8 pm", "ReminderTimeIntent", {"time": "20:00"}),
+    ("at six thirty in the evening", "ReminderTimeIntent", {"time": "18:30"}),
+    ("in the evening", "ReminderTimeIntent", {"time": "EV"}),
+    *[
+        (phrase, "CancelReminderIntent", {})
+        for phrase in (
+            "cancel my reminder", "stop reminding me", "delete my reminder", "turn off my reminder",
+        )
+    ],
+    *[
+        (phrase, "ReminderStatusIntent", {})
+        for phrase in ("do I have a reminder", "when is my reminder", "what time is my reminder")
+    ],
+    # A number on its own is no time: the length of a routine keeps its words.
+    ("ten minutes", "ChooseByLengthIntent", {"minutes": "10"}),
     # The words a step by step session is driven with keep their intents.
     ("wait for me", "WaitIntent", {}),
     ("keep going", "AMAZON.NextIntent", {}),

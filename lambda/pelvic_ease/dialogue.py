@@ -18,6 +18,15 @@ States (``State.mode``)
     HURT_OFFER     resuming a place where the user stopped because it hurt: asked whether to skip it
     SUGGEST_OFFER  suggested one routine ("... about ten minutes. Shall we start?")
     ANOTHER_OFFER  a routine finished: asked whether to do another
+    REMINDER_OFFER a routine finished for the second time (or later): asked, once, whether
+                   to set a daily reminder
+    REMINDER_TIME  asked what time the daily reminder should be (``State.back``: the mode
+                   the conversation goes back to afterwards)
+
+Reminders: the core asks the ``Reminders`` port (facts.reminders) to set, change, delete or
+read the user's daily reminder and says what came of it; an answer that needs the user's
+permission asks for it (``Outcome.ask_permission``), and the answer to that request comes
+back as CONSENT with the time asked for.
 
 What counts (the README says the same): a step is done when the listener moves on from
 its last part; skipped with "skip", "last step", or going on after pain. A routine that
@@ -33,7 +42,18 @@ from dataclasses import dataclass, field, replace
 from .audio import Token, Track, Tracks, new_play_id
 from .content import Library
 from .engine import Engine, Position, Segment
-from .progress import DAY, EVERY_CUE, FEWER_CUES, STEPS, STRAIGHT, Change, Progress
+from .progress import DAY, EVERY_CUE, FEWER_CUES, STEPS, STRAIGHT, Change, DayOf, Progress, utc_day
+from .reminders import (
+    FORBIDDEN,
+    NO_PERMISSION,
+    NO_ZONE,
+    NOT_FOUND,
+    PERIODS,
+    THROTTLED,
+    DailyTime,
+    NoReminders,
+    Reminders,
+)
 from .speech import Script, join, say
 
 # -- states ---------------------------------------------------------------------------------
@@ -45,6 +65,8 @@ RESUME_OFFER, HURT_OFFER, SUGGEST_OFFER, ANOTHER_OFFER = (
     "suggest_offer",
     "another_offer",
 )
+REMINDER_OFFER, REMINDER_TIME = "reminder_offer", "reminder_time"
+REMINDER_MODES = (REMINDER_OFFER, REMINDER_TIME)
 MODES = (
     OUTSIDE,
     MENU,
@@ -56,6 +78,8 @@ MODES = (
     HURT_OFFER,
     SUGGEST_OFFER,
     ANOTHER_OFFER,
+    REMINDER_OFFER,
+    REMINDER_TIME,
 )
 # A routine is under way in this session: its place is the one being spoken.
 UNDER_WAY = (ROUTINE, EXTRA_OFFER, PAIN_PAUSE, SWITCH_OFFER)
@@ -70,6 +94,11 @@ REPEAT_SLOWLY, REPORT, WAIT, DONE, LAST_STEP = "repeat_slowly", "report", "wait"
 HOW_LONG, SAFETY, WHY_NO_KEGELS, BY_LENGTH = "how_long", "safety", "why_no_kegels", "by_length"
 CUES, HOME, FALLBACK, UNKNOWN = "cues", "home", "fallback", "unknown"
 PLAY_STYLE = "play_style"  # "play it straight through", "step by step"
+SET_REMINDER, CHANGE_REMINDER = "set_reminder", "move_reminder"
+CANCEL_REMINDER, REMINDER_STATUS = "end_reminder", "has_reminder"
+TIME_SAID = "time_said"  # a time said on its own ("8 pm"): the answer to "what time?"
+CONSENT = "consent"  # the answer to our request for the reminders permission
+ACCEPTED, DENIED, NOT_ANSWERED, UNSUPPORTED = "ACCEPTED", "DENIED", "NOT_ANSWERED", "UNSUPPORTED"
 ENDED = "ended"  # the session closed without an answer (nothing can be said back)
 ANY = "*"  # a row's default, for every state not listed
 
@@ -81,6 +110,7 @@ class State:
     mode: str = OUTSIDE
     finished: str | None = None  # the routine completed last in this session
     suggested: tuple[str, int | None] | None = None  # routine and length asked about
+    back: str | None = None  # REMINDER_TIME: the mode to go back to once the reminder is done
 
 
 @dataclass(frozen=True)
@@ -94,6 +124,8 @@ class Heard:
     pace: str | None = None  # "slower", "faster", "normal"
     amount: str | None = None  # "less" or "more" talking
     style: str | None = None  # STRAIGHT or STEPS
+    time: str | None = None  # AMAZON.TIME's value ("20:00", or "EV" for the evening)
+    consent: str | None = None  # CONSENT: ACCEPTED, DENIED, NOT_ANSWERED or UNSUPPORTED
 
 
 @dataclass(frozen=True)
@@ -107,6 +139,10 @@ class Facts:
     # the rendered tracks, when the device can play audio (AudioPlayer); else None
     tracks: Tracks | None = None
     playing: bool = False  # a stream of ours is playing on this device
+    local_day: DayOf = utc_day  # epoch seconds -> the user's day number (their time zone)
+    reminders: Reminders = field(default_factory=NoReminders)
+    can_remind: bool = False  # the Reminders API can be reached from this request
+    fresh: bool = False  # a one-shot request opened this session: the answer ends it
 
 
 # A played place this recent is what "it hurts" is about, though no session is under way.
@@ -132,6 +168,8 @@ class Outcome:
     place: Position | None = None  # the place spoken (for the log)
     play: Stream | None = None  # a routine to play straight through, after the speech
     stop_audio: bool = False  # stop the audio playing (it hurts)
+    ask_permission: str | None = None  # ask for the reminders permission (the request's token)
+    permission_card: bool = False  # send the Alexa app a card to grant the reminders permission
 
     @property
     def end(self) -> bool:
@@ -245,15 +283,23 @@ def speak(t: Decision, segment: Segment, lead: Script = (), skipped: int | None 
 def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: int = 0) -> Outcome:
     """The routine's end: a practice day if a main step was done, a finished session if at
     most one was skipped; then the offer of another."""
-    change = routine_end(t.engine, routine_id, skipped, t.facts.now, disclaimer_version=heard)
+    day = t.facts.local_day(t.facts.now)
+    change = routine_end(t.engine, routine_id, skipped, t.facts.now, day=day, disclaimer_version=heard)
     if change.completed:
         t.counts.append("RoutineCompleted")
-    streak = change.applied_to(t.progress).streak(t.facts.now) if change.practised else 0
+    after = change.applied_to(t.progress)
+    streak = after.streak(t.facts.now, t.facts.local_day) if change.practised else 0
     praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
+    # the second finished routine offers a daily reminder, once; else the offer of another
+    offer = REMINDER_OFFER if change.completed and reminder_offer_due(t, after) else ANOTHER_OFFER
+    question, reprompt = (
+        ("reminder_offer", "reminder_offer_reprompt") if offer == REMINDER_OFFER
+        else ("another_offer", "another_reprompt")
+    )  # fmt: skip
     return t.reply(
-        join(speech, praise, t.say("another_offer")),
-        t.say("another_reprompt"),
-        ANOTHER_OFFER,
+        join(speech, praise, t.say(question)),
+        t.say(reprompt),
+        offer,
         change,
         place=Position(routine_id, len(t.engine.routine(routine_id).steps) - 1, 0),
         finished=routine_id,
@@ -313,9 +359,12 @@ def play(
     return replace(outcome, play=Stream(str(token), track.files[file].path, offset))
 
 
-def routine_end(engine: Engine, routine_id: str, skipped: int, now: int, **extra: object) -> Change:
+def routine_end(
+    engine: Engine, routine_id: str, skipped: int, now: int, day: int | None = None, **extra: object
+) -> Change:
     """The move off a routine that reached its end: a practice day if a main step was done,
-    a finished session if at most one was skipped (``skipped``: the steps skipped, as bits)."""
+    a finished session if at most one was skipped (``skipped``: the steps skipped, as bits).
+    ``day``: the user's day number now (in their time zone), for the practice day."""
     main = engine.main_steps(routine_id)
     skips = sum(1 for step in main if skipped >> step & 1)
     practised = skips < len(main)
@@ -326,6 +375,7 @@ def routine_end(engine: Engine, routine_id: str, skipped: int, now: int, **extra
         position=None,
         completed=routine_id if counted else None,
         practised=practised,
+        day=day,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -720,6 +770,10 @@ def repeat_here(t: Decision) -> Outcome:
         return suggest(t, *t.state.suggested)
     if mode == ANOTHER_OFFER:
         return t.reply(t.say("another_offer"), t.say("another_reprompt"), ANOTHER_OFFER)
+    if mode == REMINDER_OFFER:
+        return t.reply(t.say("reminder_offer"), t.say("reminder_offer_reprompt"), REMINDER_OFFER)
+    if mode == REMINDER_TIME:
+        return ask_time(t)
     return menu(t)
 
 
@@ -817,8 +871,8 @@ def report(t: Decision) -> Outcome:
     if total == 0 and not progress.days:
         words = t.say("report_none")
     else:
-        words = t.say("report", week=progress.days_this_week(t.facts.now), total=total)
-        streak = progress.streak(t.facts.now)
+        words = t.say("report", week=progress.days_this_week(t.facts.now, t.facts.local_day), total=total)
+        streak = progress.streak(t.facts.now, t.facts.local_day)
         if streak >= 2:
             words = join(words, t.say("report_streak", streak=streak))
     return back_to_routine(t, words)
@@ -940,6 +994,158 @@ def question_again(t: Decision) -> Outcome:
 MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
 
 
+# -- the daily reminder -------------------------------------------------------------------------
+def reminder_offer_due(t: Decision, after: Progress) -> bool:
+    """Offer a daily reminder once a second routine is finished: never after a no, never
+    while one is set, and only where the Reminders API can be reached."""
+    return (
+        t.facts.can_remind
+        and after.total_sessions() >= 2
+        and after.reminder is None
+        and not after.reminder_declined
+    )
+
+
+def spoken_time(library: Library, time: DailyTime) -> str:
+    """ "8 p.m.", "7:30 a.m.", "noon", in the locale's words."""
+    if time == DailyTime(12, 0):
+        return library.say("time_noon")
+    if time == DailyTime(0, 0):
+        return library.say("time_midnight")
+    hour = time.hour % 12 or 12
+    half = library.say("time_am" if time.hour < 12 else "time_pm")
+    if time.minute == 0:
+        return library.say("time_on_the_hour", hour=hour, half=half)
+    return library.say("time_with_minutes", hour=hour, minute=f"{time.minute:02d}", half=half)
+
+
+def follow_up(t: Decision, words: Script, change: Change | None = None, card: bool = False) -> Outcome:
+    """What was said about the reminder, then the way back to where the conversation was:
+    the offer of another routine, the routine under way, the end of a one-shot, or the menu."""
+    mode = t.state.back if t.state.mode in REMINDER_MODES else t.state.mode
+    back = replace(t, state=replace(t.state, mode=mode or OUTSIDE, back=None))
+    if mode == ANOTHER_OFFER or (mode is None and t.state.finished):
+        outcome = back.reply(join(words, t.say("another_offer")), t.say("another_reprompt"), ANOTHER_OFFER)
+    elif mode == PAIN_PAUSE:  # after "it hurts" only skip or end go on
+        outcome = back.reply(join(words, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE)
+    elif mode in UNDER_WAY and back.under_way is not None:
+        outcome = back_to_routine(back, words)
+    elif t.facts.fresh and mode in (OUTSIDE, None):
+        outcome = back.end(words)
+    else:
+        outcome = menu(back, words)
+    return replace(outcome, change=change, permission_card=card)
+
+
+def ask_time(t: Decision, lead: Script = ()) -> Outcome:
+    """ "What time each day?", remembering where to go back to afterwards."""
+    back = t.state.back if t.state.mode in REMINDER_MODES else t.state.mode
+    question = t.say("reminder_ask_time")
+    return t.reply(join(lead, question), t.say("reminder_time_reprompt"), REMINDER_TIME, back=back)
+
+
+def set_reminder(t: Decision) -> Outcome:
+    """ "Remind me every day at 8 pm", "set a daily reminder" (asks the time), or the answer
+    to "what time?"."""
+    time = DailyTime.parse(t.heard.time)
+    if time is not None:
+        return put_reminder(t, time)
+    period = PERIODS.get(t.heard.time or "")
+    if period is not None:
+        return ask_time(t, t.say("reminder_which_time", period=period))
+    if t.heard.time:
+        return ask_time(t, t.say("reminder_time_unclear"))
+    if t.heard.intent == CHANGE_REMINDER and t.progress.reminder:
+        return ask_time(t, t.say("reminder_change_lead"))
+    return ask_time(t)
+
+
+def put_reminder(t: Decision, time: DailyTime) -> Outcome:
+    """The reminder set (or moved) to ``time`` every day, and said back with its time."""
+    existing = t.progress.reminder
+    result = t.facts.reminders.put(time, existing)
+    spoken = spoken_time(t.library, time)
+    if result.ok and result.token:
+        key = "reminder_set" if existing is None else "reminder_changed"
+        if existing is not None and result.created:
+            key = "reminder_replaced"  # the stored one had been deleted in the Alexa app
+        return follow_up(t, t.say(key, time=spoken), t.change(reminder=result.token))
+    if result.status == NO_PERMISSION and t.heard.intent != CONSENT:
+        # Alexa asks the user; the answer comes back as CONSENT, with the time in its token
+        outcome = t.reply((), None, t.state.mode)
+        return replace(outcome, ask_permission=time.consent_token())
+    return reminder_failed(t, result.status)
+
+
+def reminder_failed(t: Decision, status: str) -> Outcome:
+    """A short answer for every way the Reminders API can fail; nothing else is affected."""
+    if status == NO_PERMISSION:
+        return follow_up(t, t.say("reminder_no_access"), card=True)
+    if status == FORBIDDEN:
+        return follow_up(t, t.say("reminder_forbidden"), card=True)
+    if status == NO_ZONE:
+        return follow_up(t, t.say("reminder_no_zone"))
+    return follow_up(t, t.say("reminder_busy" if status == THROTTLED else "reminder_unavailable"))
+
+
+def decline_reminder(t: Decision) -> Outcome:
+    """No to the offer: never offered again."""
+    return follow_up(t, t.say("reminder_declined"), t.change(decline_reminder=True))
+
+
+def not_now(t: Decision) -> Outcome:
+    """No to "what time?": nothing set."""
+    return follow_up(t, t.say("reminder_not_now"))
+
+
+def time_said(t: Decision) -> Outcome:
+    """A time said on its own where no time was asked for: how to ask for a reminder."""
+    time = DailyTime.parse(t.heard.time)
+    if time is None:
+        return fallback(t)
+    return follow_up(t, t.say("reminder_time_hint", time=spoken_time(t.library, time)))
+
+
+def cancel_reminder(t: Decision) -> Outcome:
+    """ "Cancel my reminder": deleted (one already deleted in the Alexa app is forgotten)."""
+    token = t.progress.reminder
+    if token is None:
+        return follow_up(t, t.say("reminder_none"))
+    result = t.facts.reminders.delete(token)
+    if result.ok or result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_cancelled"), t.change(forget_reminder=True))
+    return reminder_failed(t, result.status)
+
+
+def reminder_status(t: Decision) -> Outcome:
+    """ "Do I have a reminder": its time, read from Alexa, or that there is none."""
+    token = t.progress.reminder
+    if token is None:
+        return follow_up(t, t.say("reminder_none"))
+    result = t.facts.reminders.read(token)
+    if result.ok and result.time is not None:
+        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)))
+    if result.ok:
+        return follow_up(t, t.say("reminder_status_unread"))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_gone"), t.change(forget_reminder=True))
+    return reminder_failed(t, result.status)
+
+
+def consent(t: Decision) -> Outcome:
+    """Alexa's answer to our request for the reminders permission."""
+    answer = t.heard.consent
+    if answer == ACCEPTED:
+        time = DailyTime.parse(t.heard.time)
+        return put_reminder(t, time) if time is not None else ask_time(t)
+    if answer == DENIED:
+        return follow_up(t, t.say("reminder_permission_denied"), t.change(decline_reminder=True))
+    if answer == NOT_ANSWERED:
+        return follow_up(t, t.say("reminder_permission_unanswered"))
+    # voice consent is not possible here: the card, and how to grant it in the Alexa app
+    return follow_up(t, t.say("reminder_permission_in_app"), card=True)
+
+
 # -- the table ----------------------------------------------------------------------------------
 # For each thing the user can say: the transition in each state, ANY for the rest.
 TABLE: dict[str, dict[str, Transition]] = {
@@ -950,6 +1156,8 @@ TABLE: dict[str, dict[str, Transition]] = {
     DISCLAIMER: {ANY: read_disclaimer},
     YES: {
         ROUTINE: advance,
+        REMINDER_OFFER: ask_time,
+        REMINDER_TIME: ask_time,
         EXTRA_OFFER: take_extra,
         PAIN_PAUSE: ask_pain_again,
         SWITCH_OFFER: start_suggested,
@@ -960,6 +1168,8 @@ TABLE: dict[str, dict[str, Transition]] = {
     },
     NO: {
         ROUTINE: fallback_in_routine,
+        REMINDER_OFFER: decline_reminder,
+        REMINDER_TIME: not_now,
         EXTRA_OFFER: decline_extra,
         PAIN_PAUSE: stop_here,
         SWITCH_OFFER: no_to_switch,
@@ -1004,9 +1214,17 @@ TABLE: dict[str, dict[str, Transition]] = {
         RESUME_OFFER: question_again,
         HURT_OFFER: question_again,
         SUGGEST_OFFER: question_again,
+        REMINDER_OFFER: question_again,
+        REMINDER_TIME: question_again,
         ANY: fallback,
     },
     PLAY_STYLE: {ANY: play_style},
+    SET_REMINDER: {ANY: set_reminder},
+    CHANGE_REMINDER: {ANY: set_reminder},
+    CANCEL_REMINDER: {ANY: cancel_reminder},
+    REMINDER_STATUS: {ANY: reminder_status},
+    TIME_SAID: {REMINDER_TIME: set_reminder, ANY: time_said},
+    CONSENT: {ANY: consent},
     UNKNOWN: {ANY: unknown},
     ENDED: {EXTRA_OFFER: extra_unanswered, ANY: unanswered},
 }

@@ -12,6 +12,7 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractR
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type, is_intent_name, is_request_type
 from ask_sdk_model import IntentRequest, Response, Slot
+from ask_sdk_model.interfaces.connections import ConnectionsResponse
 from ask_sdk_model.slu.entityresolution import StatusCode
 
 from . import dialogue, playback
@@ -19,6 +20,7 @@ from .audio import Token, whole_ms
 from .dialogue import Facts, Heard, Outcome, decide
 from .observability import count, logger
 from .progress import STEPS, STRAIGHT
+from .reminders import DailyTime
 from .repository import ForgetIncomplete
 from .turn import Deps, Turn
 
@@ -26,6 +28,7 @@ AREA_SLOT = "area"
 MINUTES_SLOT = "minutes"
 LENGTH_SLOT = "length"
 PACE_SLOT = "pace"
+TIME_SLOT = "time"
 
 
 # -- reading the request -----------------------------------------------------------
@@ -85,6 +88,10 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
         turn.deps.settings.stale_after_days,
         turn.tracks(),
         playing=turn.our_stream_playing(),
+        local_day=turn.local_day,
+        reminders=turn.reminders(),
+        can_remind=turn.can_remind,
+        fresh=turn.fresh,
     )
     outcome = decide(turn.engine, turn.state, heard, facts)
     if outcome.change is not None:
@@ -105,6 +112,10 @@ def converse(turn: Turn, heard: Heard) -> Response:
         turn.stop_audio()  # never a stream of ours playing on under a spoken routine
     if outcome.play is not None:
         turn.play(outcome.play)
+    if outcome.permission_card:
+        turn.permission_card()
+    if outcome.ask_permission is not None:
+        return turn.ask_permission(outcome.ask_permission)
     return turn.respond(outcome.speech, outcome.reprompt, end=outcome.end)
 
 
@@ -403,6 +414,73 @@ class PlayStyleHandler(DialogueHandler):
         return Heard(self.said, style=STEPS if style == STEPS else STRAIGHT)
 
 
+class SetReminderHandler(DialogueHandler):
+    """ "Remind me every day at 8 pm", "set a daily reminder" (the time is asked for)."""
+
+    intents = ("SetReminderIntent",)
+    said = dialogue.SET_REMINDER
+
+    def heard(self, turn: Turn) -> Heard:
+        return Heard(self.said, time=slot_value(turn.handler_input, TIME_SLOT))
+
+
+class ChangeReminderHandler(SetReminderHandler):
+    """ "Change my reminder to 7 in the morning", "move my reminder"."""
+
+    intents = ("ChangeReminderIntent",)
+    said = dialogue.CHANGE_REMINDER
+
+
+class ReminderTimeHandler(SetReminderHandler):
+    """A time on its own ("8 pm", "at seven in the morning"): the answer to "what time?"."""
+
+    intents = ("ReminderTimeIntent",)
+    said = dialogue.TIME_SAID
+
+
+class CancelReminderHandler(DialogueHandler):
+    """ "Cancel my reminder", "stop reminding me"."""
+
+    intents = ("CancelReminderIntent",)
+    said = dialogue.CANCEL_REMINDER
+
+
+class ReminderStatusHandler(DialogueHandler):
+    """ "Do I have a reminder", "when is my reminder"."""
+
+    intents = ("ReminderStatusIntent",)
+    said = dialogue.REMINDER_STATUS
+
+
+CONSENT_ANSWERS = (dialogue.ACCEPTED, dialogue.DENIED, dialogue.NOT_ANSWERED)
+
+
+class PermissionAnswerHandler(Handler):
+    """Connections.Response to our AskFor: the reminders permission granted, denied or not
+    answered; any other status means voice consent is not possible here."""
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        request = handler_input.request_envelope.request
+        return isinstance(request, ConnectionsResponse) and request.name == "AskFor"
+
+    def respond(self, turn: Turn) -> Response:
+        request = turn.handler_input.request_envelope.request
+        assert isinstance(request, ConnectionsResponse)  # can_handle said so
+        code = str(getattr(request.status, "code", ""))
+        payload = request.payload if isinstance(request.payload, dict) else {}
+        answer = payload.get("status") if code == "200" else None
+        logger.info("permission answered", extra={"status_code": code, "answer": answer})
+        time = DailyTime.from_consent_token(request.token)
+        return converse(
+            turn,
+            Heard(
+                dialogue.CONSENT,
+                time=time.clock if time else None,
+                consent=answer if answer in CONSENT_ANSWERS else dialogue.UNSUPPORTED,
+            ),
+        )
+
+
 # -- playback: a routine playing straight through ------------------------------------------
 PLAYER_REPORTS = {
     "AudioPlayer.PlaybackStarted": playback.STARTED,
@@ -487,6 +565,7 @@ def carry_out_playback(turn: Turn, what: str, spoken: bool) -> Response:
         turn.progress,
         playback.Report(what, token, offset),
         turn.now,
+        day_of=turn.local_day,
     )
     if action.to_dialogue and spoken:
         return converse(turn, Heard(AS_SAID[what]))
@@ -611,6 +690,12 @@ def request_handlers(deps: Deps) -> list[Handler]:
         LessTalkingHandler(deps),
         NavigateHomeHandler(deps),
         PlayStyleHandler(deps),
+        SetReminderHandler(deps),
+        ChangeReminderHandler(deps),
+        ReminderTimeHandler(deps),
+        CancelReminderHandler(deps),
+        ReminderStatusHandler(deps),
+        PermissionAnswerHandler(deps),
         LoopShuffleHandler(deps),
         FallbackHandler(deps),
         UnknownIntentHandler(deps),
@@ -635,6 +720,6 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         request_type = str(get_request_type(handler_input))
         if request_type.startswith(SILENT_REQUESTS):
             return turn.directives_only()  # no speech, and no session flag, to the device itself
-        if request_type not in ("LaunchRequest", "IntentRequest"):
+        if request_type not in ("LaunchRequest", "IntentRequest", "Connections.Response"):
             return turn.silent()
         return turn.respond(turn.say("error"), turn.say("error_reprompt"))

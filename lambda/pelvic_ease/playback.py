@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks
 from .dialogue import Stream, routine_end
 from .engine import Engine, Position
-from .progress import Change, Progress
+from .progress import Change, DayOf, Progress, utc_day
 
 STARTED, STOPPED, NEARLY_FINISHED, FINISHED, FAILED = "started", "stopped", "nearly", "finished", "failed"
 PAUSE, RESUME, NEXT, PREVIOUS, START_OVER, LOOP = "pause", "resume", "next", "previous", "start_over", "loop"
@@ -61,7 +61,13 @@ class Action:
 
 
 def decide(
-    engine: Engine, tracks: Tracks | None, progress: Callable[[], Progress], report: Report, now: int
+    engine: Engine,
+    tracks: Tracks | None,
+    progress: Callable[[], Progress],
+    report: Report,
+    now: int,
+    *,
+    day_of: DayOf = utc_day,
 ) -> Action:
     """``progress`` is called only when the answer depends on the record (not for a pause
     or the next file's queueing), so those need no read."""
@@ -93,7 +99,7 @@ def decide(
     heard = record.skipped & ~(1 << track.files[token.file].step)  # played to its end: done
     if report.what == FINISHED:
         if token.file >= last:
-            return finished(engine, heard, track, token, now)
+            return finished(engine, heard, track, token, now, day=day_of(now))
         return Action(change=moved(track, token, track.files[token.file].ms, heard, now))
     if report.what in (STOPPED, FAILED):
         return Action(change=moved(track, token, report.offset, record.skipped, now))
@@ -137,8 +143,8 @@ def jump(track: Track, target: Token, offset: int, skipped: int, now: int) -> Ac
     )
 
 
-def finished(engine: Engine, skipped: int, track: Track, token: Token, now: int) -> Action:
+def finished(engine: Engine, skipped: int, track: Track, token: Token, now: int, *, day: int) -> Action:
     """The last file played to its end: the routine's end, counted as the spoken routine's
     end is (``skipped``: the steps skipped, as bits). Nothing follows: the device goes quiet."""
-    change = routine_end(engine, track.routine, skipped, now, same_play=token.play)
+    change = routine_end(engine, track.routine, skipped, now, day=day, same_play=token.play)
     return Action(change=change, counts=("RoutineCompleted",) if change.completed else ())

@@ -4,9 +4,10 @@ Only routine progress and preferences: the disclaimer version acknowledged, wher
 user is (with the steps skipped on the way, and a mark if they stopped there because it
 hurt, so a resume can offer to leave that step out), the pace and the chosen length, when
 the place last moved, an item version for optimistic locking, how many times each routine
-was finished, the practice days (the last DAY_WINDOW days as day numbers; older days only
-as a count), and the ids of the last few writes (so a write that landed is never applied
-twice). Nothing the user said.
+was finished, the practice days (the last DAY_WINDOW days as day numbers, counted in the
+user's time zone; older days only as a count), the ids of the last few writes (so a write
+that landed is never applied twice), the daily reminder's id (nothing else about it) and
+whether the listener said no to the offer of one. Nothing the user said.
 
 The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
 session copy, the stored item and the validation all follow from it.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -40,6 +41,7 @@ KEEP_WRITES_SECONDS = 600
 MAX_WRITES = 256
 ID_TIME_CHARS = 7  # a write id starts with its creation time, in base 36
 MAX_TEXT = 64
+MAX_ALERT = 200  # an Alexa reminder's id (alertToken): opaque, longer than our own texts
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 # Kinds of stored field. Each kind has one validation (here) and one DynamoDB encoding (repository).
@@ -49,11 +51,20 @@ TEXT = "text"  # a short non-empty string, or absent
 COUNTS = "counts"  # routine id -> count
 DAYS = "days"  # day numbers, at most DAY_WINDOW
 IDS = "ids"  # write ids, at most MAX_WRITES
+ALERT = "alert"  # an Alexa reminder's id, or absent
 FEWER_CUES, EVERY_CUE = "fewer", "every"
 STRAIGHT, STEPS = "straight", "steps"  # how routines play: straight through as audio, or step by step
 # one place: valid together or dropped together
 PLACE = ("routine", "step", "segment", "minutes", "skipped", "hurt", "play", "offset")
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
+
+
+DayOf = Callable[[int], int]  # epoch seconds -> the number of the user's day they fall on
+
+
+def utc_day(at: int) -> int:
+    """The UTC day number of ``at`` (the user's day when their time zone is unknown)."""
+    return at // DAY
 
 
 class CorruptProgress(ValueError):
@@ -98,6 +109,8 @@ def _valid(kind: str, value: Any) -> tuple[bool, Any]:
         return value is None or (_whole(value) and value > 0), value
     if kind == TEXT:
         return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_TEXT), value
+    if kind == ALERT:
+        return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_ALERT), value
     if kind == COUNTS:
         if not isinstance(value, Mapping):
             return False, {}
@@ -147,7 +160,8 @@ class Progress:
     # epoch seconds of the last move of the place
     updated_at: int = field(default=0, metadata={"kind": COUNT})
     completed: dict[str, int] = field(default_factory=dict, metadata={"kind": COUNTS})
-    # UTC day numbers with a completed routine, the newest DAY_WINDOW
+    # the user's day numbers (days since 1970-01-01 in their time zone; UTC when it is not
+    # known) with a completed routine, the newest DAY_WINDOW
     days: tuple[int, ...] = field(default_factory=tuple, metadata={"kind": DAYS})
     # practice days older than the window
     earlier_days: int = field(default=0, metadata={"kind": COUNT})
@@ -155,6 +169,10 @@ class Progress:
     run_before: int = field(default=0, metadata={"kind": COUNT})
     # ids of the last writes, oldest first
     recent_writes: tuple[str, ...] = field(default_factory=tuple, metadata={"kind": IDS})
+    # the daily reminder's id (the Reminders API's alertToken); nothing else about it is kept
+    reminder: str | None = field(default=None, metadata={"kind": ALERT})
+    # 1: the listener said no to the offer of a daily reminder (it is never offered again)
+    reminder_declined: int = field(default=0, metadata={"kind": COUNT})
 
     @property
     def quiet(self) -> bool:
@@ -234,13 +252,14 @@ class Progress:
     def total_sessions(self) -> int:
         return sum(self.completed.values())
 
-    def days_this_week(self, now: int) -> int:
-        today = now // DAY
+    def days_this_week(self, now: int, day_of: DayOf = utc_day) -> int:
+        """Practice days among the last seven, today included (``day_of``: the user's days)."""
+        today = day_of(now)
         return len([d for d in self.days if today - 7 < d <= today])
 
-    def streak(self, now: int) -> int:
+    def streak(self, now: int, day_of: DayOf = utc_day) -> int:
         """Days in a row with practice, ending today (or yesterday, if not yet today)."""
-        today = now // DAY
+        today = day_of(now)
         practised = set(self.days)
         day = today if today in practised else today - 1
         run = 0
@@ -325,6 +344,10 @@ class Change:
     offset: int = 0  # where in that stream, ms
     same_play: str | None = None  # applied only if the record's place is this play id
     playback: str | None = None  # STRAIGHT or STEPS: a preference chosen
+    day: int | None = None  # the user's day number of a practice day (None: ``at``'s UTC day)
+    reminder: str | None = None  # a daily reminder was set: its id
+    forget_reminder: bool = False  # the daily reminder was cancelled, or found deleted
+    decline_reminder: bool = False  # the listener said no to the offer of a reminder
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -360,8 +383,14 @@ class Change:
             counts = dict(progress.completed)
             counts[self.completed] = counts.get(self.completed, 0) + 1
             progress = replace(progress, completed=counts)
+        if self.reminder:
+            progress = replace(progress, reminder=self.reminder)
+        elif self.forget_reminder:
+            progress = replace(progress, reminder=None)
+        if self.decline_reminder:
+            progress = replace(progress, reminder_declined=1)
         if self.completed or self.practised:
-            day = self.at // DAY
+            day = utc_day(self.at) if self.day is None else self.day
             progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
         return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
 
@@ -374,9 +403,22 @@ class Change:
             for name in ("minutes", "skipped", "hurt", "play", "offset"):
                 if getattr(self, name):
                     record[name] = getattr(self, name)
-        for name in ("completed", "practised", "pace", "cues", "disclaimer_version", "same_play", "playback"):
+        for name in (
+            "completed",
+            "practised",
+            "pace",
+            "cues",
+            "disclaimer_version",
+            "same_play",
+            "playback",
+            "reminder",
+            "forget_reminder",
+            "decline_reminder",
+        ):
             if getattr(self, name):
                 record[name] = getattr(self, name)
+        if self.day is not None:
+            record["day"] = self.day
         return record
 
     @classmethod
@@ -406,6 +448,10 @@ class Change:
                 offset=record.get("offset", 0),
                 same_play=record.get("same_play"),
                 playback=record.get("playback"),
+                day=record.get("day"),
+                reminder=record.get("reminder"),
+                forget_reminder=record.get("forget_reminder") is True,
+                decline_reminder=record.get("decline_reminder") is True,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CorruptProgress(f"unsaved change is malformed: {error}") from error
@@ -421,7 +467,10 @@ class Change:
             (COUNT, change.offset),
             (TEXT, change.same_play),
             (TEXT, change.playback),
+            (ALERT, change.reminder),
         ]
+        if change.day is not None:
+            checks.append((COUNT, change.day))
         if change.position is not None:
             checks += [(TEXT, change.position.routine_id), (COUNT, change.position.step)]
             checks += [(COUNT, change.position.segment)]

@@ -26,7 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .observability import logger
-from .progress import COUNT, COUNTS, DAYS, IDS, OPTIONAL_COUNT, TEXT, Change, Progress, applied
+from .progress import ALERT, COUNT, COUNTS, DAYS, IDS, OPTIONAL_COUNT, TEXT, Change, Progress, applied
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -164,7 +164,7 @@ def encode(record: dict[str, Any]) -> dict[str, Any]:
         value, kind = record[spec.name], spec.metadata["kind"]
         if kind in (COUNT, OPTIONAL_COUNT):
             item[spec.name] = {"N": str(value)}
-        elif kind == TEXT:
+        elif kind in (TEXT, ALERT):
             item[spec.name] = {"S": value}
         elif kind == COUNTS:
             item[spec.name] = {"M": {k: {"N": str(v)} for k, v in value.items()}}
@@ -185,7 +185,7 @@ def decode(item: dict[str, Any]) -> dict[str, Any]:
         value, kind = item[spec.name], spec.metadata["kind"]
         if kind in (COUNT, OPTIONAL_COUNT):
             record[spec.name] = _number(value)
-        elif kind == TEXT:
+        elif kind in (TEXT, ALERT):
             record[spec.name] = _text(value)
         elif kind == COUNTS:
             entries = _items(value, "M")

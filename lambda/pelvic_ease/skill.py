@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from ask_sdk_core.skill import CustomSkill
 from ask_sdk_core.skill_builder import CustomSkillBuilder
+from ask_sdk_model.services import ApiClient
 
+from .alexa_api import TimedApiClient
 from .audio import AudioLibrary
 from .content import Library
 from .handlers import CatchAllExceptionHandler, request_handlers
@@ -22,17 +24,21 @@ def build_skill(
     library: Library | None = None,
     clock: Callable[[], float] = wall_clock,
     audio: AudioLibrary | None = None,
+    *,
+    api_client: ApiClient | None = None,
 ) -> CustomSkill:
     """The ready skill. Tests pass their own table (moto-backed or in memory) and clock, and
     may pass one library for every locale; else each locale gets its own content. The audio
-    library (the rendered tracks) is read from the manifest when AUDIO_BASE_URL is set."""
+    library (the rendered tracks) is read from the manifest when AUDIO_BASE_URL is set.
+    ``api_client`` calls the Alexa APIs (reminders, the time zone): ask-sdk's interface, with
+    time-outs; tests and the simulator pass one that trusts their local fake's certificate."""
     table = table or DynamoTable(settings.table_name, ttl_days=settings.ttl_days, clock=clock)
     repository = ProgressRepository(table)
     audio = audio or AudioLibrary.load(settings.audio_base_url)
     deps = Deps(
         contents=Contents(library), repository=repository, clock=clock, settings=settings, audio=audio
     )
-    builder = CustomSkillBuilder()
+    builder = CustomSkillBuilder(api_client=api_client or TimedApiClient())
     builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK annotates it as None
     for handler in request_handlers(deps):
         builder.add_request_handler(handler)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -23,16 +25,32 @@ from ask_sdk_model.interfaces.audioplayer import (
     StopDirective,
 )
 from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
+from ask_sdk_model.interfaces.connections import SendRequestDirective
+from ask_sdk_model.ui import AskForPermissionsConsentCard
 
+from .alexa_api import AlexaReminders, api_access, read_time_zone
 from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .content import BASE_LOCALE, Library, default_library, supported_locale
-from .dialogue import MODES, OUTSIDE, State, Stream
+from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State, Stream
 from .engine import Engine
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
+from .reminders import SCOPE, Reminders
 from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
+
+# Where the device's time zone cannot be read, days are counted in the locale's most
+# populous zone (closer to most users' days than UTC); any other locale counts in UTC.
+FALLBACK_ZONES = {
+    "en-US": "America/New_York",
+    "en-CA": "America/Toronto",
+    "en-GB": "Europe/London",
+    "en-AU": "Australia/Sydney",
+    "en-IN": "Asia/Kolkata",
+}
+EPOCH_DAY = date(1970, 1, 1).toordinal()
+ZONE_KEY = "zone"  # session attribute: the device's time zone ("" when it could not be read)
 
 
 class Contents:
@@ -74,6 +92,7 @@ class Turn:
         self.read_failed = False  # the record could not be read this turn: progress() is a blank
         self._saved = False  # save() ran this turn
         self._progress: Progress | None = None  # this turn's record, once read or saved
+        self._zone: tuple[str | None] | None = None  # the device's time zone, once looked up
 
     # -- state ------------------------------------------------------------------------
     @property
@@ -103,16 +122,22 @@ class Turn:
             routine_id, minutes = suggested
             whole = isinstance(minutes, int) and not isinstance(minutes, bool)
             choice = (routine_id, minutes if whole else None)
+        back = self._session.get("back")
         return State(
             mode=mode if mode in MODES else OUTSIDE,
             finished=finished if isinstance(finished, str) and finished in self.library.routines else None,
             suggested=choice,
+            back=back if back in MODES and back not in REMINDER_MODES else None,
         )
 
     @state.setter
     def state(self, state: State) -> None:
         self._session["mode"] = state.mode
-        for name, value in (("finished", state.finished), ("suggested", state.suggested)):
+        for name, value in (
+            ("finished", state.finished),
+            ("suggested", state.suggested),
+            ("back", state.back),
+        ):
             if value is None:
                 self._session.pop(name, None)
             else:
@@ -208,6 +233,63 @@ class Turn:
         if not self._saved and self._unsaved():
             self.save()
 
+    # -- the user's time zone and reminders ---------------------------------------------
+    def time_zone(self) -> str | None:
+        """The device's time zone from the Alexa settings API, read at most once a session
+        (kept in the session attributes, a failed read too); None if it is not known."""
+        if self._zone is None:
+            cached = self._session.get(ZONE_KEY)
+            if isinstance(cached, str):
+                self._zone = (cached if cached and _known_zone(cached) else None,)
+            else:
+                zone = read_time_zone(self.handler_input, self.budget)
+                self._session[ZONE_KEY] = zone or ""
+                self._zone = (zone,)
+        return self._zone[0]
+
+    def local_day(self, at: int) -> int:
+        """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``."""
+        name = self.time_zone() or FALLBACK_ZONES.get(self.library.locale, "UTC")
+        return datetime.fromtimestamp(at, ZoneInfo(name)).date().toordinal() - EPOCH_DAY
+
+    @property
+    def can_remind(self) -> bool:
+        """The request carries what a call to the Alexa APIs needs."""
+        return api_access(self.handler_input) is not None
+
+    def reminders(self) -> Reminders:
+        return AlexaReminders(
+            self.handler_input,
+            self.budget,
+            zone=self.time_zone,
+            text=self.library.say("reminder_text"),
+            now=self.now,
+        )
+
+    @property
+    def fresh(self) -> bool:
+        """A one-shot: the session was opened by this request ("Alexa, ask Pelvic Ease to ...")."""
+        session = self.handler_input.request_envelope.session
+        return session is None or bool(session.new)
+
+    def ask_permission(self, token: str) -> Response:
+        """Alexa asks the user for the reminders permission by voice; its answer comes back
+        as a Connections.Response carrying ``token``. Nothing is said by the skill meanwhile."""
+        self.retry_unsaved()
+        payload: dict[str, object] = {
+            "@type": "AskForPermissionsConsentRequest",
+            "@version": "2",
+            "permissionScopes": [{"permissionScope": SCOPE, "consentLevel": "ACCOUNT"}],
+        }
+        builder = self.handler_input.response_builder
+        builder.add_directive(SendRequestDirective(name="AskFor", payload=payload, token=token))
+        builder.set_should_end_session(True)
+        return builder.response
+
+    def permission_card(self) -> None:
+        """A card in the Alexa app to grant the reminders permission."""
+        self.handler_input.response_builder.set_card(AskForPermissionsConsentCard(permissions=[SCOPE]))
+
     # -- audio ------------------------------------------------------------------------
     @property
     def can_play(self) -> bool:
@@ -291,3 +373,11 @@ class Turn:
 
 def wall_clock() -> float:
     return time.time()
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True

@@ -1,0 +1,291 @@
+"""The Alexa APIs the skill calls: the Reminders API and the device's time zone (UPS settings),
+through ask-sdk's own service clients, with an API client that has time-outs.
+
+ask-sdk's DefaultApiClient (requests) waits for ever; a Lambda turn has 7 s. ``TimedApiClient``
+implements the SDK's ``ApiClient`` over urllib3 (which botocore has loaded already) with a
+connect and a total time-out, HTTPS only, and no retries. Every call is also started only if
+the turn's budget leaves time to store what it did and to speak. The access token goes only
+into the Authorization header: it is never logged, nor put in an exception's message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, cast
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import certifi
+import urllib3
+from ask_sdk_core.exceptions import ApiClientException
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse, ServiceException
+from ask_sdk_model.services.reminder_management import (
+    AlertInfo,
+    PushNotification,
+    PushNotificationStatus,
+    Recurrence,
+    ReminderManagementServiceClient,
+    ReminderRequest,
+    SpokenInfo,
+    SpokenText,
+    Trigger,
+    TriggerType,
+)
+
+from .observability import logger
+from .reminders import (
+    FORBIDDEN,
+    NO_PERMISSION,
+    NO_ZONE,
+    NOT_FOUND,
+    OK,
+    SCOPE,
+    THROTTLED,
+    UNAVAILABLE,
+    DailyTime,
+    ReminderResult,
+)
+from .repository import Budget
+
+CONNECT_SECONDS = 1.0
+API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting included
+# Started only if, at its slowest, the call leaves this much more than the turn's reserve:
+# the write of what it did (the reminder's id) still has to fit.
+AFTER_CALL_SECONDS = 1.0
+REMINDERS_PATH = "/v1/alerts/reminders/{alertToken}"
+STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
+
+
+class TimedApiClient(ApiClient):
+    """ask-sdk's ApiClient with time-outs: HTTPS only, one attempt, ``total_seconds`` at most.
+    ``ca_certs``: the certificates to trust (certifi's by default; a local fake's own CA in
+    tests and the simulator)."""
+
+    def __init__(
+        self,
+        *,
+        connect_seconds: float = CONNECT_SECONDS,
+        total_seconds: float = API_SECONDS,
+        ca_certs: str | None = None,
+    ) -> None:
+        self.timeout = urllib3.Timeout(connect=connect_seconds, total=total_seconds)
+        self._pool = urllib3.PoolManager(
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs or certifi.where(),
+            retries=False,
+            timeout=self.timeout,
+        )
+
+    def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
+        url = str(request.url or "")
+        if urlsplit(url).scheme != "https":
+            raise ApiClientException("Requests against non-HTTPS endpoints are not allowed.")
+        headers = dict(request.headers or [])
+        body = request.body
+        data = json.dumps(body).encode() if body is not None and not isinstance(body, str) else body
+        try:
+            answer = self._pool.request(str(request.method), url, headers=headers, body=data)
+        except urllib3.exceptions.HTTPError as error:
+            # the error's own text names the host and the time-out, never the headers
+            raise ApiClientException(f"{type(error).__name__}: no answer from the Alexa API") from None
+        text = answer.data.decode("utf-8", "replace")
+        return ApiClientResponse(
+            headers=list(answer.headers.items()),
+            status_code=answer.status,
+            # an empty body must not fail the SDK's JSON parsing (it reads None as no body)
+            body=text or None,  # type: ignore[arg-type]  # annotated as str, None is handled
+        )
+
+
+def has_reminder_permission(handler_input: HandlerInput) -> bool:
+    """The user granted the reminders permission: a consent token, and the scope not denied."""
+    context = handler_input.request_envelope.context
+    user = context.system.user if context and context.system else None
+    permissions = user.permissions if user else None
+    if permissions is None or not permissions.consent_token:
+        return False
+    scope = (permissions.scopes or {}).get(SCOPE)
+    status = getattr(getattr(scope, "status", None), "value", None)
+    return scope is None or status == "GRANTED"
+
+
+def api_access(handler_input: HandlerInput) -> tuple[str, str] | None:
+    """The request's API endpoint and access token, if it carries both."""
+    context = handler_input.request_envelope.context
+    system = context.system if context else None
+    endpoint = system.api_endpoint if system else None
+    token = system.api_access_token if system else None
+    return (
+        (endpoint, token)
+        if isinstance(endpoint, str) and endpoint and isinstance(token, str) and token
+        else None
+    )
+
+
+def _api_reachable(handler_input: HandlerInput) -> bool:
+    return api_access(handler_input) is not None and handler_input.service_client_factory is not None
+
+
+def _failure(operation: str, error: Exception) -> str:
+    status = error.status_code if isinstance(error, ServiceException) else None
+    kind = STATUS.get(status or 0, UNAVAILABLE)
+    logger.warning(
+        "Alexa API call failed",
+        extra={"operation": operation, "status": status, "error": type(error).__name__},
+    )
+    return kind
+
+
+def read_time_zone(handler_input: HandlerInput, budget: Budget) -> str | None:
+    """The device's time zone (the Alexa settings API), or None if it cannot be read."""
+    context = handler_input.request_envelope.context
+    device = context.system.device if context and context.system else None
+    device_id = device.device_id if device else None
+    if (
+        not device_id
+        or not _api_reachable(handler_input)
+        or not budget.allows(API_SECONDS + AFTER_CALL_SECONDS)
+    ):
+        return None
+    try:
+        name = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
+        ZoneInfo(str(name))  # a zone this runtime knows, or the fallback
+    except Exception as error:  # any failure: no time zone this time
+        _failure("time_zone", error)
+        return None
+    return str(name)
+
+
+class AlexaReminders:
+    """The ``Reminders`` port over ask-sdk's ReminderManagementServiceClient, for one turn."""
+
+    def __init__(
+        self,
+        handler_input: HandlerInput,
+        budget: Budget,
+        *,
+        zone: Callable[[], str | None],
+        text: str,
+        now: int,
+    ) -> None:
+        self.handler_input = handler_input
+        self.budget = budget
+        self.zone = zone
+        self.text = text
+        self.now = now
+        locale = getattr(handler_input.request_envelope.request, "locale", None)
+        self.locale = locale if isinstance(locale, str) else "en-US"
+
+    def _client(self) -> ReminderManagementServiceClient | None:
+        """The SDK's client, if a call may be made now (an API to reach, time to wait for it)."""
+        if not _api_reachable(self.handler_input) or not self.budget.allows(API_SECONDS + AFTER_CALL_SECONDS):
+            return None
+        client: ReminderManagementServiceClient = (
+            self.handler_input.service_client_factory.get_reminder_management_service()
+        )
+        return client
+
+    def request(self, time: DailyTime, zone: str) -> ReminderRequest:
+        """Every day at ``time`` in ``zone``, starting now; Alexa speaks ``text``."""
+        local_now = datetime.fromtimestamp(self.now, ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+        return ReminderRequest(
+            request_time=datetime.fromtimestamp(self.now, UTC).replace(tzinfo=None, microsecond=0),
+            trigger=Trigger(
+                object_type=TriggerType.SCHEDULED_ABSOLUTE,
+                time_zone_id=zone,
+                recurrence=Recurrence(start_date_time=local_now, recurrence_rules=[time.rule]),
+            ),
+            alert_info=AlertInfo(
+                spoken_info=SpokenInfo(content=[SpokenText(locale=self.locale, text=self.text)])
+            ),
+            push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
+        )
+
+    def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
+        if not _api_reachable(self.handler_input):
+            return ReminderResult(UNAVAILABLE)  # no API to ask: no permission question either
+        if not has_reminder_permission(self.handler_input):
+            return ReminderResult(NO_PERMISSION)
+        zone = self.zone()
+        if zone is None:
+            return ReminderResult(NO_ZONE)  # never a reminder at a guessed hour
+        if existing:
+            client = self._client()
+            if client is None:
+                return ReminderResult(UNAVAILABLE)
+            try:
+                client.update_reminder(existing, self.request(time, zone))
+                return ReminderResult(OK, token=existing)
+            except Exception as error:  # every failure is spoken, none is raised
+                kind = _failure("update_reminder", error)
+                if kind != NOT_FOUND:
+                    return ReminderResult(kind)
+                # deleted in the Alexa app: a new one is made below
+        client = self._client()
+        if client is None:
+            return ReminderResult(UNAVAILABLE)
+        try:
+            created = client.create_reminder(self.request(time, zone))
+        except Exception as error:
+            return ReminderResult(_failure("create_reminder", error))
+        token = getattr(created, "alert_token", None)
+        if not isinstance(token, str) or not token:
+            logger.warning("a reminder was created without an id")
+            return ReminderResult(UNAVAILABLE)
+        return ReminderResult(OK, token=token, created=True)
+
+    def delete(self, token: str) -> ReminderResult:
+        client = self._client()
+        if client is None:
+            return ReminderResult(UNAVAILABLE)
+        try:
+            client.delete_reminder(token)
+        except Exception as error:
+            return ReminderResult(_failure("delete_reminder", error))
+        return ReminderResult(OK)
+
+    def read(self, token: str) -> ReminderResult:
+        """The reminder's time, read as plain JSON: ask-sdk-model 1.82 cannot deserialise a
+        reminder it reads back (ALEXA.md), so the SDK client's own ``invoke`` is asked for an
+        object rather than its GetReminderResponse."""
+        client = self._client()
+        access = api_access(self.handler_input)
+        if client is None or access is None:
+            return ReminderResult(UNAVAILABLE)
+        endpoint, access_token = access
+        try:
+            answer = cast(Any, client).invoke(
+                method="GET",
+                endpoint=endpoint,
+                path=REMINDERS_PATH,
+                query_params=[],
+                header_params=[
+                    ("Content-type", "application/json"),
+                    ("Authorization", f"Bearer {access_token}"),
+                ],
+                path_params={"alertToken": token},
+                response_definitions=[],
+                body=None,
+                response_type="object",
+            )
+        except Exception as error:
+            return ReminderResult(_failure("get_reminder", error))
+        return ReminderResult(OK, token=token, time=reminder_time(getattr(answer, "body", None)))
+
+
+def reminder_time(reminder: Any) -> DailyTime | None:
+    """The time of a reminder read back: its daily rule's, else its scheduled time's."""
+    trigger = reminder.get("trigger") if isinstance(reminder, dict) else None
+    if not isinstance(trigger, dict):
+        return None
+    recurrence = trigger.get("recurrence")
+    rules = recurrence.get("recurrenceRules") if isinstance(recurrence, dict) else None
+    for rule in rules if isinstance(rules, list) else []:
+        time = DailyTime.from_rule(rule)
+        if time is not None:
+            return time
+    scheduled = trigger.get("scheduledTime")
+    return DailyTime.parse(scheduled[11:16]) if isinstance(scheduled, str) and len(scheduled) >= 16 else None

@@ -1,0 +1,106 @@
+"""A daily practice reminder as the dialogue core sees it: its time, what the Reminders API
+answered, and the port the core asks through (``Reminders``). No ask-sdk types, no I/O:
+``alexa_api.py`` implements the port over the SDK's service clients.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+SCOPE = "alexa::alerts:reminders:skill:readwrite"
+# What AMAZON.TIME sends for a part of the day said without a time ("in the evening").
+PERIODS = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "night"}
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# The consent request's token carries the time asked for: the answer may come in a new session.
+_TOKEN = re.compile(r"^daily-reminder:(\d\d:\d\d)$")
+
+
+@dataclass(frozen=True, order=True)
+class DailyTime:
+    """A time of day, the same every day, in the user's own time zone."""
+
+    hour: int
+    minute: int
+
+    @classmethod
+    def parse(cls, value: object) -> DailyTime | None:
+        """ "20:00" (AMAZON.TIME's form) to 20:00; anything else (a period, a date) to None."""
+        match = _CLOCK.match(value) if isinstance(value, str) else None
+        return cls(int(match.group(1)), int(match.group(2))) if match else None
+
+    @property
+    def clock(self) -> str:
+        return f"{self.hour:02d}:{self.minute:02d}"
+
+    @property
+    def rule(self) -> str:
+        """The Reminders API's recurrence rule (RFC 5545): every day at this time."""
+        return f"FREQ=DAILY;BYHOUR={self.hour};BYMINUTE={self.minute};BYSECOND=0"
+
+    @classmethod
+    def from_rule(cls, rule: object) -> DailyTime | None:
+        """The time of a daily rule read back from the API (None if it is not one of ours)."""
+        if not isinstance(rule, str):
+            return None
+        parts = dict(part.split("=", 1) for part in rule.strip(";").split(";") if "=" in part)
+        hour, minute = parts.get("BYHOUR", ""), parts.get("BYMINUTE", "0")
+        if parts.get("FREQ") != "DAILY" or not hour.isdigit() or not minute.isdigit():
+            return None
+        return cls.parse(f"{int(hour):02d}:{int(minute):02d}")
+
+    def consent_token(self) -> str:
+        return f"daily-reminder:{self.clock}"
+
+    @classmethod
+    def from_consent_token(cls, token: object) -> DailyTime | None:
+        match = _TOKEN.match(token) if isinstance(token, str) else None
+        return cls.parse(match.group(1)) if match else None
+
+
+# What a call to the Reminders API came to.
+OK = "ok"
+NO_PERMISSION = "no_permission"  # no consent token, or 401: ask for the permission
+FORBIDDEN = "forbidden"  # 403: not allowed here (the device, the account); the Alexa app can tell
+THROTTLED = "throttled"  # 429
+UNAVAILABLE = "unavailable"  # 5xx, a time-out, no API to call, no time left in the turn
+NOT_FOUND = "not_found"  # 404: the reminder was deleted (in the Alexa app)
+NO_ZONE = "no_zone"  # the device's time zone could not be read: no reminder at a guessed hour
+
+
+@dataclass(frozen=True)
+class ReminderResult:
+    status: str
+    token: str | None = None  # put: the reminder's id
+    time: DailyTime | None = None  # read: its time (None if it could not be read)
+    created: bool = False  # put: a new reminder was made (none was stored, or it was gone)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+
+class Reminders(Protocol):
+    """The user's daily reminder, through the Alexa Reminders API."""
+
+    def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
+        """The reminder at ``time`` every day: ``existing`` updated, or a new one made if
+        there is none (or it was deleted)."""
+
+    def delete(self, token: str) -> ReminderResult: ...
+
+    def read(self, token: str) -> ReminderResult: ...
+
+
+class NoReminders:
+    """Where no Alexa API can be reached (a skill event, a test of the core): nothing works."""
+
+    def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE)
+
+    def delete(self, token: str) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE)
+
+    def read(self, token: str) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE)
