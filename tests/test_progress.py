@@ -469,6 +469,9 @@ def test_a_change_kept_in_the_session_round_trips() -> None:
         {"pace": "x" * 65},
         {"position": ["psoas_release", -1, 0]},
         {"write_id": "not an id!"},
+        {"reminder": "x" * 201},
+        {"reminder": 7},
+        {"day": -1},
     ],
 )
 def test_a_malformed_change_in_the_session_is_refused(bad: dict[str, object]) -> None:

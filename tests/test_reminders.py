@@ -66,9 +66,11 @@ def stored(dynamodb: Any) -> Progress:
 
 def routine_to_end(conv: Conversation, utterance: str = "massage my lower back") -> Reply:
     reply = conv.say(utterance)
-    while not reply.text.endswith((LIB.say("another_offer"), LIB.say("reminder_offer"))):
+    for _ in range(40):  # far more turns than any routine has
+        if reply.text.endswith((LIB.say("another_offer"), LIB.say("reminder_offer"))):
+            return reply
         reply = conv.say("next")
-    return reply
+    raise AssertionError(f"the routine did not reach its end: {reply.text}")
 
 
 def reminder_body(
@@ -535,6 +537,34 @@ def test_a_call_is_not_started_without_time_left_in_the_turn(
     reply = conv.say("remind me every day at 8 pm")
     assert reply.text.startswith(LIB.say("reminder_no_zone"))
     assert api.requests == []
+
+
+def test_with_the_time_zone_known_a_call_still_waits_for_time_left_in_the_turn(
+    skill: Handler, api: FakeAlexaApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    routine_to_end(conv)  # counting the day read the time zone, kept for the session
+    assert len(api.requests) == 1
+    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", lambda self: 3_000)
+    reply = conv.say("remind me every day at 8 pm")
+    assert reply.text == f"{LIB.say('reminder_unavailable')} {LIB.say('another_offer')}"
+    assert reply.session_open
+    assert len(api.requests) == 1  # no call to the Reminders API was started
+
+
+def test_a_time_zone_in_the_session_that_is_no_zone_is_not_used(
+    skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any
+) -> None:
+    # 23:30 in New York (the en-US fallback) is the next day in UTC
+    clock.now = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    conv.session_attributes["zone"] = "Nowhere/Atlantis"  # a session attribute tampered with
+    end = routine_to_end(conv)
+    assert end.text.endswith(LIB.say("another_offer"))
+    new_york = datetime(2026, 11, 20).toordinal() - datetime(1970, 1, 1).toordinal()
+    assert stored(dynamodb).days == (new_york,)
 
 
 def test_a_scope_the_user_denied_is_asked_for_again(
