@@ -28,6 +28,7 @@ from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill
 from sim.driver import DEFAULT_SKILL_ID, Conversation
+from tests import offline  # noqa: F401  # before any test runs: no host but this machine
 from tests.support import TABLE_NAME, Clock, create_table_from_template
 
 

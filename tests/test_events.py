@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -60,3 +61,15 @@ def test_each_locale_has_a_launch_and_a_start_routine_event_answered_in_its_word
     assert started.text.startswith(
         library.say("routine_start", routine=library.routines["daily_massage.hips"].name)
     )
+
+
+def test_no_test_reaches_a_host_but_this_machine() -> None:
+    # The recorded envelopes name Amazon's apiEndpoint; conftest.py refuses every look-up and
+    # connection off 127.0.0.1, so a call that escaped the local fake fails instead.
+    assert load_event("set_reminder")["context"]["System"]["apiEndpoint"] == "https://api.amazonalexa.com"
+    with pytest.raises(OSError, match=r"only 127\.0\.0\.1"):
+        socket.create_connection(("api.amazonalexa.com", 443), timeout=1)
+    with pytest.raises(OSError, match=r"only 127\.0\.0\.1"):
+        socket.create_connection(("52.94.236.248", 443), timeout=1)
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        socket.create_connection(server.getsockname()[:2], timeout=1).close()
