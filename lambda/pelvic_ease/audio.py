@@ -47,6 +47,8 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class AudioFile:
+    """One rendered file of a track: the step it plays, where it is served, its length and cues."""
+
     step: int  # the routine step this file plays (0-based)
     path: str  # relative to the audio base URL: the content hash and .mp3
     ms: int  # its length
@@ -82,6 +84,8 @@ class Track:
 
 @dataclass(frozen=True)
 class Token:
+    """What a stream's token says: the routine, pace, length, file and play it belongs to."""
+
     routine: str
     pace: str
     minutes: int | None

@@ -33,6 +33,8 @@ class ContentError(ValueError):
 
 @dataclass(frozen=True)
 class Step:
+    """One step of a routine as the content files describe it."""
+
     title: str
     position: str
     instruction: str
@@ -63,6 +65,8 @@ class Focus:
 
 @dataclass(frozen=True)
 class Routine:
+    """A routine: its words, the areas it serves and its steps (sided steps laid out twice)."""
+
     id: str
     name: str
     summary: str
@@ -78,6 +82,8 @@ class Routine:
 
 @dataclass(frozen=True)
 class Pace:
+    """A breathing pace: counts of the breath, the speaking rate and the settle between steps."""
+
     id: str
     name: str
     inhale: int
@@ -89,6 +95,8 @@ class Pace:
 
 @dataclass(frozen=True)
 class Library:
+    """One locale's content: routines, paces, prompts, the disclaimer and the length words."""
+
     routines: dict[str, Routine]
     paces: dict[str, Pace]
     default_pace: str

@@ -160,6 +160,8 @@ class Stream:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What the core decided: what to say, the new state, the change to progress and what to do."""
+
     speech: Script
     reprompt: Script | None  # None: the session ends
     state: State

@@ -45,6 +45,8 @@ VARIANTS: tuple[Variant, ...] = (PLAIN, OPENING, RESUMED)
 
 @dataclass(frozen=True)
 class Position:
+    """A place in a routine: the step and the segment within it."""
+
     routine_id: str
     step: int  # 0-based index into Routine.steps
     segment: int  # 0-based index into that step's segments
@@ -68,6 +70,8 @@ class StepKey:
 
 @dataclass(frozen=True)
 class Segment:
+    """The part of a routine one response speaks, from a position."""
+
     position: Position
     script: Script
     segment_count: int  # segments in this step at this pace

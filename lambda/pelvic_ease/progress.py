@@ -135,6 +135,8 @@ def _valid(kind: str, value: Any) -> tuple[bool, Any]:
 
 @dataclass(frozen=True)
 class Progress:
+    """The stored record of one user (or voice profile): everything a turn may read or change."""
+
     # Each field's kind is its schema: validation here, the DynamoDB encoding in the repository.
     version: int = field(default=0, metadata={"kind": COUNT})  # 0: never stored
     disclaimer_version: int = field(default=0, metadata={"kind": COUNT})

@@ -71,6 +71,8 @@ NO_ZONE = "no_zone"  # the device's time zone could not be read: no reminder at 
 
 @dataclass(frozen=True)
 class ReminderResult:
+    """What a call to the Reminders API came to."""
+
     status: str
     token: str | None = None  # put: the reminder's id
     time: DailyTime | None = None  # read: its time (None if it could not be read)

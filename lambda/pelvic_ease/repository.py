@@ -81,6 +81,8 @@ class UnknownUser(Exception):
 # -- who --------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ProgressKey:
+    """The key of one stored record: digests of the Alexa ids, never the raw ids."""
+
     user: str  # SHA-256 of the Alexa userId
     profile: str  # "account", or "person-" and a SHA-256 of the voice profile's personId
 

@@ -13,6 +13,8 @@ ENV_AUDIO_BASE_URL = "AUDIO_BASE_URL"  # where the rendered files are served (Cl
 
 @dataclass(frozen=True)
 class Settings:
+    """The function's configuration, from the environment that template.yaml sets."""
+
     table_name: str
     skill_id: str | None = None  # None: the SDK accepts any application id
     stale_after_days: int = 14  # older progress is offered as "carry on or start again?"

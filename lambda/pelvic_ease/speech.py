@@ -27,11 +27,15 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 @dataclass(frozen=True)
 class Text:
+    """Words to speak (plain text, escaped when rendered)."""
+
     text: str
 
 
 @dataclass(frozen=True)
 class Pause:
+    """A silence, in seconds."""
+
     seconds: float
 
 

@@ -71,6 +71,8 @@ class Contents:
 
 @dataclass(frozen=True)
 class Deps:
+    """What every handler is built with: content, the repository, the clock, settings and audio."""
+
     contents: Contents
     repository: ProgressRepository
     clock: Callable[[], float]
