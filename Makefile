@@ -109,6 +109,8 @@ build-SkillFunction:
 	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
 	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
 	cp routines/locales/*.toml $(ARTIFACTS_DIR)/routines/locales/
+	# The content parsed once here (the TOML stays in the artifact and is the source).
+	$(PYTHON) tools/compile_content.py $(ARTIFACTS_DIR)/routines
 	# The audio manifest of what `make render-audio ARGS="--synth polly --upload ..."` put in
 	# the bucket; without it every routine is spoken step by step.
 	if [ -f $(AUDIO_MANIFEST) ]; then mkdir -p $(ARTIFACTS_DIR)/audio && \

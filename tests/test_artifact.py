@@ -116,6 +116,7 @@ def test_artifact_holds_the_code_content_and_manifest_but_not_boto3(
     assert (artifact / "pelvic_ease" / "app.py").exists()
     assert (artifact / "audio" / "manifest.json").read_bytes() == rendered_audio.read_bytes()
     assert (artifact / "routines" / "prompts.toml").exists()
+    assert (artifact / "routines" / "compiled.json").exists()  # the content parsed at build time
     for locale in ("en-GB", "en-CA", "en-AU", "en-IN"):
         assert (artifact / "routines" / "locales" / f"{locale}.toml").exists()
     for provided_by_the_runtime in ("boto3", "botocore", "s3transfer", "snapshot_restore_py.py"):

@@ -6,11 +6,22 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from pelvic_ease.content import FIRST_SIDE, NO_SIDE, SECOND_SIDE, ContentError, Step, both_sides, load_library
+from pelvic_ease import content
+from pelvic_ease.content import (
+    FIRST_SIDE,
+    LOCALES,
+    NO_SIDE,
+    SECOND_SIDE,
+    ContentError,
+    Step,
+    both_sides,
+    load_library,
+)
 from tests.support import ROOT
 
 LIB = load_library()
@@ -289,3 +300,42 @@ def test_broken_toml_is_reported_with_its_file(tmp_path: Path) -> None:
     (folder / "lower_back.toml").write_text("id = [unclosed")
     with pytest.raises(ContentError, match=r"lower_back\.toml"):
         load_library(folder)
+
+
+def compile_into(folder: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "compile_content.py"), str(folder)],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_builds_parse_of_the_content_loads_the_same_library_as_the_toml(
+    tmp_path: Path, locale: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = copy_content(tmp_path)
+    compile_into(folder)
+    # GIVEN a parse the build wrote; THEN it is used (no TOML is parsed) and gives the same content
+    monkeypatch.setattr(content, "_parse", lambda path, data: pytest.fail(f"{path.name} parsed again"))
+    compiled = load_library(folder, locale)
+    monkeypatch.undo()
+    assert compiled == load_library(CONTENT, locale)
+
+
+def test_a_content_file_changed_after_the_build_is_read_from_its_toml(tmp_path: Path) -> None:
+    folder = copy_content(tmp_path)
+    compile_into(folder)
+    path = folder / "prompts.toml"
+    text = path.read_text()
+    path.write_text(text.replace("[speech]", '[speech]\nadded_after_the_build = "Hello."', 1))
+    content._compiled.cache_clear()
+    assert load_library(folder).prompts["added_after_the_build"] == "Hello."
+
+
+def test_the_build_refuses_content_that_breaks_the_schema(tmp_path: Path) -> None:
+    folder = copy_content(tmp_path)
+    (folder / "lower_back.toml").write_text("id = [unclosed")
+    with pytest.raises(subprocess.CalledProcessError):
+        compile_into(folder)
+    assert not (folder / content.COMPILED_FILE).exists()

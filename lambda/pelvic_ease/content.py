@@ -1,4 +1,5 @@
-"""Routines, paces and prompts, loaded once from the TOML files in ``routines/``.
+"""Routines, paces and prompts, loaded once from the TOML files in ``routines/`` (in the
+artifact, from the build's parse of those files, ``COMPILED_FILE``, where it is of the same bytes).
 
 The schema is documented in ``routines/README.md``; ``load_library`` enforces it and
 raises ``ContentError`` naming the file and field at fault. At load time each routine's
@@ -9,15 +10,20 @@ every step area that no whole routine claims ("massage my hips").
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
+import json
 import os
-import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
 NON_CONTENT_FILES = {"prompts.toml", "paces.toml"}
+# The build's parse of every content file (tools/compile_content.py): each file's tables by
+# its path in the folder, with a SHA-256 of the file's bytes. The TOML stays the source: a
+# file whose digest differs, or one the build did not parse, is parsed from its TOML.
+COMPILED_FILE = "compiled.json"
 # The English markets: the base content is en-US; each other locale is an overlay of only
 # what differs (routines/locales/<locale>.toml). Any other locale gets the base.
 BASE_LOCALE = "en-US"
@@ -139,12 +145,50 @@ def default_content_dir() -> Path:
     raise ContentError(f"no routines folder found near {here}")
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415 - only where the build has not parsed the file already
+
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(data.decode())
     except tomllib.TOMLDecodeError as error:
         raise ContentError(f"{path.name}: {error}") from error
+
+
+def compile_tables(folder: Path) -> dict[str, Any]:
+    """Every content file under ``folder`` parsed, by its path there, with the digest of its
+    bytes: what the build writes as COMPILED_FILE."""
+    compiled: dict[str, Any] = {}
+    for path in sorted([*folder.glob("*.toml"), *folder.glob("locales/*.toml")]):
+        data = path.read_bytes()
+        table = _parse(path, data)
+        if json.loads(json.dumps(table)) != table:  # only what JSON keeps as it is (no dates)
+            raise ContentError(f"{path.name}: holds a value JSON cannot carry unchanged")
+        compiled[path.relative_to(folder).as_posix()] = {
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "tables": table,
+        }
+    return compiled
+
+
+@functools.cache
+def _compiled(folder: Path) -> dict[str, Any]:
+    try:
+        compiled: dict[str, Any] = json.loads((folder / COMPILED_FILE).read_bytes())
+    except FileNotFoundError:
+        return {}
+    return compiled
+
+
+def _read(folder: Path, name: str) -> dict[str, Any]:
+    """The tables of the content file ``name`` (a path in ``folder``): the build's parse if
+    it is of these very bytes, else the TOML parsed now."""
+    path = folder / name
+    data = path.read_bytes()
+    entry = _compiled(folder).get(name)
+    if isinstance(entry, dict) and entry.get("sha256") == hashlib.sha256(data).hexdigest():
+        tables: dict[str, Any] = entry["tables"]
+        return tables
+    return _parse(path, data)
 
 
 def _text(where: str, table: dict[str, Any], key: str, required: bool = True) -> str:
@@ -437,7 +481,7 @@ def _load_routines(folder: Path, patches: dict[str, Any], where: str) -> dict[st
     for path in sorted(folder.glob("*.toml")):
         if path.name in NON_CONTENT_FILES:
             continue
-        table = _read(path)
+        table = _read(folder, path.name)
         if path.stem in patches:
             table = overlaid(f"{where} [routine.{path.stem}]", table, patches[path.stem])
         routine = parse_routine(path.name, table)
@@ -474,7 +518,7 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
     locale = supported_locale(locale)
     overlay: dict[str, Any] = {}
     if locale != BASE_LOCALE:
-        overlay = _read(folder / "locales" / f"{locale}.toml")
+        overlay = _read(folder, f"locales/{locale}.toml")
         _check_keys(f"locales/{locale}.toml", overlay, {"speech", "disclaimer", "routine"})
     where = f"locales/{locale}.toml"
     patches = overlay.get("routine", {})
@@ -483,10 +527,10 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
 
     routines = _load_routines(folder, patches, where)
 
-    paces, default_pace = parse_paces("paces.toml", _read(folder / "paces.toml"))
+    paces, default_pace = parse_paces("paces.toml", _read(folder, "paces.toml"))
 
     prompt_patch = {key: value for key, value in overlay.items() if key != "routine"}
-    prompts_file = overlaid(where, _read(folder / "prompts.toml"), prompt_patch)
+    prompts_file = overlaid(where, _read(folder, "prompts.toml"), prompt_patch)
     speech = prompts_file.get("speech")
     if not isinstance(speech, dict) or not all(isinstance(v, str) for v in speech.values()):
         raise ContentError("prompts.toml: [speech] must map keys to strings")
