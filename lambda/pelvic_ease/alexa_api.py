@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 import certifi
 import urllib3
@@ -59,6 +58,14 @@ REMINDERS_PATH = "/v1/alerts/reminders/{alertToken}"
 STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
 
 
+def zone_info(name: str) -> tzinfo:
+    """The IANA time zone ``name`` (raises as ZoneInfo does). zoneinfo and its search path are
+    imported on first use: most turns count no days."""
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    return ZoneInfo(name)
+
+
 class TimedApiClient(ApiClient):
     """ask-sdk's ApiClient with time-outs: HTTPS only, one attempt, ``total_seconds`` at most.
     ``ca_certs``: the certificates to trust (certifi's by default; a local fake's own CA in
@@ -72,12 +79,21 @@ class TimedApiClient(ApiClient):
         ca_certs: str | None = None,
     ) -> None:
         self.timeout = urllib3.Timeout(connect=connect_seconds, total=total_seconds)
-        self._pool = urllib3.PoolManager(
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=ca_certs or certifi.where(),
-            retries=False,
-            timeout=self.timeout,
-        )
+        self._ca_certs = ca_certs
+        self._made: urllib3.PoolManager | None = None
+
+    @property
+    def _pool(self) -> urllib3.PoolManager:
+        """Made on the first call to an Alexa API, not with the skill: most turns make none
+        (and certifi finds its bundle through importlib.resources)."""
+        if self._made is None:
+            self._made = urllib3.PoolManager(
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=self._ca_certs or certifi.where(),
+                retries=False,
+                timeout=self.timeout,
+            )
+        return self._made
 
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
         url = str(request.url or "")
@@ -152,7 +168,7 @@ def read_time_zone(handler_input: HandlerInput, budget: Budget) -> str | None:
         return None
     try:
         name = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
-        ZoneInfo(str(name))  # a zone this runtime knows, or the fallback
+        zone_info(str(name))  # a zone this runtime knows, or the fallback
     except Exception as error:  # any failure: no time zone this time
         _failure("time_zone", error)
         return None
@@ -190,7 +206,7 @@ class AlexaReminders:
 
     def request(self, time: DailyTime, zone: str) -> ReminderRequest:
         """Every day at ``time`` in ``zone``, starting now; Alexa speaks ``text``."""
-        local_now = datetime.fromtimestamp(self.now, ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
+        local_now = datetime.fromtimestamp(self.now, zone_info(zone)).replace(tzinfo=None, microsecond=0)
         return ReminderRequest(
             request_time=datetime.fromtimestamp(self.now, UTC).replace(tzinfo=None, microsecond=0),
             trigger=Trigger(

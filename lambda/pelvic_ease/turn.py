@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import Response
@@ -28,7 +27,7 @@ from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from .alexa_api import AlexaReminders, api_access, read_time_zone
+from .alexa_api import AlexaReminders, api_access, read_time_zone, zone_info
 from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .content import BASE_LOCALE, Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State, Stream
@@ -252,7 +251,7 @@ class Turn:
     def local_day(self, at: int) -> int:
         """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``."""
         name = self.time_zone() or FALLBACK_ZONES.get(self.library.locale, "UTC")
-        return datetime.fromtimestamp(at, ZoneInfo(name)).date().toordinal() - EPOCH_DAY
+        return datetime.fromtimestamp(at, zone_info(name)).date().toordinal() - EPOCH_DAY
 
     @property
     def can_remind(self) -> bool:
@@ -379,7 +378,7 @@ def wall_clock() -> float:
 
 def _known_zone(name: str) -> bool:
     try:
-        ZoneInfo(name)
+        zone_info(name)
     except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
         return False
     return True
