@@ -66,6 +66,15 @@ def zone_info(name: str) -> tzinfo:
     return ZoneInfo(name)
 
 
+def known_zone(name: str) -> bool:
+    """Whether this runtime knows the time zone ``name`` (its tzdata has the zone)."""
+    try:
+        zone_info(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return True
+
+
 class TimedApiClient(ApiClient):
     """ask-sdk's ApiClient with time-outs: HTTPS only, one attempt, ``total_seconds`` at most.
     ``ca_certs``: the certificates to trust (certifi's by default; a local fake's own CA in
@@ -167,12 +176,14 @@ def read_time_zone(handler_input: HandlerInput, budget: Budget) -> str | None:
     ):
         return None
     try:
-        name = handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id)
-        zone_info(str(name))  # a zone this runtime knows, or the fallback
+        name = str(handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id))
     except Exception as error:  # any failure: no time zone this time
         _failure("time_zone", error)
         return None
-    return str(name)
+    if not known_zone(name):  # a zone this runtime does not know: the fallback
+        logger.warning("the device's time zone is unknown here", extra={"operation": "time_zone"})
+        return None
+    return name
 
 
 class AlexaReminders:

@@ -1021,10 +1021,16 @@ def spoken_time(library: Library, time: DailyTime) -> str:
     return library.say("time_with_minutes", hour=hour, minute=f"{time.minute:02d}", half=half)
 
 
+def returning_to(t: Decision) -> str | None:
+    """The mode the conversation goes back to once the reminder is dealt with: the one kept
+    while the time was asked for, else the one it is in."""
+    return t.state.back if t.state.mode in REMINDER_MODES else t.state.mode
+
+
 def follow_up(t: Decision, words: Script, change: Change | None = None, card: bool = False) -> Outcome:
     """What was said about the reminder, then the way back to where the conversation was:
     the offer of another routine, the routine under way, the end of a one-shot, or the menu."""
-    mode = t.state.back if t.state.mode in REMINDER_MODES else t.state.mode
+    mode = returning_to(t)
     back = replace(t, state=replace(t.state, mode=mode or OUTSIDE, back=None))
     if mode == ANOTHER_OFFER or (mode is None and t.state.finished):
         outcome = back.reply(join(words, t.say("another_offer")), t.say("another_reprompt"), ANOTHER_OFFER)
@@ -1041,7 +1047,7 @@ def follow_up(t: Decision, words: Script, change: Change | None = None, card: bo
 
 def ask_time(t: Decision, lead: Script = ()) -> Outcome:
     """ "What time each day?", remembering where to go back to afterwards."""
-    back = t.state.back if t.state.mode in REMINDER_MODES else t.state.mode
+    back = returning_to(t)
     question = t.say("reminder_ask_time")
     return t.reply(join(lead, question), t.say("reminder_time_reprompt"), REMINDER_TIME, back=back)
 

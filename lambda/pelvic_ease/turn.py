@@ -27,7 +27,7 @@ from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from .alexa_api import AlexaReminders, api_access, read_time_zone, zone_info
+from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
 from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .content import BASE_LOCALE, Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State, Stream
@@ -241,7 +241,7 @@ class Turn:
         if self._zone is None:
             cached = self._session.get(ZONE_KEY)
             if isinstance(cached, str):
-                self._zone = (cached if cached and _known_zone(cached) else None,)
+                self._zone = (cached if cached and known_zone(cached) else None,)
             else:
                 zone = read_time_zone(self.handler_input, self.budget)
                 self._session[ZONE_KEY] = zone or ""
@@ -374,11 +374,3 @@ class Turn:
 
 def wall_clock() -> float:
     return time.time()
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        zone_info(name)
-    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        return False
-    return True
