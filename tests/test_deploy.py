@@ -22,6 +22,7 @@ from tests.support import ROOT, load_template
 
 CODE = ROOT / "lambda" / "pelvic_ease"
 SKILL_JSON = ROOT / "skill_package" / "skill.json"
+DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 # Read by the code for local runs only (the content folder beside the package is the default).
 LOCAL_ONLY_SETTINGS = {"CONTENT_DIR", "AUDIO_MANIFEST"}
 
@@ -237,24 +238,13 @@ def test_ask_cli_points_at_the_skill_package() -> None:
     assert (ROOT / source / "skill.json").resolve() == SKILL_JSON.resolve()
 
 
-def test_readme_commands_exist() -> None:
-    readme = (ROOT / "README.md").read_text()
-    makefile = (ROOT / "Makefile").read_text()
-    for target in ("demo", "test"):
-        assert f"make {target}" in readme
-        assert re.search(rf"^{target}:", makefile, re.MULTILINE)
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
-
-
 def deploy_commands() -> list[str]:
-    """The shell lines of the README's deploy steps, comments left out."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
-    block = section.split("```sh", 1)[1].split("```", 1)[0]
+    """The shell lines of the deploy steps (docs/deploy.md), comments left out."""
+    block = DEPLOY_DOC.read_text().split("```sh", 1)[1].split("```", 1)[0]
     return [line.strip() for line in block.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-def test_readme_creates_the_skill_then_the_stack_for_its_id_then_points_the_skill_at_the_alias() -> None:
+def test_deploying_creates_the_skill_then_the_stack_for_its_id_then_points_it_at_the_alias() -> None:
     lines = deploy_commands()
     asks = [i for i, line in enumerate(lines) if line.startswith("ask deploy")]
     deploys = [i for i, line in enumerate(lines) if "sam deploy" in line]
@@ -280,10 +270,8 @@ def test_readme_creates_the_skill_then_the_stack_for_its_id_then_points_the_skil
 
 
 def step_four_script() -> str:
-    """The Python the README's step 4 runs to point the skill at the alias."""
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Deploying", 1)[1].split("\n## ", 1)[0]
-    return section.split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+    """The Python the deploy steps' step 4 runs to point the skill at the alias."""
+    return DEPLOY_DOC.read_text().split("<<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
 
 
 def test_the_skill_package_names_no_endpoint_until_the_stack_exists() -> None:
@@ -297,7 +285,7 @@ def test_the_skill_package_names_no_endpoint_until_the_stack_exists() -> None:
     assert manifest["events"]["subscriptions"]
 
 
-def test_the_readme_points_the_skill_and_its_events_at_the_alias(tmp_path: Path) -> None:
+def test_the_deploy_steps_point_the_skill_and_its_events_at_the_alias(tmp_path: Path) -> None:
     (tmp_path / "skill_package").mkdir()
     shutil.copy(SKILL_JSON, tmp_path / "skill_package" / "skill.json")
     alias_arn = "arn:aws:lambda:us-east-1:123456789012:function:pelvic-ease-SkillFunction-AbC123:live"
