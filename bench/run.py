@@ -45,7 +45,8 @@ sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from pelvic_ease import app  # noqa: E402
 from pelvic_ease.audio import AudioLibrary, Manifest, Token  # noqa: E402
-from pelvic_ease.content import LOCALES, Library, default_library  # noqa: E402
+from pelvic_ease.content import Library, default_library  # noqa: E402
+from pelvic_ease.markets import LOCALES  # noqa: E402
 from pelvic_ease.memory_table import MemoryTable  # noqa: E402
 from pelvic_ease.observability import logger  # noqa: E402
 from pelvic_ease.progress import Progress  # noqa: E402

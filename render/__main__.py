@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pelvic_ease.content import LOCALES
+from pelvic_ease.markets import LOCALES
 
 from .pipeline import Report, render_library, write_manifest
 from .synth import Espeak, Polly, SynthesisError, Synthesizer

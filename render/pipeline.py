@@ -22,8 +22,9 @@ from typing import Any
 import lameenc
 
 from pelvic_ease.audio import MANIFEST_FORMAT
-from pelvic_ease.content import LOCALES, Library, default_library
+from pelvic_ease.content import Library, default_library
 from pelvic_ease.engine import Engine
+from pelvic_ease.markets import LOCALES
 from pelvic_ease.speech import Pause, Script, Text, spoken_text
 
 from .synth import Synthesizer

@@ -13,19 +13,14 @@ import subprocess
 from typing import Any, Protocol
 from xml.sax.saxutils import escape
 
+from pelvic_ease.markets import BASE_LOCALE, MARKETS
 from pelvic_ease.speech import WORDS_PER_SECOND_AT_FULL_RATE
 
 POLLY_MAX_CHARS = 3000  # billable characters per SynthesizeSpeech request
 POLLY_SAMPLE_RATE = 16_000  # PCM output: 8 or 16 kHz
 ESPEAK_SAMPLE_RATE = 22_050
-# One neural voice per locale (Polly has no Canadian English voice: en-CA uses en-US's).
-POLLY_VOICES = {
-    "en-US": "Joanna",
-    "en-CA": "Joanna",
-    "en-GB": "Amy",
-    "en-AU": "Olivia",
-    "en-IN": "Kajal",
-}
+# One neural voice per market (pelvic_ease/markets.py).
+POLLY_VOICES = {market.locale: market.voice for market in MARKETS}
 ESPEAK_VOICE = "en-us"  # one local voice for every locale, so the locales share their files
 
 
@@ -120,7 +115,7 @@ class Polly:
         self.client = client
 
     def voice(self, locale: str) -> str:
-        return POLLY_VOICES.get(locale, POLLY_VOICES["en-US"])
+        return POLLY_VOICES.get(locale, POLLY_VOICES[BASE_LOCALE])
 
     def synthesize(self, text: str, rate: int, locale: str) -> bytes:
         pcm = b""

@@ -60,6 +60,7 @@ def decide(mode: str, intent: str, progress: Progress | None = None, **facts: ob
     return d.decide(ENGINE, replace(STATE, mode=mode), heard, known)
 
 
+INTENTS = tuple(d.TABLE)  # everything the core can be told, in the table's order
 SHORT = {
     d.OUTSIDE: "outside",
     d.MENU: "menu",
@@ -175,7 +176,6 @@ ended         END      END
 
 
 def test_table_has_a_row_for_every_intent_and_a_default_in_each() -> None:
-    assert set(d.TABLE) == set(d.INTENTS)
     for intent, row in d.TABLE.items():
         assert d.ANY in row, intent
         assert set(row) - {d.ANY} <= set(d.MODES), intent
@@ -186,7 +186,7 @@ CONVERSATION_MODES = tuple(mode for mode in d.MODES if mode not in d.REMINDER_MO
 
 def print_table(modes: tuple[str, ...] = CONVERSATION_MODES) -> str:
     lines = [" " * 14 + "".join(f"{SHORT[mode]:<9}" for mode in modes).rstrip()]
-    for intent in d.INTENTS:
+    for intent in INTENTS:
         cells = (cell(decide(mode, intent)) for mode in modes)
         lines.append((f"{intent:<14}" + "".join(f"{c:<9}" for c in cells)).rstrip())
     return "\n".join(lines)
@@ -198,7 +198,7 @@ def test_every_state_and_intent_goes_where_the_table_says() -> None:
 
 
 MOVES = {d.RESUME, d.START, d.YES, d.NO, d.NEXT, d.PREVIOUS, d.START_OVER, d.PAIN, d.SKIP, d.LAST_STEP}
-SPOKEN = [intent for intent in d.INTENTS if intent != d.ENDED]  # nothing can be said to a closed session
+SPOKEN = [intent for intent in INTENTS if intent != d.ENDED]  # nothing can be said to a closed session
 RECORDS = {
     "returning": stored(),
     "nothing stored": Progress(version=3, disclaimer_version=LIB.disclaimer_version),

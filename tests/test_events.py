@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from pelvic_ease.content import LOCALES, default_library
+from pelvic_ease.content import default_library
+from pelvic_ease.markets import LOCALES
 from sim.driver import MODEL_PATH, LambdaContext, Reply
 from tests.support import EVENTS, load_event
 

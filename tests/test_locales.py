@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
-from pelvic_ease.content import BASE_LOCALE, LOCALES, ContentError, load_library, supported_locale
+from pelvic_ease.alexa_api import known_zone
+from pelvic_ease.content import ContentError, load_library, supported_locale
 from pelvic_ease.engine import Engine, Position
+from pelvic_ease.markets import BASE_LOCALE, LOCALES, MARKETS
 from pelvic_ease.speech import MAX_SILENCE_RUN_SECONDS, render, silent_runs
 from sim.driver import LOCALES as MODEL_LOCALES
 from sim.driver import Conversation, LambdaContext, Reply
@@ -34,9 +36,12 @@ def overlay(locale: str) -> dict[str, Any]:
         return tomllib.load(handle)
 
 
-def test_every_locale_has_content_and_a_model() -> None:
+def test_every_market_has_content_a_model_and_a_zone() -> None:
     assert set(MODEL_LOCALES) == set(LOCALES)
     assert {path.stem for path in (CONTENT / "locales").glob("*.toml")} == set(OVERLAID)
+    for market in MARKETS:
+        assert known_zone(market.zone), market
+        assert (ROOT / "events" / f"launch_{market.locale}.json").is_file() or market.locale == BASE_LOCALE
 
 
 @pytest.mark.parametrize("locale", OVERLAID)

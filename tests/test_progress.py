@@ -472,6 +472,12 @@ def test_a_change_kept_in_the_session_round_trips() -> None:
         {"reminder": "x" * 201},
         {"reminder": 7},
         {"day": -1},
+        {"hurt": "yes"},
+        {"moved": 1},
+        {"at": "now"},
+        {"position": ["psoas_release", 1]},
+        {"position": "psoas_release"},
+        {"completed": 3},
     ],
 )
 def test_a_malformed_change_in_the_session_is_refused(bad: dict[str, object]) -> None:
@@ -481,3 +487,9 @@ def test_a_malformed_change_in_the_session_is_refused(bad: dict[str, object]) ->
     }
     with pytest.raises(CorruptProgress):
         Change.from_dict(record)
+
+
+@pytest.mark.parametrize("bad", [None, [], "change", {"at": 1_800_000_000}, {"write_id": "0abcdefgHIJKLMNO"}])
+def test_what_is_not_a_change_is_refused(bad: object) -> None:
+    with pytest.raises(CorruptProgress):
+        Change.from_dict(bad)

@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
+from pelvic_ease.budget import RESERVE_MS, Budget
 from pelvic_ease.engine import Position
 from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.progress import KEEP_WRITES_SECONDS, RECENT_WRITES, Change, Progress
 from pelvic_ease.repository import (
     ATTEMPTS,
     MAX_UNSAVED,
-    RESERVE_MS,
-    Budget,
     Conflict,
     DynamoTable,
     ProgressKey,

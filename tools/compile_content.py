@@ -19,7 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "lambda"))
 
-from pelvic_ease.content import BASE_LOCALE, COMPILED_FILE, LOCALES, compile_tables, load_library  # noqa: E402
+from pelvic_ease.content import COMPILED_FILE, compile_tables, load_library  # noqa: E402
+from pelvic_ease.markets import BASE_LOCALE, LOCALES  # noqa: E402
 
 
 def main(folder: Path) -> int:

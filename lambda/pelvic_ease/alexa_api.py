@@ -34,6 +34,7 @@ from ask_sdk_model.services.reminder_management import (
     TriggerType,
 )
 
+from .budget import Budget
 from .observability import logger
 from .reminders import (
     FORBIDDEN,
@@ -47,7 +48,6 @@ from .reminders import (
     DailyTime,
     ReminderResult,
 )
-from .repository import Budget
 
 CONNECT_SECONDS = 1.0
 API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting included

@@ -18,16 +18,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .markets import BASE_LOCALE, LOCALES
+
 SCHEMA_VERSION = 1
 NON_CONTENT_FILES = {"prompts.toml", "paces.toml"}
 # The build's parse of every content file (tools/compile_content.py): each file's tables by
 # its path in the folder, with a SHA-256 of the file's bytes. The TOML stays the source: a
 # file whose digest differs, or one the build did not parse, is parsed from its TOML.
 COMPILED_FILE = "compiled.json"
-# The English markets: the base content is en-US; each other locale is an overlay of only
-# what differs (routines/locales/<locale>.toml). Any other locale gets the base.
-BASE_LOCALE = "en-US"
-LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 MAX_STEP_SILENCE_SECONDS = 600
 # Side numbers of Step.side.
 NO_SIDE, FIRST_SIDE, SECOND_SIDE = 0, 1, 2

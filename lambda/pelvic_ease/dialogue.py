@@ -42,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from .audio import Token, Track, Tracks, new_play_id
 from .content import Library
 from .engine import Engine, Position, Segment
+from .moves import Stream, into_stream, routine_end
 from .progress import DAY, EVERY_CUE, FEWER_CUES, STEPS, STRAIGHT, Change, DayOf, Progress, utc_day
 from .reminders import (
     FORBIDDEN,
@@ -147,15 +148,6 @@ class Facts:
 
 # A played place this recent is what "it hurts" is about, though no session is under way.
 PLAYED_RECENTLY_SECONDS = 1_800
-
-
-@dataclass(frozen=True)
-class Stream:
-    """Audio to play (AudioPlayer.Play): the token, the file's path, where to start (ms)."""
-
-    token: str
-    path: str
-    offset: int = 0
 
 
 @dataclass(frozen=True)
@@ -346,40 +338,11 @@ def play(
     notice, heard = disclaimer(t)
     t.counts.append("RoutinePlayed")
     token = Token(track.routine, track.pace, track.minutes, file, new_play_id())
-    position = Position(track.routine, track.files[file].step, 0)
-    change = t.change(
-        moved=True,
-        position=position,
-        minutes=track.minutes,
-        skipped=skipped,
-        play=str(token),
-        offset=offset,
-        disclaimer_version=heard,
-        playback=playback,
+    change = into_stream(
+        track, token, offset, skipped, t.facts.now, disclaimer_version=heard, playback=playback
     )
-    outcome = t.reply(join(notice, lead), None, OUTSIDE, change, place=position)
-    return replace(outcome, play=Stream(str(token), track.files[file].path, offset))
-
-
-def routine_end(
-    engine: Engine, routine_id: str, skipped: int, now: int, day: int | None = None, **extra: object
-) -> Change:
-    """The move off a routine that reached its end: a practice day if a main step was done,
-    a finished session if at most one was skipped (``skipped``: the steps skipped, as bits).
-    ``day``: the user's day number now (in their time zone), for the practice day."""
-    main = engine.main_steps(routine_id)
-    skips = sum(1 for step in main if skipped >> step & 1)
-    practised = skips < len(main)
-    counted = practised and skips <= 1
-    return Change(
-        at=now,
-        moved=True,
-        position=None,
-        completed=routine_id if counted else None,
-        practised=practised,
-        day=day,
-        **extra,  # type: ignore[arg-type]
-    )
+    outcome = t.reply(join(notice, lead), None, OUTSIDE, change, place=change.position)
+    return replace(outcome, play=Stream.of(track, token, offset))
 
 
 def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
@@ -1236,7 +1199,6 @@ TABLE: dict[str, dict[str, Transition]] = {
     UNKNOWN: {ANY: unknown},
     ENDED: {EXTRA_OFFER: extra_unanswered, ANY: unanswered},
 }
-INTENTS = tuple(TABLE)
 
 
 def transition(mode: str, intent: str) -> Transition:

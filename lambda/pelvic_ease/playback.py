@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks
-from .dialogue import Stream, routine_end
 from .engine import Engine, Position
+from .moves import Stream, into_stream, routine_end
 from .progress import Change, DayOf, Progress, utc_day
 
 STARTED, STOPPED, NEARLY_FINISHED, FINISHED, FAILED = "started", "stopped", "nearly", "finished", "failed"
@@ -86,7 +86,7 @@ def decide(
         if token.file >= last:
             return Action()
         after = token.at_file(token.file + 1)
-        return Action(enqueue=Stream(str(after), track.files[after.file].path), expected=str(token))
+        return Action(enqueue=Stream.of(track, after), expected=str(token))
     record = progress()
     if record.play_id != token.play:
         # this device's stream is no longer the place (another device, a new start, a
@@ -123,24 +123,13 @@ def command(record: Progress, track: Track, token: Token, report: Report, now: i
 
 def moved(track: Track, token: Token, offset: int, skipped: int, now: int) -> Change:
     """The place moved to ``token``'s file at ``offset`` ms, for that play only."""
-    return Change(
-        at=now,
-        moved=True,
-        position=Position(track.routine, track.files[token.file].step, 0),
-        minutes=track.minutes,
-        skipped=skipped,
-        play=str(token),
-        offset=offset,
-        same_play=token.play,
-    )
+    return into_stream(track, token, offset, skipped, now, same_play=token.play)
 
 
 def jump(track: Track, target: Token, offset: int, skipped: int, now: int) -> Action:
     """Play ``target`` (a file of the same play) from ``offset``, and move the place there."""
     change = moved(track, target, offset, skipped, now)
-    return Action(
-        play=Stream(str(target), track.files[target.file].path, offset), change=change, place=change.position
-    )
+    return Action(play=Stream.of(track, target, offset), change=change, place=change.position)
 
 
 def finished(engine: Engine, skipped: int, track: Track, token: Token, now: int, *, day: int) -> Action:

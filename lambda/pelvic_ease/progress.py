@@ -44,14 +44,6 @@ MAX_TEXT = 64
 MAX_ALERT = 200  # an Alexa reminder's id (alertToken): opaque, longer than our own texts
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
-# Kinds of stored field. Each kind has one validation (here) and one DynamoDB encoding (repository).
-COUNT = "count"  # a whole number >= 0
-OPTIONAL_COUNT = "optional_count"  # a whole number > 0, or absent
-TEXT = "text"  # a short non-empty string, or absent
-COUNTS = "counts"  # routine id -> count
-DAYS = "days"  # day numbers, at most DAY_WINDOW
-IDS = "ids"  # write ids, at most MAX_WRITES
-ALERT = "alert"  # an Alexa reminder's id, or absent
 FEWER_CUES, EVERY_CUE = "fewer", "every"
 STRAIGHT, STEPS = "straight", "steps"  # how routines play: straight through as audio, or step by step
 # one place: valid together or dropped together
@@ -101,36 +93,81 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _valid(kind: str, value: Any) -> tuple[bool, Any]:
-    """(whether ``value`` is valid for ``kind``, the value to keep: valid entries of a collection)."""
-    if kind == COUNT:
-        return _whole(value) and value >= 0, value
-    if kind == OPTIONAL_COUNT:
-        return value is None or (_whole(value) and value > 0), value
-    if kind == TEXT:
-        return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_TEXT), value
-    if kind == ALERT:
-        return value is None or (isinstance(value, str) and 0 < len(value) <= MAX_ALERT), value
-    if kind == COUNTS:
-        if not isinstance(value, Mapping):
-            return False, {}
-        kept = {
-            k: v
-            for k, v in value.items()
-            if isinstance(k, str) and 0 < len(k) <= MAX_TEXT and _whole(v) and v >= 0
-        }
-        return len(kept) == len(value), kept
-    if kind == DAYS:
-        if not isinstance(value, list | tuple):
-            return False, ()
-        kept_days = sorted({d for d in value if _whole(d) and d >= 0})[-DAY_WINDOW:]
-        return len(kept_days) == len(value), tuple(kept_days)
-    if kind == IDS:
-        if not isinstance(value, list | tuple):
-            return False, ()
-        ids = tuple(v for v in value if isinstance(v, str) and WRITE_ID.match(v))[-MAX_WRITES:]
-        return len(ids) == len(value), ids
-    raise ValueError(kind)
+def _text_of(most: int) -> Callable[[Any], tuple[bool, Any]]:
+    return lambda value: (value is None or (isinstance(value, str) and 0 < len(value) <= most), value)
+
+
+def _routine_id(value: Any) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_TEXT
+
+
+def _counts(value: Any) -> tuple[bool, Any]:
+    if not isinstance(value, Mapping):
+        return False, {}
+    kept = {k: v for k, v in value.items() if _routine_id(k) and _whole(v) and v >= 0}
+    return len(kept) == len(value), kept
+
+
+def _days(value: Any) -> tuple[bool, Any]:
+    if not isinstance(value, list | tuple):
+        return False, ()
+    kept = sorted({d for d in value if _whole(d) and d >= 0})[-DAY_WINDOW:]
+    return len(kept) == len(value), tuple(kept)
+
+
+def _ids(value: Any) -> tuple[bool, Any]:
+    if not isinstance(value, list | tuple):
+        return False, ()
+    ids = tuple(v for v in value if isinstance(v, str) and WRITE_ID.match(v))[-MAX_WRITES:]
+    return len(ids) == len(value), ids
+
+
+def _position(value: Any) -> tuple[bool, Any]:
+    """A place as the session carries it: [routine, step, segment]."""
+    if value is None:
+        return True, None
+    if not (isinstance(value, list | tuple) and len(value) == 3):
+        return False, None
+    routine, step, segment = value
+    ok = _routine_id(routine) and _whole(step) and _whole(segment)
+    return (ok and step >= 0 and segment >= 0), Position(routine, step, segment) if ok else None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of field: what a valid value is (``check`` gives whether it is, and the value
+    to keep: a collection keeps its valid entries), and how it is stored (``shape``, a
+    DynamoDB type: N, S, or M: / L: of one; empty for a field kept only in the session)."""
+
+    check: Callable[[Any], tuple[bool, Any]]
+    shape: str = ""
+    partial: bool = False  # a collection: its valid entries are kept when others are not
+
+    def plain(self, value: Any) -> Any:
+        """The value as JSON carries it (the session attributes)."""
+        if isinstance(value, Position):
+            return [value.routine_id, value.step, value.segment]
+        return list(value) if isinstance(value, tuple) else value
+
+
+COUNT = Kind(lambda v: (_whole(v) and v >= 0, v), "N")  # a whole number >= 0
+OPTIONAL_COUNT = Kind(lambda v: (v is None or (_whole(v) and v > 0), v), "N")  # > 0, or absent
+TEXT = Kind(_text_of(MAX_TEXT), "S")  # a short non-empty string, or absent
+ALERT = Kind(_text_of(MAX_ALERT), "S")  # an Alexa reminder's id, or absent
+COUNTS = Kind(_counts, "M:N", partial=True)  # routine id -> count
+DAYS = Kind(_days, "L:N", partial=True)  # day numbers, at most DAY_WINDOW
+IDS = Kind(_ids, "L:S", partial=True)  # write ids, at most MAX_WRITES
+# Kept only in the session (a change waiting to be stored):
+FLAG = Kind(lambda v: (isinstance(v, bool), v))
+WRITE = Kind(lambda v: (isinstance(v, str) and WRITE_ID.match(v) is not None, v))
+PLACE_OF = Kind(_position)
+OPTIONAL_DAY = Kind(lambda v: (v is None or (_whole(v) and v >= 0), v))
+
+
+def kind(spec: Any) -> Kind:
+    """The kind a dataclass field declares (``field(metadata={"kind": ...})``)."""
+    declared: Kind = spec.metadata["kind"]
+    return declared
 
 
 @dataclass(frozen=True)
@@ -279,7 +316,7 @@ class Progress:
             value = getattr(self, spec.name)
             # an empty optional field is left out: absent reads back as the default
             if value or spec.name in ALWAYS or (self.routine and spec.name in PLACE[:3]):
-                record[spec.name] = list(value) if isinstance(value, tuple) else value
+                record[spec.name] = kind(spec).plain(value)
         return record
 
     @classmethod
@@ -295,10 +332,10 @@ class Progress:
         for spec in fields(cls):
             if spec.name not in record:
                 continue
-            ok, value = _valid(spec.metadata["kind"], record[spec.name])
+            ok, value = kind(spec).check(record[spec.name])
             if not ok:
                 dropped.append(spec.name)
-            if ok or spec.metadata["kind"] in (COUNTS, DAYS, IDS):  # a collection keeps its valid entries
+            if ok or kind(spec).partial:  # a collection keeps its valid entries
                 values[spec.name] = value
         if any(name in dropped for name in PLACE) or not values.get("routine"):
             for name in PLACE:
@@ -330,26 +367,30 @@ class Change:
     still that play (an event from an old device or a replaced stream changes nothing).
     """
 
-    at: int  # epoch seconds when the user did it
-    write_id: str = ""  # made from ``at`` when not given
-    moved: bool = False
-    position: Position | None = None
-    minutes: int | None = None
-    skipped: int = 0  # steps skipped in this run, as bits
-    hurt: bool = False  # the user stopped at this place because it hurt
-    completed: str | None = None
-    practised: bool = False
-    pace: str | None = None
-    cues: str | None = None  # FEWER_CUES or EVERY_CUE: a preference chosen
-    disclaimer_version: int = 0
-    play: str | None = None  # the audio stream at the new place (its token)
-    offset: int = 0  # where in that stream, ms
-    same_play: str | None = None  # applied only if the record's place is this play id
-    playback: str | None = None  # STRAIGHT or STEPS: a preference chosen
-    day: int | None = None  # the user's day number of a practice day (None: ``at``'s UTC day)
-    reminder: str | None = None  # a daily reminder was set: its id
-    forget_reminder: bool = False  # the daily reminder was cancelled, or found deleted
-    decline_reminder: bool = False  # the listener said no to the offer of a reminder
+    # Each field's kind is its schema (the session's wire form and its validation). A field
+    # left at its default is left out of the wire form; ``at`` and ``write_id`` never are.
+    at: int = field(metadata={"kind": COUNT})  # epoch seconds when the user did it
+    write_id: str = field(default="", metadata={"kind": WRITE})  # made from ``at`` when not given
+    moved: bool = field(default=False, metadata={"kind": FLAG})
+    position: Position | None = field(default=None, metadata={"kind": PLACE_OF})
+    minutes: int | None = field(default=None, metadata={"kind": OPTIONAL_COUNT})
+    skipped: int = field(default=0, metadata={"kind": COUNT})  # steps skipped in this run, as bits
+    hurt: bool = field(default=False, metadata={"kind": FLAG})  # stopped at this place because it hurt
+    completed: str | None = field(default=None, metadata={"kind": TEXT})
+    practised: bool = field(default=False, metadata={"kind": FLAG})
+    pace: str | None = field(default=None, metadata={"kind": TEXT})
+    cues: str | None = field(default=None, metadata={"kind": TEXT})  # FEWER_CUES or EVERY_CUE
+    disclaimer_version: int = field(default=0, metadata={"kind": COUNT})
+    play: str | None = field(default=None, metadata={"kind": TEXT})  # the stream at the new place
+    offset: int = field(default=0, metadata={"kind": COUNT})  # where in that stream, ms
+    # applied only if the record's place is this play id
+    same_play: str | None = field(default=None, metadata={"kind": TEXT})
+    playback: str | None = field(default=None, metadata={"kind": TEXT})  # STRAIGHT or STEPS
+    # the user's day number of a practice day (None: ``at``'s UTC day)
+    day: int | None = field(default=None, metadata={"kind": OPTIONAL_DAY})
+    reminder: str | None = field(default=None, metadata={"kind": ALERT})  # a daily reminder set: its id
+    forget_reminder: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found deleted
+    decline_reminder: bool = field(default=False, metadata={"kind": FLAG})  # no to the offer of one
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -397,88 +438,28 @@ class Change:
         return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
 
     def to_dict(self) -> dict[str, Any]:
-        record: dict[str, Any] = {"at": self.at, "write_id": self.write_id}
-        if self.moved:
-            record["moved"] = True
-            if self.position is not None:
-                record["position"] = [self.position.routine_id, self.position.step, self.position.segment]
-            for name in ("minutes", "skipped", "hurt", "play", "offset"):
-                if getattr(self, name):
-                    record[name] = getattr(self, name)
-        for name in (
-            "completed",
-            "practised",
-            "pace",
-            "cues",
-            "disclaimer_version",
-            "same_play",
-            "playback",
-            "reminder",
-            "forget_reminder",
-            "decline_reminder",
-        ):
-            if getattr(self, name):
-                record[name] = getattr(self, name)
-        if self.day is not None:
-            record["day"] = self.day
-        return record
+        """The change as the session keeps it until it is stored."""
+        return {
+            spec.name: kind(spec).plain(getattr(self, spec.name))
+            for spec in fields(self)
+            if spec.name in REQUIRED or getattr(self, spec.name) != spec.default
+        }
 
     @classmethod
     def from_dict(cls, record: Any) -> Change:
         """A change kept in the session; raise CorruptProgress if it is not one of ours."""
-        try:
-            at, write_id = record["at"], record["write_id"]
-            place = record.get("position")
-            position = None
-            if place is not None:
-                routine, step, segment = place
-                position = Position(str(routine), int(step), int(segment))
-            change = cls(
-                at=int(at),
-                write_id=str(write_id),
-                moved=bool(record.get("moved", False)),
-                position=position,
-                minutes=record.get("minutes"),
-                skipped=record.get("skipped", 0),
-                hurt=record.get("hurt") is True,
-                completed=record.get("completed"),
-                practised=record.get("practised") is True,
-                pace=record.get("pace"),
-                cues=record.get("cues"),
-                disclaimer_version=int(record.get("disclaimer_version", 0)),
-                play=record.get("play"),
-                offset=record.get("offset", 0),
-                same_play=record.get("same_play"),
-                playback=record.get("playback"),
-                day=record.get("day"),
-                reminder=record.get("reminder"),
-                forget_reminder=record.get("forget_reminder") is True,
-                decline_reminder=record.get("decline_reminder") is True,
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
-            raise CorruptProgress(f"unsaved change is malformed: {error}") from error
-        checks = [
-            (COUNT, change.at),
-            (TEXT, change.completed),
-            (TEXT, change.pace),
-            (TEXT, change.cues),
-            (OPTIONAL_COUNT, change.minutes),
-            (COUNT, change.skipped),
-            (COUNT, change.disclaimer_version),
-            (TEXT, change.play),
-            (COUNT, change.offset),
-            (TEXT, change.same_play),
-            (TEXT, change.playback),
-            (ALERT, change.reminder),
-        ]
-        if change.day is not None:
-            checks.append((COUNT, change.day))
-        if change.position is not None:
-            checks += [(TEXT, change.position.routine_id), (COUNT, change.position.step)]
-            checks += [(COUNT, change.position.segment)]
-        if not WRITE_ID.match(change.write_id) or not all(_valid(kind, v)[0] for kind, v in checks):
-            raise CorruptProgress("unsaved change is malformed")
-        return change
+        if not isinstance(record, Mapping) or not record.keys() >= REQUIRED:
+            raise CorruptProgress("unsaved change is malformed: not a change")
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name in record:
+                ok, values[spec.name] = kind(spec).check(record[spec.name])
+                if not ok:
+                    raise CorruptProgress(f"unsaved change is malformed: {spec.name}")
+        return cls(**values)
+
+
+REQUIRED = {"at", "write_id"}  # in every change's wire form
 
 
 def applied(progress: Progress, changes: Iterable[Change]) -> Progress:

@@ -25,14 +25,14 @@ from dataclasses import dataclass, fields, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .budget import Budget
 from .observability import logger
-from .progress import ALERT, COUNT, COUNTS, DAYS, IDS, OPTIONAL_COUNT, TEXT, Change, Progress, applied
+from .progress import Change, Progress, applied, kind
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 ACCOUNT_PROFILE = "account"
-RESERVE_MS = 1_500  # what a turn keeps back to speak its answer when storage is slow
 ATTEMPTS = 3  # tries of one call on a transient fault (throttling, 5xx, timeout, reset)
 RETRY_BACKOFF = (0.05, 0.4)  # full-jitter exponential backoff: base and cap, seconds
 SAVE_ROUNDS = 5  # read-apply-write rounds when other devices keep writing
@@ -98,27 +98,6 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-# -- time -------------------------------------------------------------------------------
-class Budget:
-    """The time a turn has left (Lambda's own clock when there is one). A call is started
-    only if, at its slowest, it would still leave RESERVE_MS to speak the answer."""
-
-    def __init__(self, remaining_ms: Callable[[], int], reserve_ms: int = RESERVE_MS) -> None:
-        self.remaining_ms = remaining_ms
-        self.reserve_ms = reserve_ms
-
-    @classmethod
-    def of(cls, context: Any, timeout_ms: int = 7_000) -> Budget:
-        remaining = getattr(context, "get_remaining_time_in_millis", None)
-        if callable(remaining):
-            return cls(lambda: int(remaining()))
-        started = time.monotonic()  # no Lambda context (a direct invoke): the template's timeout
-        return cls(lambda: timeout_ms - int((time.monotonic() - started) * 1000))
-
-    def allows(self, seconds: float) -> bool:
-        return self.remaining_ms() - seconds * 1000 >= self.reserve_ms
-
-
 # -- storage ----------------------------------------------------------------------------
 class ProgressTable(Protocol):
     """One record per key, written only if its version is the one expected."""
@@ -157,48 +136,44 @@ def _items(value: Any, key: str) -> list[Any]:
     return items if isinstance(items, list | dict) else []  # type: ignore[return-value]
 
 
+def to_attribute(shape: str, value: Any) -> dict[str, Any]:
+    """A plain value as a DynamoDB attribute value of ``shape`` (N, S, or M:/L: of one)."""
+    outer, _, inner = shape.partition(":")
+    if outer == "M":
+        return {"M": {k: to_attribute(inner, v) for k, v in value.items()}}
+    if outer == "L":
+        return {"L": [to_attribute(inner, v) for v in value]}
+    return {outer: str(value) if outer == "N" else value}
+
+
+def from_attribute(shape: str, value: Any) -> Any:
+    """A DynamoDB attribute value back to a plain value; one of the wrong type becomes
+    INVALID (dropped by Progress.salvaged), never an exception."""
+    outer, _, inner = shape.partition(":")
+    if outer == "M":
+        entries = _items(value, "M")
+        return {k: from_attribute(inner, v) for k, v in entries.items()} if isinstance(entries, dict) else {}
+    if outer == "L":
+        return [from_attribute(inner, v) for v in _items(value, "L")]
+    return _number(value) if outer == "N" else _text(value)
+
+
 def encode(record: dict[str, Any]) -> dict[str, Any]:
     """A Progress record as DynamoDB attribute values, field by field from its kind."""
-    item: dict[str, Any] = {}
-    for spec in fields(Progress):
-        if spec.name not in record:
-            continue
-        value, kind = record[spec.name], spec.metadata["kind"]
-        if kind in (COUNT, OPTIONAL_COUNT):
-            item[spec.name] = {"N": str(value)}
-        elif kind in (TEXT, ALERT):
-            item[spec.name] = {"S": value}
-        elif kind == COUNTS:
-            item[spec.name] = {"M": {k: {"N": str(v)} for k, v in value.items()}}
-        elif kind == DAYS:
-            item[spec.name] = {"L": [{"N": str(day)} for day in value]}
-        elif kind == IDS:
-            item[spec.name] = {"L": [{"S": write_id} for write_id in value]}
-    return item
+    return {
+        spec.name: to_attribute(kind(spec).shape, record[spec.name])
+        for spec in fields(Progress)
+        if spec.name in record
+    }
 
 
 def decode(item: dict[str, Any]) -> dict[str, Any]:
-    """DynamoDB attribute values back to plain values; a value of the wrong type becomes
-    INVALID (dropped by Progress.salvaged), never an exception."""
-    record: dict[str, Any] = {}
-    for spec in fields(Progress):
-        if spec.name not in item:
-            continue
-        value, kind = item[spec.name], spec.metadata["kind"]
-        if kind in (COUNT, OPTIONAL_COUNT):
-            record[spec.name] = _number(value)
-        elif kind in (TEXT, ALERT):
-            record[spec.name] = _text(value)
-        elif kind == COUNTS:
-            entries = _items(value, "M")
-            record[spec.name] = (
-                {k: _number(v) for k, v in entries.items()} if isinstance(entries, dict) else {}
-            )
-        elif kind == DAYS:
-            record[spec.name] = [_number(v) for v in _items(value, "L")]
-        elif kind == IDS:
-            record[spec.name] = [_text(v) for v in _items(value, "L")]
-    return record
+    """DynamoDB attribute values back to plain values, field by field from its kind."""
+    return {
+        spec.name: from_attribute(kind(spec).shape, item[spec.name])
+        for spec in fields(Progress)
+        if spec.name in item
+    }
 
 
 TRANSIENT_CODES = {

@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .content import LOCALES
+from .markets import LOCALES
 
 if TYPE_CHECKING:
     from .repository import DynamoTable

@@ -29,25 +29,19 @@ from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
 from .audio import AudioLibrary, Token, Tracks, whole_ms
-from .content import BASE_LOCALE, Library, default_library, supported_locale
-from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State, Stream
+from .budget import Budget
+from .content import Library, default_library, supported_locale
+from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State
 from .engine import Engine
+from .markets import BASE_LOCALE, fallback_zone
+from .moves import Stream
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .reminders import SCOPE, Reminders
-from .repository import Budget, ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
+from .repository import ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
 
-# Where the device's time zone cannot be read, days are counted in the locale's most
-# populous zone (closer to most users' days than UTC); any other locale counts in UTC.
-FALLBACK_ZONES = {
-    "en-US": "America/New_York",
-    "en-CA": "America/Toronto",
-    "en-GB": "Europe/London",
-    "en-AU": "Australia/Sydney",
-    "en-IN": "Asia/Kolkata",
-}
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 ZONE_KEY = "zone"  # session attribute: the device's time zone ("" when it could not be read)
 
@@ -250,7 +244,7 @@ class Turn:
 
     def local_day(self, at: int) -> int:
         """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``."""
-        name = self.time_zone() or FALLBACK_ZONES.get(self.library.locale, "UTC")
+        name = self.time_zone() or fallback_zone(self.library.locale)
         return datetime.fromtimestamp(at, zone_info(name)).date().toordinal() - EPOCH_DAY
 
     @property

@@ -1,0 +1,68 @@
+"""The moves the conversation (dialogue.py) and the audio player (playback.py) share: into a
+routine playing as audio, and off a routine that reached its end (what counts as finished).
+
+Pure Python: no ask-sdk types and no I/O.
+
+What counts (docs/listening.md says the same): a step is done when the listener moves on
+from its last part (or its file plays to its end); skipped with "skip", "last step", or
+going on after pain. A routine that reaches its end counts as a practice day if at least
+one of its main steps was done, and as a finished session if at most one was skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .audio import Token, Track
+from .engine import Engine, Position
+from .progress import Change
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Audio to play (AudioPlayer.Play): the token, the file's path, where to start (ms)."""
+
+    token: str
+    path: str
+    offset: int = 0
+
+    @classmethod
+    def of(cls, track: Track, token: Token, offset: int = 0) -> Stream:
+        """The file of ``track`` that ``token`` names, from ``offset`` ms."""
+        return cls(str(token), track.files[token.file].path, offset)
+
+
+def into_stream(track: Track, token: Token, offset: int, skipped: int, now: int, **extra: object) -> Change:
+    """The place moved to ``token``'s file of ``track``, at ``offset`` ms into it, with the
+    stream's token kept (``skipped``: the steps skipped so far in this run, as bits)."""
+    return Change(
+        at=now,
+        moved=True,
+        position=Position(track.routine, track.files[token.file].step, 0),
+        minutes=track.minutes,
+        skipped=skipped,
+        play=str(token),
+        offset=offset,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def routine_end(
+    engine: Engine, routine_id: str, skipped: int, now: int, day: int | None = None, **extra: object
+) -> Change:
+    """The move off a routine that reached its end: a practice day if a main step was done,
+    a finished session if at most one was skipped (``skipped``: the steps skipped, as bits).
+    ``day``: the user's day number now (in their time zone), for the practice day."""
+    main = engine.main_steps(routine_id)
+    skips = sum(1 for step in main if skipped >> step & 1)
+    practised = skips < len(main)
+    counted = practised and skips <= 1
+    return Change(
+        at=now,
+        moved=True,
+        position=None,
+        completed=routine_id if counted else None,
+        practised=practised,
+        day=day,
+        **extra,  # type: ignore[arg-type]
+    )
