@@ -52,7 +52,7 @@ from pelvic_ease.observability import logger  # noqa: E402
 from pelvic_ease.progress import Progress  # noqa: E402
 from pelvic_ease.repository import DynamoTable, ProgressKey, decode  # noqa: E402
 from pelvic_ease.settings import Settings  # noqa: E402
-from pelvic_ease.skill import build_skill  # noqa: E402
+from pelvic_ease.skill import build_skill, use_skill  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
@@ -308,7 +308,7 @@ def cold_starts(
 def warm_turns(iterations: int) -> dict[str, Any]:
     clock = Clock()
     table = MemoryTable()
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     timings: dict[str, list[float]] = {k: [] for k in ("launch", "start routine", "next", "repeat", "resume")}
 
     def timed(kind: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
@@ -333,7 +333,7 @@ def warm_turns(iterations: int) -> dict[str, Any]:
             conv.drop_session()
             conv.handler = timed("resume")
             conv.say("ask pelvic ease to resume")
-    app.use_skill(None)
+    use_skill(None)
 
     from bench import baseline_skill  # noqa: PLC0415
 
@@ -369,7 +369,7 @@ def dynamodb_cost() -> dict[str, Any]:
     client.meta.events.register("before-call.dynamodb", lambda model, **_: calls.update([model.name]))
     clock = Clock()
     table = DynamoTable(LOCAL_TABLE, client_factory=lambda: client, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     # the main steps; after the last, "next" asks about the tennis ball and "no" completes
     steps = len([s for s in default_library().routines["psoas_release"].steps if not s.optional])
     scenarios = {
@@ -386,7 +386,7 @@ def dynamodb_cost() -> dict[str, Any]:
             simulator.run_script(lines)
             counted[name] = dict(calls)
     one, two = counted["whole_routine"], counted["interrupted_and_resumed"]
-    app.use_skill(None)
+    use_skill(None)
     return {
         # disclaimer heard, start, a move per later main step, the completion
         "whole_routine": {"reads": one.get("GetItem", 0), "writes": one.get("PutItem", 0), "sessions": 1,
@@ -413,7 +413,7 @@ def artifact(target: Path) -> dict[str, Any]:
 def scale(users: int, workers: int) -> dict[str, Any]:
     clock = Clock()
     table = DynamoTable(LOCAL_TABLE, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -440,7 +440,7 @@ def scale(users: int, workers: int) -> dict[str, Any]:
         begun = time.perf_counter()
         list(pool.map(person, range(users)))
         elapsed = time.perf_counter() - begun
-    app.use_skill(None)
+    use_skill(None)
     import boto3  # noqa: PLC0415
 
     items = boto3.client("dynamodb").scan(TableName=LOCAL_TABLE)["Items"]
@@ -500,7 +500,7 @@ def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> d
     clock = Clock()
     table = CountingTable()
     settings = Settings(LOCAL_TABLE, DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=table, clock=clock, audio=audio))
+    use_skill(build_skill(settings, table=table, clock=clock, audio=audio))
     timings: dict[str, list[float]] = {kind: [] for kind in PLAYBACK_EVENTS}
 
     def kind_of(request: dict[str, Any]) -> str | None:
@@ -538,7 +538,7 @@ def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> d
             conv.say("alexa pause")  # a Stop directive: PlaybackStopped
             conv.say("resume")  # PlaybackStarted
             conv.wait(track.ms / 1000 + 30)  # NearlyFinished, Finished, Started... to the end
-    app.use_skill(None)
+    use_skill(None)
     completed = sum(
         Progress.from_dict(record).completed.get(PLAYED[0], 0) == 1
         for key in map(ProgressKey.of, users)
@@ -612,13 +612,13 @@ def seed_cold_record(url: str, folder: Path) -> Path:
     """A returning user's record, so both cold starts read a real item."""
     clock = Clock()
     table = DynamoTable(LOCAL_TABLE, clock=clock)
-    app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
     with silenced():
         conv = Conversation(app.lambda_handler, user_id=SEED_USER)
         conv.say("open pelvic ease")
         conv.say("release my psoas")
         conv.say("stop")
-    app.use_skill(None)
+    use_skill(None)
     event = conv.envelope({"type": "LaunchRequest"})
     event["session"] = {**event.get("session", {})} or {
         "new": True,

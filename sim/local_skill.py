@@ -68,7 +68,7 @@ def local_skill(
     from pelvic_ease.audio import AudioLibrary, Manifest  # noqa: PLC0415
     from pelvic_ease.repository import DynamoTable  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
-    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill, use_skill  # noqa: PLC0415
 
     clock = clock or Clock()
     with contextlib.ExitStack() as stack:
@@ -101,8 +101,6 @@ def local_skill(
         where += f"; Alexa APIs: a fake on {api.url}"
         settings = Settings(table, DEFAULT_SKILL_ID)
         client = TimedApiClient(ca_certs=api.ca_path)
-        app.use_skill(
-            build_skill(settings, table=progress_table, clock=clock, audio=library, api_client=client)
-        )
-        stack.callback(app.use_skill, None)
+        use_skill(build_skill(settings, table=progress_table, clock=clock, audio=library, api_client=client))
+        stack.callback(use_skill, None)
         yield LocalSkill(quietly(app.lambda_handler), progress_table, clock, where, api)

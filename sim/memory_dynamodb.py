@@ -1,5 +1,7 @@
 """An in-memory stand-in for the low-level DynamoDB client, for the operations and the
-expressions our store uses, so the fuzz tests can play thousands of conversations fast.
+expressions our store uses: under a real DynamoTable it lets the fault tests
+(tests/test_faults.py) play hundreds of conversations with injected client errors fast, and
+the benchmark's Powertools baseline read without a server.
 
 tests/test_memory_dynamodb.py plays the same operations against moto and this, and
 requires the same results, so the stand-in cannot drift from DynamoDB's behaviour.

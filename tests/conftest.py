@@ -26,7 +26,7 @@ from pelvic_ease import app
 from pelvic_ease.audio import AudioLibrary, Manifest
 from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from tests import offline  # noqa: F401  # before any test runs: no host but this machine
 from tests.support import TABLE_NAME, Clock, create_table_from_template
@@ -55,9 +55,9 @@ def table(dynamodb: Any, clock: Clock) -> DynamoTable:
 def handler(table: DynamoTable, clock: Clock) -> Iterator[Callable[..., dict[str, Any]]]:
     """The real lambda_handler, with the container's skill built on the moto store."""
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=table, clock=clock))
+    use_skill(build_skill(settings, table=table, clock=clock))
     yield app.lambda_handler
-    app.use_skill(None)
+    use_skill(None)
 
 
 @pytest.fixture
@@ -98,6 +98,6 @@ def played(
 ) -> Iterator[Callable[..., dict[str, Any]]]:
     """The real lambda_handler with the rendered audio: devices with a player play routines."""
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=table, clock=clock, audio=audio_library))
+    use_skill(build_skill(settings, table=table, clock=clock, audio=audio_library))
     yield app.lambda_handler
-    app.use_skill(None)
+    use_skill(None)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bench import run
-from pelvic_ease import app
+from pelvic_ease.skill import use_skill
 
 
 def check_cold_starts(cold: dict[str, Any]) -> None:
@@ -70,7 +70,7 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
     out = tmp_path / "results.json"
     quick = ["--runs", "1", "--turns", "3", "--users", "4", "--workers", "2", "--plays", "2"]
     assert run.main([*quick, "--render", "tiny", "--json", str(out)]) == 0
-    app.use_skill(None)
+    use_skill(None)
     results = json.loads(out.read_text())
     assert set(results) == {
         "cold_start", "warm", "dynamodb", "scale", "artifact", "playback", "render", "targets",

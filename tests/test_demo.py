@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pelvic_ease import app
 from pelvic_ease.content import load_library
+from pelvic_ease.skill import use_skill
 from sim import demo
 
 LIB = load_library()
@@ -15,7 +15,7 @@ LIB = load_library()
 
 @pytest.fixture(autouse=True)
 def _fresh_skill() -> None:
-    app.use_skill(None)
+    use_skill(None)
 
 
 def test_demo_plays_the_four_journeys(capsys: pytest.CaptureFixture[str]) -> None:

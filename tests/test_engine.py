@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from pelvic_ease.content import SECOND_SIDE, Routine, Step, both_sides, load_library
-from pelvic_ease.engine import Engine, Position, Segment, silence_report
+from pelvic_ease.engine import Engine, Position, Segment
 from pelvic_ease.speech import (
     MAX_SILENCE_RUN_SECONDS,
     Pause,
@@ -369,6 +369,19 @@ def test_quiet_keeps_every_pause_and_the_same_parts(routine_id: str, pace_id: st
         assert len(words(soft, pace_id)) <= len(words(loud, pace_id))
         assert max(silent_runs(heard(soft, pace_id).parts), default=0) <= MAX_SILENCE_RUN_SECONDS
     assert ENGINE.total_seconds(routine_id, pace_id, quiet=True) < ENGINE.total_seconds(routine_id, pace_id)
+
+
+def silence_report(
+    engine: Engine, routine_id: str, pace: str | None, quiet: bool = False
+) -> tuple[float, float]:
+    """(the longest unbroken silence in seconds, the share of the routine that is silence)
+    over a whole routine from a fresh start, at ``pace``."""
+    rate = engine.library.pace(pace).rate
+    scripts = [segment.script for segment in engine.walk(routine_id, pace, quiet=quiet)]
+    longest = max((run for script in scripts for run in silent_runs(script)), default=0.0)
+    silent = sum(part.seconds for script in scripts for part in script if isinstance(part, Pause))
+    total = sum(estimate_seconds(script, rate) for script in scripts)
+    return longest, (silent / total if total else 0.0)
 
 
 def test_silence_report() -> None:

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from ask_sdk_core.exceptions import AskSdkException
 
-from pelvic_ease import app
+from pelvic_ease import app, skill
 from pelvic_ease.settings import Settings
+from pelvic_ease.skill import use_skill
 from sim.driver import Conversation
 from tests.conftest import stored_items
 
@@ -43,11 +44,11 @@ def test_the_container_builds_its_skill_once_from_the_environment(
 ) -> None:
     monkeypatch.setenv("PROGRESS_TABLE", "pelvic-ease-test-progress")
     monkeypatch.delenv("SKILL_ID", raising=False)
-    app.use_skill(None)
+    use_skill(None)
     try:
         first = Conversation(app.lambda_handler).say("open pelvic ease")
         assert first.session_open
-        assert app.skill() is app.skill()
+        assert skill.current() is skill.current()
         assert len(stored_items(dynamodb)) == 1
     finally:
-        app.use_skill(None)
+        use_skill(None)

@@ -17,7 +17,7 @@ from pelvic_ease.content import load_library
 from pelvic_ease.progress import Progress
 from pelvic_ease.repository import DynamoTable, ForgetIncomplete, decode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply
 from sim.memory_dynamodb import MemoryDynamoDB
 from tests.support import FAULTS, TABLE_NAME, FaultyClient
@@ -52,7 +52,7 @@ def build(clock: Clock, client: Any) -> Callable[..., dict[str, Any]]:
     skill = build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock)
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        app.use_skill(skill)
+        use_skill(skill)
         return app.lambda_handler(event, context)
 
     return handler
@@ -115,4 +115,4 @@ def test_fault_at_call_site_is_answered_and_progress_recovers(kind: str, site: s
     assert recovered == clean
     if kind == "complete-routine":  # the turn under fault really is the completing one
         assert clean[0]["completed"] == {"psoas_release": 1}
-    app.use_skill(None)
+    use_skill(None)

@@ -29,7 +29,7 @@ from pelvic_ease.engine import Engine
 from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.progress import Progress
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, MODEL_PATH, Clock, Conversation, DriverError, LambdaContext, Reply
 from tests.support import EVENTS, TABLE_NAME
 
@@ -88,9 +88,9 @@ def check_reply(reply: Reply) -> None:
 def memory(clock: Clock) -> Iterator[MemoryTable]:
     """The real handler on the repository's in-memory table (tests/test_repository.py ties it to moto)."""
     table = MemoryTable()
-    app.use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
     yield table
-    app.use_skill(None)
+    use_skill(None)
 
 
 def check_store(memory: MemoryTable) -> None:

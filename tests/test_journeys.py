@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from pelvic_ease import app
 from pelvic_ease.content import load_library
 from pelvic_ease.engine import Engine
 from pelvic_ease.repository import DynamoTable, decode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from tests.conftest import stored_items
 from tests.support import TABLE_NAME, Clock
@@ -52,9 +51,7 @@ def test_changed_disclaimer_is_read_again_once(
     conv.say("open pelvic ease")
     conv.say("stop")
     newer = replace(LIB, disclaimer_version=LIB.disclaimer_version + 1)
-    app.use_skill(
-        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=newer, clock=clock)
-    )
+    use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=newer, clock=clock))
     assert DISCLAIMER in conv.say("open pelvic ease").text
     conv.say("stop")
     assert DISCLAIMER not in conv.say("open pelvic ease").text

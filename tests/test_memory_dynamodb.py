@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from pelvic_ease import app
 from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from sim.memory_dynamodb import MemoryDynamoDB
 from tests.support import TABLE_NAME
@@ -135,7 +135,7 @@ def test_same_stored_items_after_a_conversation(handler: Any, dynamodb: Any, clo
         on_moto.say(line)
     memory = MemoryDynamoDB()
     table = DynamoTable(TABLE_NAME, client_factory=lambda: memory, clock=clock)
-    app.use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
     on_memory = Conversation(app.lambda_handler, user_id=user)
     for line in script:
         on_memory.say(line)

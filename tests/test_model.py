@@ -11,8 +11,8 @@ from ask_sdk_core.serialize import DefaultSerializer
 from ask_smapi_model.v1.skill.interaction_model.interaction_model_data import InteractionModelData
 
 from pelvic_ease.content import load_library
+from pelvic_ease.dialogue import TABLE
 from pelvic_ease.handlers import (
-    FallbackHandler,
     IntentHandler,
     OtherRequestHandler,
     SessionEndedHandler,
@@ -20,6 +20,7 @@ from pelvic_ease.handlers import (
     UnknownIntentHandler,
     request_handlers,
 )
+from pelvic_ease.intents import INTENTS as MEANINGS
 from sim.driver import BUILTIN_PHRASES, LOCALES, MODEL_PATH, InteractionModel, Resolved, model_path
 
 LIB = load_library()
@@ -57,17 +58,15 @@ AUDIO_PLAYER_BUILTINS = {
 }  # fmt: skip
 
 
-def handled_intents() -> set[str]:
-    return {name for h in request_handlers(None) if isinstance(h, IntentHandler) for name in h.intents}  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize(
-    "intent",
-    sorted(MODEL_INTENTS | handled_intents()),
-)
-def test_every_model_intent_has_a_handler_and_every_handler_intent_is_in_the_model(intent: str) -> None:
-    assert intent in handled_intents()
+@pytest.mark.parametrize("intent", sorted(MODEL_INTENTS | set(MEANINGS)))
+def test_every_model_intent_has_a_meaning_and_every_meaning_is_in_the_model(intent: str) -> None:
+    assert intent in MEANINGS
     assert intent in MODEL_INTENTS
+
+
+@pytest.mark.parametrize("intent", sorted(MEANINGS))
+def test_every_meaning_is_something_the_dialogue_core_takes(intent: str) -> None:
+    assert MEANINGS[intent].said in TABLE
 
 
 def test_the_model_has_every_required_builtin_and_custom_intent() -> None:
@@ -93,7 +92,7 @@ def test_registry_order_puts_catch_alls_last() -> None:
     handlers = [type(h) for h in request_handlers(None)]  # type: ignore[arg-type]
     assert handlers[0] is SkillDisabledHandler
     assert handlers[1] is SessionEndedHandler
-    assert handlers[-3:] == [FallbackHandler, UnknownIntentHandler, OtherRequestHandler]
+    assert handlers[-3:] == [IntentHandler, UnknownIntentHandler, OtherRequestHandler]
     assert len(set(handlers)) == len(handlers)
 
 

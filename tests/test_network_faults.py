@@ -23,7 +23,7 @@ from pelvic_ease.content import load_library
 from pelvic_ease.progress import Progress
 from pelvic_ease.repository import DynamoTable, ProgressKey, decode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, LambdaContext, Reply
 from sim.local_dynamodb import LOCAL_TABLE, moto_server
 from sim.local_skill import quietly
@@ -50,7 +50,7 @@ class Network:
         handler = quietly(app.lambda_handler)
 
         def call(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-            app.use_skill(skill)
+            use_skill(skill)
             result = handler(event, context)
             self.turn_ms.append(context.timeout_ms - context.get_remaining_time_in_millis())
             return result
@@ -72,7 +72,7 @@ class Network:
 def network() -> Iterator[Network]:
     with moto_server() as url, FaultProxy(url, seed=11, atomic=True) as proxy:
         yield Network(url, proxy)
-    app.use_skill(None)
+    use_skill(None)
 
 
 @pytest.fixture

@@ -498,7 +498,7 @@ def test_a_track_whose_routine_the_content_no_longer_has_still_queues_its_next_f
     from pelvic_ease import app  # noqa: PLC0415
     from pelvic_ease.audio import Manifest  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
-    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill, use_skill  # noqa: PLC0415
     from sim.driver import DEFAULT_SKILL_ID  # noqa: PLC0415
     from tests.support import TABLE_NAME  # noqa: PLC0415
 
@@ -507,14 +507,14 @@ def test_a_track_whose_routine_the_content_no_longer_has_still_queues_its_next_f
         rows += [{**row, "routine": "old_relaxation"} for row in rows if row["routine"] == "down_training"]
     library = AudioLibrary(Manifest.from_dict(data), audio_url)
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=table, clock=clock, audio=library))
+    use_skill(build_skill(settings, table=table, clock=clock, audio=library))
     try:
         conv, player = device(app.lambda_handler, clock)
         first = token(start_relaxation(conv))
         player.token = str(Token("old_relaxation", first.pace, first.minutes, 0, "anOldPlay"))
         assert player.report("PlaybackNearlyFinished").audio_directives
     finally:
-        app.use_skill(None)
+        use_skill(None)
 
 
 def test_a_started_report_without_its_offset_does_not_take_another_streams(
@@ -566,11 +566,11 @@ def test_a_player_report_whose_handler_fails_is_answered_with_nothing(
 ) -> None:
     from pelvic_ease import app  # noqa: PLC0415
     from pelvic_ease.settings import Settings  # noqa: PLC0415
-    from pelvic_ease.skill import build_skill  # noqa: PLC0415
+    from pelvic_ease.skill import build_skill, use_skill  # noqa: PLC0415
     from sim.driver import DEFAULT_SKILL_ID  # noqa: PLC0415
 
     settings = Settings("unused", DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=BrokenTable(), clock=clock, audio=audio_library))
+    use_skill(build_skill(settings, table=BrokenTable(), clock=clock, audio=audio_library))
     try:
         conv, player = device(app.lambda_handler, clock)
         player.token, player.activity = "pe1~down_training~normal~10~0~abc", PLAYING
@@ -582,7 +582,7 @@ def test_a_player_report_whose_handler_fails_is_answered_with_nothing(
         reply = conv.send_event({"type": "PlaybackController.NextCommandIssued"})
         assert reply.response == {}
     finally:
-        app.use_skill(None)
+        use_skill(None)
 
 
 def test_the_emulated_player_refuses_a_queue_behind_a_stream_that_is_not_playing(clock: Clock) -> None:
@@ -600,3 +600,39 @@ def test_the_emulated_player_refuses_a_queue_behind_a_stream_that_is_not_playing
     }
     player.play(right)
     assert player.queued is not None
+
+
+def test_an_old_devices_buttons_and_commands_follow_the_stored_place_not_its_own_stream(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    # GIVEN a relaxation playing on one device, then resumed on another (a new play)
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(90)
+    conv.say("alexa pause")
+    clock.advance(hours=1)
+    other, _ = device(played, clock, user_id=conv.user_id)
+    resumed = token(other.say("ask pelvic ease to resume"))
+    assert resumed.play != first.play
+    now_stored = stored(table, other)
+    # WHEN the old device's remote says next: its stream is not the place, so nothing plays
+    player.activity = PLAYING
+    assert player.button("Next").audio_directives == []
+    assert stored(table, other) == now_stored
+    # and "Alexa, next" said to it is answered from the stored place, as a new play
+    reply = conv.say("alexa next")
+    moved = token(reply)
+    assert moved.play not in (first.play, resumed.play)
+    assert Token.parse(stored(table, other)["play"]) == moved
+
+
+def test_nearly_finished_of_the_last_file_queues_nothing_and_fails_nothing(
+    played: Handler, clock: Clock, audio_library: AudioLibrary, capsys: pytest.CaptureFixture[str]
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    last = first.at_file(len(relaxation(audio_library).files) - 1)
+    capsys.readouterr()
+    reply = player.report("PlaybackNearlyFinished", token=str(last), offsetInMilliseconds=1_000)
+    assert reply.response == {}
+    assert "ErrorSpoken" not in capsys.readouterr().out

@@ -12,7 +12,7 @@ from pelvic_ease.content import load_library
 from pelvic_ease.progress import DAY, DAY_WINDOW, Change, Progress
 from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, InteractionModel, Reply
 from tests.conftest import stored_items
 from tests.support import TABLE_NAME, dynamodb_item_size
@@ -253,9 +253,7 @@ def test_skip_on_a_long_last_step_gives_the_closing_cue(
     library = replace(
         LIB, routines={**LIB.routines, "lower_back": replace(routine, steps=(*routine.steps[:-1], long_last))}
     )
-    app.use_skill(
-        build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=library, clock=clock)
-    )
+    use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=library, clock=clock))
     conv = Conversation(app.lambda_handler)
     conv.say("open pelvic ease")
     conv.say("massage my lower back")

@@ -15,7 +15,7 @@ from pelvic_ease.engine import Position
 from pelvic_ease.progress import Change, CorruptProgress
 from pelvic_ease.repository import ATTEMPTS, DynamoTable, ForgetIncomplete, decode, encode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from sim.local_dynamodb import LOCAL_TABLE, moto_server
 from tests.conftest import stored_items
@@ -393,7 +393,7 @@ def test_disable_that_cannot_delete_everything_fails_the_invocation(
 
 def test_disable_pages_through_every_record_of_the_account(clock: Clock, dynamodb: Any) -> None:
     table = DynamoTable(TABLE_NAME, client_factory=lambda: dynamodb, clock=clock, page_size=2)
-    app.use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
+    use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, clock=clock))
     try:
         account = "amzn1.ask.account.MANYPROFILES"
         for n in range(5):
@@ -404,7 +404,7 @@ def test_disable_pages_through_every_record_of_the_account(clock: Clock, dynamod
         assert counter.take() == Counter(Query=3, DeleteItem=5)  # pages of 2, 2 and 1
         assert stored_items(dynamodb) == []
     finally:
-        app.use_skill(None)
+        use_skill(None)
 
 
 def test_a_corrupt_stored_item_is_replaced_not_fatal(conv: Conversation, dynamodb: Any) -> None:
@@ -424,7 +424,7 @@ def test_through_boto3_http_to_moto_server_on_loopback(clock: Clock) -> None:
     with moto_server() as url:
         assert url.startswith("http://127.0.0.1:")
         table = DynamoTable(LOCAL_TABLE, clock=clock)  # the default client: env endpoint
-        app.use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
+        use_skill(build_skill(Settings(LOCAL_TABLE, DEFAULT_SKILL_ID), table=table, clock=clock))
         try:
             conv = Conversation(app.lambda_handler)
             advance_to_step(conv, "release my psoas", nexts=2)
@@ -433,7 +433,7 @@ def test_through_boto3_http_to_moto_server_on_loopback(clock: Clock) -> None:
             items = boto3.client("dynamodb").scan(TableName=LOCAL_TABLE)["Items"]
             assert decode(items[0])["step"] == 2
         finally:
-            app.use_skill(None)
+            use_skill(None)
 
 
 def test_codec_round_trip() -> None:

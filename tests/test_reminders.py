@@ -25,7 +25,7 @@ from pelvic_ease.progress import DAY, MAX_ALERT, Change, Progress
 from pelvic_ease.reminders import DailyTime
 from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill
+from pelvic_ease.skill import build_skill, use_skill
 from sim.alexa_api import FakeAlexaApi, alexa_api
 from sim.driver import CONSENT_TOKEN, DEFAULT_SKILL_ID, Clock, Conversation, LambdaContext, Reply, time_value
 from tests.conftest import stored_items
@@ -49,9 +49,9 @@ def skill(table: DynamoTable, clock: Clock, api: FakeAlexaApi) -> Iterator[Handl
     """The real handler, its API client trusting the fake's certificate (time-out 0.5 s)."""
     client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    app.use_skill(build_skill(settings, table=table, clock=clock, api_client=client))
+    use_skill(build_skill(settings, table=table, clock=clock, api_client=client))
     yield app.lambda_handler
-    app.use_skill(None)
+    use_skill(None)
 
 
 def talk(skill: Handler, api: FakeAlexaApi, granted: bool = False, locale: str = "en-US") -> Conversation:

@@ -181,6 +181,18 @@ def test_an_older_move_never_replaces_a_newer_one() -> None:
     assert older.applied_to(newer).position == Position("lower_back", 2, 0)
 
 
+def test_a_disclaimer_acknowledgement_never_goes_backwards(slept: list[float]) -> None:
+    # one device heard the newer disclaimer (2) and stored it; another, which read the record
+    # before, stores its acknowledgement of the older one (1): the newer stays
+    table = MemoryTable()
+    repo = repository(table, slept)
+    base = repo.save(KEY, Progress(), [Change(1_000, disclaimer_version=1)], forever())
+    repo.save(KEY, base, [Change(1_010, disclaimer_version=2)], forever())
+    merged = repo.save(KEY, base, [Change(1_020, disclaimer_version=1, pace="slow")], forever())
+    assert (merged.disclaimer_version, merged.pace) == (2, "slow")
+    assert Progress.from_dict(table.get(KEY)).disclaimer_version == 2
+
+
 def test_write_ids_are_kept_while_their_change_could_still_be_retried() -> None:
     progress = Progress()
     burst = [Change(1_000 + n, pace="slow") for n in range(RECENT_WRITES + 5)]  # one busy minute

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pelvic_ease import app
 from pelvic_ease.content import load_library
+from pelvic_ease.skill import use_skill
 from sim import chat, preview
 from sim.driver import APPROXIMATION_THRESHOLD, ROOT, InteractionModel, Resolved
 from sim.local_dynamodb import moto_server
@@ -68,7 +68,7 @@ def resolved_ids(resolved: Resolved) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def _fresh_skill() -> None:
-    app.use_skill(None)
+    use_skill(None)
 
 
 def test_chat_talks_to_the_real_skill_on_moto_server(

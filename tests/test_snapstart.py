@@ -26,7 +26,7 @@ from tests.support import EVENTS, ROOT
 FIRST_REQUEST = """
 import json, sys
 sys.path[:0] = [sys.argv[1]]
-from pelvic_ease import app, content, snapstart
+from pelvic_ease import app, content, skill, snapstart
 from snapshot_restore_py import get_after_restore, get_before_snapshot
 
 class Context:
@@ -44,7 +44,7 @@ if hooks:
         function(*args, **kwargs)
 before = {
     "modules": set(sys.modules),
-    "skill": app._container.get("skill"),
+    "skill": skill._container.get("skill"),
     "contents_loaded": content._default_library.cache_info().misses,
 }
 from botocore.session import Session
@@ -56,7 +56,7 @@ with open(sys.argv[3]) as handle:
 print("RESULT " + json.dumps({
     "response": response,
     "new_modules": sorted(set(sys.modules) - before["modules"]),
-    "same_skill": app._container.get("skill") is before["skill"],
+    "same_skill": skill._container.get("skill") is before["skill"],
     "contents_loaded": content._default_library.cache_info().misses - before["contents_loaded"],
     "clients_made": len(made),
 }))

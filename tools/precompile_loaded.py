@@ -92,10 +92,10 @@ def rehearse(artifact: Path, events: Path) -> None:
     for name in ("SKILL_ID", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
         os.environ.pop(name, None)
     sys.path.insert(0, str(artifact))
-    from pelvic_ease import snapstart  # noqa: PLC0415
+    from pelvic_ease import app, snapstart  # noqa: PLC0415
 
     recorded = [json.loads(path.read_text()) for path in sorted(events.glob("*.json"))]
-    snapstart.rehearse(snapstart.prepare(), [*snapstart.rehearsal_events(None), *recorded])
+    snapstart.rehearse(snapstart.prepare(), [*snapstart.rehearsal_events(None), *recorded], app.answer)
 
 
 def main(artifact: Path, events: Path) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -231,6 +232,17 @@ class AlexaReminders:
             push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
         )
 
+    def _call(self, operation: str, call: Callable[[ReminderManagementServiceClient], Any]) -> Any:
+        """One call through the SDK's client: its answer, or a ``Failed`` with the kind of
+        failure when no call may be made now or it failed (every failure is spoken, none raised)."""
+        client = self._client()
+        if client is None:
+            return Failed(UNAVAILABLE)
+        try:
+            return call(client)
+        except Exception as error:
+            return Failed(_failure(operation, error))
+
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
         if not _api_reachable(self.handler_input):
             return ReminderResult(UNAVAILABLE)  # no API to ask: no permission question either
@@ -240,24 +252,17 @@ class AlexaReminders:
         if zone is None:
             return ReminderResult(NO_ZONE)  # never a reminder at a guessed hour
         if existing:
-            client = self._client()
-            if client is None:
-                return ReminderResult(UNAVAILABLE)
-            try:
-                client.update_reminder(existing, self.request(time, zone))
+            updated = self._call(
+                "update_reminder", lambda c: c.update_reminder(existing, self.request(time, zone))
+            )
+            if not isinstance(updated, Failed):
                 return ReminderResult(OK, token=existing)
-            except Exception as error:  # every failure is spoken, none is raised
-                kind = _failure("update_reminder", error)
-                if kind != NOT_FOUND:
-                    return ReminderResult(kind)
-                # deleted in the Alexa app: a new one is made below
-        client = self._client()
-        if client is None:
-            return ReminderResult(UNAVAILABLE)
-        try:
-            created = client.create_reminder(self.request(time, zone))
-        except Exception as error:
-            return ReminderResult(_failure("create_reminder", error))
+            if updated.status != NOT_FOUND:
+                return ReminderResult(updated.status)
+            # deleted in the Alexa app: a new one is made below
+        created = self._call("create_reminder", lambda c: c.create_reminder(self.request(time, zone)))
+        if isinstance(created, Failed):
+            return ReminderResult(created.status)
         token = getattr(created, "alert_token", None)
         if not isinstance(token, str) or not token:
             logger.warning("a reminder was created without an id")
@@ -265,26 +270,20 @@ class AlexaReminders:
         return ReminderResult(OK, token=token, created=True)
 
     def delete(self, token: str) -> ReminderResult:
-        client = self._client()
-        if client is None:
-            return ReminderResult(UNAVAILABLE)
-        try:
-            client.delete_reminder(token)
-        except Exception as error:
-            return ReminderResult(_failure("delete_reminder", error))
-        return ReminderResult(OK)
+        deleted = self._call("delete_reminder", lambda c: c.delete_reminder(token))
+        return ReminderResult(deleted.status if isinstance(deleted, Failed) else OK)
 
     def read(self, token: str) -> ReminderResult:
         """The reminder's time, read as plain JSON: ask-sdk-model 1.82 cannot deserialise a
         reminder it reads back (ALEXA.md), so the SDK client's own ``invoke`` is asked for an
         object rather than its GetReminderResponse."""
-        client = self._client()
         access = api_access(self.handler_input)
-        if client is None or access is None:
+        if access is None:
             return ReminderResult(UNAVAILABLE)
         endpoint, access_token = access
-        try:
-            answer = cast(Any, client).invoke(
+        answer = self._call(
+            "get_reminder",
+            lambda c: cast(Any, c).invoke(
                 method="GET",
                 endpoint=endpoint,
                 path=REMINDERS_PATH,
@@ -297,10 +296,18 @@ class AlexaReminders:
                 response_definitions=[],
                 body=None,
                 response_type="object",
-            )
-        except Exception as error:
-            return ReminderResult(_failure("get_reminder", error))
+            ),
+        )
+        if isinstance(answer, Failed):
+            return ReminderResult(answer.status)
         return ReminderResult(OK, token=token, time=reminder_time(getattr(answer, "body", None)))
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A call to the Reminders API that was not made, or failed: the kind of failure."""
+
+    status: str
 
 
 def reminder_time(reminder: Any) -> DailyTime | None:

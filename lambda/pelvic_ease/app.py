@@ -6,32 +6,14 @@ import json
 from typing import Any, cast
 
 from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_core.skill import CustomSkill
 from ask_sdk_model import RequestEnvelope
 
+from . import skill
 from .content import default_library
 from .handlers import SILENT_REQUESTS
 from .observability import count, logger, observed
 from .repository import ForgetIncomplete
-from .settings import Settings
-from .skill import build_skill
 from .speech import render, say
-
-_container: dict[str, CustomSkill] = {}
-
-
-def skill() -> CustomSkill:
-    """The container's skill, built on the first event and reused after."""
-    if "skill" not in _container:
-        _container["skill"] = build_skill(Settings.from_env())
-    return _container["skill"]
-
-
-def use_skill(custom: CustomSkill | None) -> None:
-    """Replace the container's skill (tests and the simulator inject their own store)."""
-    _container.pop("skill", None)
-    if custom is not None:
-        _container["skill"] = custom
 
 
 def _dig(event: Any, *keys: str) -> Any:
@@ -64,7 +46,7 @@ def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     A request whose caller cannot be verified is rejected (raised, as the SDK does for a
     wrong skill id); a verified but malformed one gets a spoken apology; nothing else escapes.
     """
-    current = skill()
+    current = skill.current()
     application_id = _dig(event, "context", "System", "application", "applicationId")
     if not isinstance(application_id, str):
         logger.warning("request rejected: no application id to verify")
@@ -105,7 +87,7 @@ def _register_snapstart_hooks() -> None:
         return
     from . import snapstart  # noqa: PLC0415
 
-    register_before_snapshot(snapstart.before_snapshot)
+    register_before_snapshot(lambda: snapstart.before_snapshot(answer))
     register_after_restore(snapstart.after_restore)
 
 

@@ -714,32 +714,46 @@ def resume_if_any(t: Decision) -> Outcome:
     return resume(t) if t.progress.position is not None else menu(t)
 
 
-def repeat_here(t: Decision) -> Outcome:
-    """ "Repeat": the last part exactly, or the last question."""
-    mode = t.state.mode
-    if mode == PAIN_PAUSE:
-        position = t.under_way
-        words = pain_words(t, position) if position else t.say("pain_stop")
-        return t.reply(words, t.say("pain_reprompt"), PAIN_PAUSE)
-    if mode == EXTRA_OFFER:
-        return ask_extra_again(t)
-    if mode == SWITCH_OFFER and t.state.suggested is not None and t.under_way:
-        return switch_offer(t, t.under_way, *t.state.suggested)
-    if mode == ROUTINE and t.under_way:
-        return repeat_part(t)
-    if mode == RESUME_OFFER and t.progress.position is not None:
-        return offer_resume(t)
-    if mode == HURT_OFFER and t.progress.position is not None:
-        return hurt_offer(t, t.progress.position)
-    if mode == SUGGEST_OFFER and t.state.suggested is not None:
-        return suggest(t, *t.state.suggested)
-    if mode == ANOTHER_OFFER:
-        return t.reply(t.say("another_offer"), t.say("another_reprompt"), ANOTHER_OFFER)
-    if mode == REMINDER_OFFER:
-        return t.reply(t.say("reminder_offer"), t.say("reminder_offer_reprompt"), REMINDER_OFFER)
-    if mode == REMINDER_TIME:
-        return ask_time(t)
-    return menu(t)
+def repeat_pain(t: Decision) -> Outcome:
+    position = t.under_way
+    words = pain_words(t, position) if position else t.say("pain_stop")
+    return t.reply(words, t.say("pain_reprompt"), PAIN_PAUSE)
+
+
+def repeat_switch(t: Decision) -> Outcome:
+    if t.state.suggested is None or t.under_way is None:
+        return menu(t)
+    return switch_offer(t, t.under_way, *t.state.suggested)
+
+
+def repeat_in_routine(t: Decision) -> Outcome:
+    return repeat_part(t) if t.under_way else menu(t)
+
+
+def repeat_resume_offer(t: Decision) -> Outcome:
+    return offer_resume(t) if t.progress.position is not None else menu(t)
+
+
+def repeat_hurt_offer(t: Decision) -> Outcome:
+    position = t.progress.position
+    return hurt_offer(t, position) if position is not None else menu(t)
+
+
+def repeat_suggestion(t: Decision) -> Outcome:
+    return suggest(t, *t.state.suggested) if t.state.suggested is not None else menu(t)
+
+
+def another_again(t: Decision) -> Outcome:
+    return t.reply(t.say("another_offer"), t.say("another_reprompt"), ANOTHER_OFFER)
+
+
+def reminder_offer_again(t: Decision) -> Outcome:
+    return t.reply(t.say("reminder_offer"), t.say("reminder_offer_reprompt"), REMINDER_OFFER)
+
+
+def again(t: Decision) -> Outcome:
+    """What "repeat" says in this state (the table's REPEAT row): the last part, or the last question."""
+    return transition(t.state.mode, REPEAT)(t)
 
 
 def start_over(t: Decision) -> Outcome:
@@ -823,7 +837,7 @@ def change_pace(t: Decision) -> Outcome:
 def repeat_slowly(t: Decision) -> Outcome:
     """ "Say that again slowly": the last part again at the slower pace (kept from now on)."""
     if t.state.mode != ROUTINE or t.under_way is None:
-        return repeat_here(t)
+        return again(t)
     slower = shifted_pace(t.library, t.progress.pace, "slower")
     change = t.change(pace=slower) if slower != t.library.pace(t.progress.pace).id else None
     return replace(repeat_part(t, slower), change=change)
@@ -952,8 +966,8 @@ def extra_unanswered(t: Decision) -> Outcome:
 
 def question_again(t: Decision) -> Outcome:
     """Words that answer none of a yes/no question: sorry, and the question again."""
-    again = repeat_here(t)
-    return replace(again, speech=join(t.say("fallback_menu"), again.speech))
+    asked = again(t)
+    return replace(asked, speech=join(t.say("fallback_menu"), asked.speech))
 
 
 MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
@@ -1159,7 +1173,19 @@ TABLE: dict[str, dict[str, Transition]] = {
         ANY: resume_if_any,
     },
     PREVIOUS: {ANY: back},
-    REPEAT: {ANY: repeat_here},
+    REPEAT: {
+        ROUTINE: repeat_in_routine,
+        PAIN_PAUSE: repeat_pain,
+        EXTRA_OFFER: ask_extra_again,
+        SWITCH_OFFER: repeat_switch,
+        RESUME_OFFER: repeat_resume_offer,
+        HURT_OFFER: repeat_hurt_offer,
+        SUGGEST_OFFER: repeat_suggestion,
+        ANOTHER_OFFER: another_again,
+        REMINDER_OFFER: reminder_offer_again,
+        REMINDER_TIME: ask_time,
+        ANY: menu,
+    },
     START_OVER: {ANY: start_over},
     PAUSE: {ANY: pause},
     HELP: {ANY: help_here},
@@ -1210,4 +1236,9 @@ def decide(engine: Engine, state: State, heard: Heard, facts: Facts) -> Outcome:
     """What happens when the user in ``state`` says ``heard``."""
     mode = state.mode if state.mode in MODES else OUTSIDE
     turn = Decision(engine, replace(state, mode=mode), heard, facts)
-    return transition(mode, heard.intent)(turn)
+    outcome = transition(mode, heard.intent)(turn)
+    # never a stream of ours playing on under a spoken routine: a spoken move stops it
+    spoken_move = outcome.change is not None and outcome.change.moved and outcome.play is None
+    if spoken_move and facts.playing:
+        return replace(outcome, stop_audio=True)
+    return outcome

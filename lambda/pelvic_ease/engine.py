@@ -29,7 +29,6 @@ from .speech import (
     estimate_seconds,
     even_split,
     say,
-    silent_runs,
 )
 
 # Segments are sized to leave room, within the 240 s response cap, for what a handler may
@@ -425,16 +424,3 @@ class Engine:
             scripts.append(cap_silence(head + body + tail, cues))
             taken += share
         return scripts
-
-
-def silence_report(
-    engine: Engine, routine_id: str, pace: str | None, quiet: bool = False
-) -> tuple[float, float]:
-    """(the longest unbroken silence in seconds, the share of the routine that is silence)
-    over a whole routine from a fresh start, at ``pace``."""
-    rate = engine.library.pace(pace).rate
-    scripts = [segment.script for segment in engine.walk(routine_id, pace, quiet=quiet)]
-    longest = max((run for script in scripts for run in silent_runs(script)), default=0.0)
-    silent = sum(part.seconds for script in scripts for part in script if isinstance(part, Pause))
-    total = sum(estimate_seconds(script, rate) for script in scripts)
-    return longest, (silent / total if total else 0.0)

@@ -1,6 +1,6 @@
 """Progress records in memory: the repository's second backend (the ProgressTable protocol),
-for the fuzz tests, the benchmark's warm turns and the build's precompile run, where
-DynamoDB's round trips would only cost time. tests/test_repository.py holds it to
+for the fuzz tests and the benchmark's warm turns and counted calls, where DynamoDB's round
+trips would only cost time. tests/test_repository.py holds it to
 DynamoDB's behaviour (moto). Not used by the deployed skill.
 """
 

@@ -1,4 +1,7 @@
-"""Build the skill once: content, engine, progress repository and handlers wired together."""
+"""Build the skill once: content, engine, progress repository and handlers wired together.
+This module also owns the container's skill: built on the first event (or before the
+SnapStart snapshot) and reused after; the entry point (app.py) and the SnapStart hooks
+(snapstart.py) both take it from here."""
 
 from __future__ import annotations
 
@@ -46,3 +49,21 @@ def build_skill(
     builder.add_global_request_interceptor(LogContextInterceptor())
     builder.add_global_response_interceptor(LogOutcomeInterceptor())
     return builder.create()
+
+
+_container: dict[str, CustomSkill] = {}
+
+
+def current() -> CustomSkill:
+    """The container's skill, built from the environment on first use and reused after."""
+    if "skill" not in _container:
+        _container["skill"] = build_skill(Settings.from_env())
+    return _container["skill"]
+
+
+def use_skill(custom: CustomSkill | None) -> None:
+    """Replace the container's skill (the SnapStart hooks, tests and the simulator inject
+    their own store); None: built again from the environment on the next event."""
+    _container.pop("skill", None)
+    if custom is not None:
+        _container["skill"] = custom

@@ -32,7 +32,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -41,6 +41,7 @@ from .markets import LOCALES
 if TYPE_CHECKING:
     from .repository import DynamoTable
 
+Answer = Callable[[dict[str, Any], Any], dict[str, Any]]  # app.answer: an envelope in, a response out
 REHEARSAL_USER = "amzn1.ask.account.SNAPSTART-REHEARSAL"
 # What a DynamoDB JSON answer holds when there is nothing: no item, no items, no attributes.
 _HOOK_ID = "snapshot-rehearsal"
@@ -132,36 +133,36 @@ def _envelope(request: dict[str, Any], skill_id: str | None) -> dict[str, Any]:
     return envelope
 
 
-def before_snapshot() -> None:
-    """Build the skill and rehearse the first requests, leaving nothing behind that a real
-    request could see: no record, no metric, no log key, no open connection."""
-    from . import app  # noqa: PLC0415 - app registers these hooks
+def before_snapshot(answer: Answer) -> None:
+    """Build the skill and rehearse the first requests through ``answer`` (the entry point's),
+    leaving nothing behind that a real request could see: no record, no metric, no log key,
+    no open connection."""
+    from . import skill  # noqa: PLC0415
     from .observability import logger  # noqa: PLC0415
 
     started = time.perf_counter()
     table = prepare()
-    rehearse(table, rehearsal_events(app.skill().skill_id))
+    rehearse(table, rehearsal_events(skill.current().skill_id), answer)
     logger.info("rehearsed before the snapshot", extra={"ms": round((time.perf_counter() - started) * 1000)})
 
 
 def prepare() -> DynamoTable:
     """The container's skill, built now, with its DynamoDB client made."""
-    from . import app  # noqa: PLC0415
     from .repository import DynamoTable  # noqa: PLC0415
     from .settings import Settings  # noqa: PLC0415
-    from .skill import build_skill  # noqa: PLC0415
+    from .skill import build_skill, use_skill  # noqa: PLC0415
 
     settings = Settings.from_env()
     table = DynamoTable(settings.table_name, ttl_days=settings.ttl_days)
-    app.use_skill(build_skill(settings, table=table))
+    use_skill(build_skill(settings, table=table))
     table.client  # noqa: B018 - made now, not on the first request
     return table
 
 
-def rehearse(table: DynamoTable, envelopes: Iterable[dict[str, Any]]) -> None:
-    """Answer ``envelopes`` through the container's skill, the table's client answered locally.
-    (The build's precompile step rehearses the recorded events the same way.)"""
-    from . import app  # noqa: PLC0415
+def rehearse(table: DynamoTable, envelopes: Iterable[dict[str, Any]], answer: Answer) -> None:
+    """Answer ``envelopes`` through ``answer`` (the entry point's, with the container's skill),
+    the table's client answered locally. (The build's precompile step rehearses the recorded
+    events the same way.)"""
     from .observability import logger, metrics  # noqa: PLC0415
 
     events = table.client.meta.events
@@ -170,7 +171,7 @@ def rehearse(table: DynamoTable, envelopes: Iterable[dict[str, Any]]) -> None:
     logger.setLevel(max(level, logging.WARNING))  # the rehearsal's turns are not the users'
     try:
         for envelope in envelopes:
-            app.answer(envelope, RehearsalContext())
+            answer(envelope, RehearsalContext())
         # The one import the real send adds: the socket encodes the host name with IDNA.
         (urlsplit(table.client.meta.endpoint_url).hostname or "").encode("idna")
     finally:

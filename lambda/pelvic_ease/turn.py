@@ -177,10 +177,6 @@ class Turn:
         pace = cached.get("pace") if isinstance(cached, dict) else None
         return pace if isinstance(pace, str) else None
 
-    def change(self, **what: Any) -> Change:
-        """A change made now (see Change for the fields)."""
-        return Change(at=self.now, **what)
-
     def save(self, change: Change | None = None) -> Progress:
         """Store ``change`` (and any change an earlier turn could not store) and return the
         record as the user now has it, stored or not; it is kept in the session either way."""

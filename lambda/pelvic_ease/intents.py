@@ -1,0 +1,186 @@
+"""What each intent of the interaction model means: one table (``INTENTS``) from the Alexa
+intent, with a reader of its slots, to the dialogue core's input (``dialogue.Heard``), and for
+the built-ins Alexa sends while audio plays, to the playback command it is about our stream.
+
+A new intent is a row here, a row in ``dialogue.TABLE`` with its transition and prompt, and
+its samples in each locale's model. ``handlers.IntentHandler`` serves every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import IntentRequest, Slot
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from . import dialogue, playback
+from .audio import Token
+from .dialogue import Heard
+from .progress import STEPS, STRAIGHT
+from .turn import Turn
+
+AREA_SLOT = "area"
+MINUTES_SLOT = "minutes"
+LENGTH_SLOT = "length"
+PACE_SLOT = "pace"
+TIME_SLOT = "time"
+AMOUNT_SLOT = "amount"
+STYLE_SLOT = "style"
+
+
+# -- reading the request -----------------------------------------------------------
+def number_slot(handler_input: HandlerInput, name: str) -> int | None:
+    value = slot_value(handler_input, name)
+    return int(value) if value and value.isdigit() else None
+
+
+def _slot(handler_input: HandlerInput, name: str) -> Slot | None:
+    request = handler_input.request_envelope.request
+    slots = request.intent.slots if isinstance(request, IntentRequest) and request.intent else None
+    return (slots or {}).get(name)
+
+
+def slot_value(handler_input: HandlerInput, name: str) -> str | None:
+    """What the user said for a slot, or None."""
+    slot = _slot(handler_input, name)
+    return slot.value.strip() if slot and isinstance(slot.value, str) and slot.value.strip() else None
+
+
+def resolved_id(handler_input: HandlerInput, name: str) -> str | None:
+    """The canonical id Alexa matched for a custom slot, or None."""
+    slot = _slot(handler_input, name)
+    authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
+    for authority in authorities or []:
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
+            for resolved in authority.values or []:
+                if resolved.value and resolved.value.id:
+                    return str(resolved.value.id)
+    return None
+
+
+def requested_minutes(turn: Turn) -> int | None:
+    """ "A ten minute relaxation" (a number) or "a long relaxation" (a length word)."""
+    minutes = number_slot(turn.handler_input, MINUTES_SLOT)
+    if minutes is not None:
+        return minutes
+    length = resolved_id(turn.handler_input, LENGTH_SLOT)
+    return turn.library.length_minutes.get(length) if length else None
+
+
+def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
+    """(routine id, what the user said) from the area slot; id None if it matches nothing."""
+    heard = slot_value(turn.handler_input, AREA_SLOT) or ""
+    area_id = resolved_id(turn.handler_input, AREA_SLOT)
+    routine = turn.library.routine_for_area(area_id) if area_id else None
+    return (routine.id if routine else None), heard
+
+
+# -- what each intent means ------------------------------------------------------------------
+def nothing(turn: Turn) -> dict[str, Any]:
+    return {}
+
+
+def area_and_length(turn: Turn) -> dict[str, Any]:
+    """ "Massage my inner thighs", "a ten minute relaxation": the routine, the words, a length."""
+    routine_id, words = routine_from_slot(turn)
+    return {"routine": routine_id, "words": words, "minutes": requested_minutes(turn)}
+
+
+def area(turn: Turn) -> dict[str, Any]:
+    return {"routine": routine_from_slot(turn)[0]}
+
+
+def length(turn: Turn) -> dict[str, Any]:
+    return {"minutes": requested_minutes(turn)}
+
+
+def pace(turn: Turn) -> dict[str, Any]:
+    return {"pace": resolved_id(turn.handler_input, PACE_SLOT)}
+
+
+def amount(turn: Turn) -> dict[str, Any]:
+    return {"amount": resolved_id(turn.handler_input, AMOUNT_SLOT)}
+
+
+def style(turn: Turn) -> dict[str, Any]:
+    # the slotless samples ("don't stop between steps") all mean straight through
+    return {"style": STEPS if resolved_id(turn.handler_input, STYLE_SLOT) == STEPS else STRAIGHT}
+
+
+def time(turn: Turn) -> dict[str, Any]:
+    return {"time": slot_value(turn.handler_input, TIME_SLOT)}
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """What an intent means: the dialogue core's input (``said``, with what ``read`` takes from
+    the slots) and, for the built-ins Alexa sends while audio plays, the playback command it
+    is when it is about our stream (``audio``; see ``about_our_stream``)."""
+
+    said: str
+    read: Callable[[Turn], dict[str, Any]] = nothing
+    audio: str | None = None
+
+    def heard(self, turn: Turn) -> Heard:
+        return Heard(self.said, **self.read(turn))
+
+
+# Every intent of the interaction model, and what it means. A new intent is a row here, a row
+# in dialogue.TABLE (with its transition and prompt), and its samples in each model.
+INTENTS: dict[str, Meaning] = {
+    "StartRoutineIntent": Meaning(dialogue.START, area_and_length),
+    "ResumeRoutineIntent": Meaning(dialogue.RESUME),
+    "ListRoutinesIntent": Meaning(dialogue.LIST),
+    "ReadDisclaimerIntent": Meaning(dialogue.DISCLAIMER),
+    "PainIntent": Meaning(dialogue.PAIN),
+    "SkipStepIntent": Meaning(dialogue.SKIP),
+    "ChangePaceIntent": Meaning(dialogue.PACE, pace),
+    "RepeatSlowlyIntent": Meaning(dialogue.REPEAT_SLOWLY),
+    "ProgressReportIntent": Meaning(dialogue.REPORT),
+    "WaitIntent": Meaning(dialogue.WAIT),
+    "DoneIntent": Meaning(dialogue.DONE),
+    "LastStepIntent": Meaning(dialogue.LAST_STEP),
+    "HowLongIntent": Meaning(dialogue.HOW_LONG, area),
+    "SafetyQuestionIntent": Meaning(dialogue.SAFETY),
+    "WhyNoKegelsIntent": Meaning(dialogue.WHY_NO_KEGELS),
+    "ChooseByLengthIntent": Meaning(dialogue.BY_LENGTH, length),
+    "LessTalkingIntent": Meaning(dialogue.CUES, amount),
+    "PlayStyleIntent": Meaning(dialogue.PLAY_STYLE, style),
+    "SetReminderIntent": Meaning(dialogue.SET_REMINDER, time),
+    "ChangeReminderIntent": Meaning(dialogue.CHANGE_REMINDER, time),
+    "ReminderTimeIntent": Meaning(dialogue.TIME_SAID, time),
+    "CancelReminderIntent": Meaning(dialogue.CANCEL_REMINDER),
+    "ReminderStatusIntent": Meaning(dialogue.REMINDER_STATUS),
+    "AMAZON.YesIntent": Meaning(dialogue.YES),
+    "AMAZON.NoIntent": Meaning(dialogue.NO),
+    "AMAZON.RepeatIntent": Meaning(dialogue.REPEAT),
+    "AMAZON.HelpIntent": Meaning(dialogue.HELP),
+    "AMAZON.NavigateHomeIntent": Meaning(dialogue.HOME),
+    "AMAZON.FallbackIntent": Meaning(dialogue.FALLBACK),
+    "AMAZON.ResumeIntent": Meaning(dialogue.RESUME, audio=playback.RESUME),
+    "AMAZON.NextIntent": Meaning(dialogue.NEXT, audio=playback.NEXT),
+    "AMAZON.PreviousIntent": Meaning(dialogue.PREVIOUS, audio=playback.PREVIOUS),
+    "AMAZON.StartOverIntent": Meaning(dialogue.START_OVER, audio=playback.START_OVER),
+    "AMAZON.PauseIntent": Meaning(dialogue.PAUSE, audio=playback.PAUSE),
+    "AMAZON.StopIntent": Meaning(dialogue.STOP, audio=playback.PAUSE),  # "Alexa, stop" pauses audio
+    "AMAZON.CancelIntent": Meaning(dialogue.STOP, audio=playback.PAUSE),
+    # loop and shuffle are not something this skill does: politely refused either way
+    "AMAZON.LoopOnIntent": Meaning(dialogue.UNKNOWN, audio=playback.LOOP),
+    "AMAZON.LoopOffIntent": Meaning(dialogue.UNKNOWN, audio=playback.LOOP),
+    "AMAZON.ShuffleOnIntent": Meaning(dialogue.UNKNOWN, audio=playback.LOOP),
+    "AMAZON.ShuffleOffIntent": Meaning(dialogue.UNKNOWN, audio=playback.LOOP),
+}
+
+
+def about_our_stream(handler_input: HandlerInput) -> bool:
+    """A playback built-in ("Alexa, pause", "Alexa, next") is about the audio when our stream is
+    the device's and no conversation is under way (no session, or one this request opened); in
+    a session already under way it keeps its conversational meaning."""
+    session = handler_input.request_envelope.session
+    context = handler_input.request_envelope.context
+    player = context.audio_player if context else None
+    ours = player is not None and Token.parse(player.token) is not None
+    return ours and (session is None or bool(session.new))
