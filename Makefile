@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio audit bench test lint typecheck unit clean build-SkillFunction \
+.PHONY: demo chat preview render-audio audit bench test lint typecheck complexity unit clean build-SkillFunction \
 	validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
@@ -53,6 +53,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# Cyclomatic complexity (radon's grades, as Powertools gates its own code): no block worse than
+# D, every module and the average A for the function (B for the modules of the tools), the
+# grades the code meets now, so it cannot grow worse unseen.
+complexity: $(STAMP)
+	$(VENV)/bin/xenon --max-absolute D --max-modules A --max-average A lambda/pelvic_ease
+	$(VENV)/bin/xenon --max-absolute D --max-modules B --max-average A render sim bench tools
+
 unit: $(STAMP)
 	$(PY) -m pytest
 
@@ -64,7 +71,7 @@ bench: $(STAMP)
 audit: $(STAMP)
 	$(PY) -m pip_audit --progress-spinner off --skip-editable
 
-test: lint typecheck unit
+test: lint typecheck complexity unit
 
 # The deploy tools, each in an environment of its own with its pins (tools/requirements-*.txt):
 # the SAM CLI and checkov pin their own boto3 and cfn-lint, which would fight the project's.
