@@ -158,3 +158,36 @@ def test_after_the_snapstart_hooks_a_first_request_loads_nothing(artifact: Path,
     request = json.loads((EVENTS / event).read_text())
     assert Reply(request, found["answers"][str(EVENTS / event)]).problems() == []
     assert found["new_modules"] == []
+
+
+# The Lambda runtime for python3.13 is built on the Amazon Linux 2023 minimal container image,
+# which has no /usr/share/zoneinfo (lambda/requirements.txt, tzdata): the artifact's own tzdata
+# package is all zoneinfo can find there. PYTHONTZPATH empty is that runtime: no system zones.
+KNOWS_ZONES = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "without-tzdata":
+    sys.modules["tzdata"] = None  # the package left out of the artifact
+from pelvic_ease.alexa_api import known_zone
+from pelvic_ease.turn import FALLBACK_ZONES
+zones = [*FALLBACK_ZONES.values(), "UTC", "America/Los_Angeles", "Asia/Tokyo"]
+print("ZONES " + json.dumps({zone: known_zone(zone) for zone in zones}))
+"""
+
+
+@pytest.mark.parametrize("tzdata", ["with-tzdata", "without-tzdata"])
+def test_without_system_zone_files_the_artifacts_tzdata_knows_every_zone(artifact: Path, tzdata: str) -> None:
+    python = runtime_python()
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    done = subprocess.run(
+        [str(python), "-I", "-B", "-c", KNOWS_ZONES, str(artifact), tzdata],
+        env={"PATH": "/usr/bin:/bin", "PYTHONTZPATH": "", "POWERTOOLS_METRICS_NAMESPACE": "PelvicEase"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = next(line for line in done.stdout.splitlines() if line.startswith("ZONES "))
+    known = json.loads(line.removeprefix("ZONES "))
+    # with the package every zone (the locales' fallbacks too) is known; without it, none is,
+    # and the zone the device reports would be refused (the locale's zone stands in) while
+    # the fallback itself would fail: the package must stay in the artifact
+    assert set(known.values()) == {tzdata == "with-tzdata"}, known
