@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio audit bench test lint typecheck unit clean build-SkillFunction \
+.PHONY: demo chat preview render-audio ca-bundle audit bench test lint typecheck unit clean build-SkillFunction \
 	validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
@@ -45,6 +45,11 @@ preview: $(STAMP)
 # manifest that `sam build` puts in the artifact.
 render-audio: $(STAMP)
 	$(PY) -m render $(ARGS)
+
+# The CA bundle the function trusts (lambda/certs/amazon-roots.pem), from the pinned certifi:
+# the five Amazon Trust Services roots. Run it when Amazon adds a root (publish/ca_bundle.py).
+ca-bundle: $(STAMP)
+	$(PY) -m publish.ca_bundle $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -109,6 +114,8 @@ build-SkillFunction:
 	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
 	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
 	cp routines/locales/*.toml $(ARTIFACTS_DIR)/routines/locales/
+	# The only CAs the function trusts (template.yaml: AWS_CA_BUNDLE; make ca-bundle)
+	cp -R lambda/certs $(ARTIFACTS_DIR)/
 	# The content parsed once here (the TOML stays in the artifact and is the source).
 	$(PYTHON) tools/compile_content.py $(ARTIFACTS_DIR)/routines
 	# The audio manifest of what `make render-audio ARGS="--synth polly --upload ..."` put in

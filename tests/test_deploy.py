@@ -173,8 +173,11 @@ def test_environment_variables_are_exactly_those_the_code_reads() -> None:
     text = code_text()
     read = set(re.findall(r'os\.environ\.get\(\s*"([A-Z_]+)"', text))
     read |= set(re.findall(r'^ENV_\w+ = "([A-Z_]+)"', text, re.MULTILINE))
-    # POWERTOOLS_LOG_LEVEL is read by Powertools itself, not by our code.
-    assert set(function_env) | set(global_env) == (read - LOCAL_ONLY_SETTINGS) | {"POWERTOOLS_LOG_LEVEL"}
+    # POWERTOOLS_LOG_LEVEL is read by Powertools itself, AWS_CA_BUNDLE by botocore, not by our code.
+    assert set(function_env) | set(global_env) == (read - LOCAL_ONLY_SETTINGS) | {
+        "POWERTOOLS_LOG_LEVEL",
+        "AWS_CA_BUNDLE",
+    }
     assert function_env["PROGRESS_TABLE"] == {"Ref": "ProgressTable"}
     assert function_env["SKILL_ID"] == {"Ref": "SkillId"}
 
