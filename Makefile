@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio ca-bundle audit bench test lint typecheck unit clean build-SkillFunction \
+.PHONY: demo chat preview render-audio site certify ca-bundle audit bench test lint typecheck unit clean build-SkillFunction \
 	validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
@@ -45,6 +45,17 @@ preview: $(STAMP)
 # manifest that `sam build` puts in the artifact.
 render-audio: $(STAMP)
 	$(PY) -m render $(ARGS)
+
+# The skill's pages and images (privacy policy, terms of use, icons, AudioPlayer art) into
+# build/site, and docs/storage.md's section from the same source (publish/privacy.toml). For
+# deployment: make site ARGS="--upload --bucket <AudioBucketName>" (publish/site.py).
+site: $(STAMP)
+	$(PY) -m publish.site $(ARGS)
+
+# skill.json and the interaction models against the certification rules that can be checked
+# offline; ARGS="--deployed" after deploy step 4 (publish/certify.py).
+certify: $(STAMP)
+	$(PY) -m publish.certify $(ARGS)
 
 # The CA bundle the function trusts (lambda/certs/amazon-roots.pem), from the pinned certifi:
 # the five Amazon Trust Services roots. Run it when Amazon adds a root (publish/ca_bundle.py).

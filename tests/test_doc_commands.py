@@ -30,7 +30,9 @@ NOT_OFFLINE = {
     "output()": "the AWS CLI, against the deployed stacks",
     "aws ": "the AWS CLI, against the deployed stacks",
     "--query": "the rest of the output() definition",
-    "python3 - ": "step 4: tested against moto in tests/test_deploy.py",
+    ".venv/bin/python -m publish.": "the deployed stacks; tests/test_publish.py runs it against moto",
+    'make site ARGS="--upload': "the stack's bucket; tests/test_publish.py uploads to moto",
+    'make certify ARGS="--deployed"': "needs step 4's skill.json; tests/test_publish.py runs it on one",
 }
 
 
