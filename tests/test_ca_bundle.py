@@ -70,13 +70,17 @@ def get_item_over_tls(monkeypatch: pytest.MonkeyPatch, url: str, bundle: Path | 
     with AWS_CA_BUNDLE set to ``bundle`` (None: unset, so botocore uses certifi's)."""
     from pelvic_ease.repository import default_client  # noqa: PLC0415
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", url)
-    if bundle is None:
-        monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
-    else:
-        monkeypatch.setenv("AWS_CA_BUNDLE", str(bundle))
-    key = {"user_id": {"S": "nobody"}, "profile": {"S": "account"}}
-    return default_client().get_item(TableName=LOCAL_TABLE, Key=key)
+    # undone at once: moto_server restores the endpoint variable when its block ends, and a
+    # later undo would put back the URL of a server that is gone
+    with monkeypatch.context() as patched:
+        patched.setenv("AWS_ENDPOINT_URL_DYNAMODB", url)
+        if bundle is None:
+            patched.delenv("AWS_CA_BUNDLE", raising=False)
+        else:
+            patched.setenv("AWS_CA_BUNDLE", str(bundle))
+        key = {"user_id": {"S": "nobody"}, "profile": {"S": "account"}}
+        client = default_client()
+    return client.get_item(TableName=LOCAL_TABLE, Key=key)
 
 
 def test_botocore_verifies_dynamodb_against_the_bundle_it_is_told_to_use(
