@@ -13,7 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio audit bench test lint typecheck complexity unit clean build-SkillFunction \
+.PHONY: demo chat preview render-audio site certify ca-bundle audit bench test lint typecheck complexity unit clean \
+	build-SkillFunction \
 	validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
@@ -46,6 +47,22 @@ preview: $(STAMP)
 render-audio: $(STAMP)
 	$(PY) -m render $(ARGS)
 
+# The skill's pages and images (privacy policy, terms of use, icons, AudioPlayer art) into
+# build/site, and docs/storage.md's section from the same source (publish/privacy.toml). For
+# deployment: make site ARGS="--upload --bucket <AudioBucketName>" (publish/site.py).
+site: $(STAMP)
+	$(PY) -m publish.site $(ARGS)
+
+# skill.json and the interaction models against the certification rules that can be checked
+# offline; ARGS="--deployed" after deploy step 4 (publish/certify.py).
+certify: $(STAMP)
+	$(PY) -m publish.certify $(ARGS)
+
+# The CA bundle the function trusts (lambda/certs/amazon-roots.pem), from the pinned certifi:
+# the five Amazon Trust Services roots. Run it when Amazon adds a root (publish/ca_bundle.py).
+ca-bundle: $(STAMP)
+	$(PY) -m publish.ca_bundle $(ARGS)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
@@ -58,7 +75,7 @@ typecheck: $(STAMP)
 # grades the code meets now, so it cannot grow worse unseen.
 complexity: $(STAMP)
 	$(VENV)/bin/xenon --max-absolute D --max-modules A --max-average A lambda/pelvic_ease
-	$(VENV)/bin/xenon --max-absolute D --max-modules B --max-average A render sim bench tools
+	$(VENV)/bin/xenon --max-absolute D --max-modules B --max-average A render sim bench tools publish
 
 unit: $(STAMP)
 	$(PY) -m pytest
@@ -116,6 +133,8 @@ build-SkillFunction:
 	cp -R lambda/pelvic_ease $(ARTIFACTS_DIR)/
 	cp routines/*.toml $(ARTIFACTS_DIR)/routines/
 	cp routines/locales/*.toml $(ARTIFACTS_DIR)/routines/locales/
+	# The only CAs the function trusts (template.yaml: AWS_CA_BUNDLE; make ca-bundle)
+	cp -R lambda/certs $(ARTIFACTS_DIR)/
 	# The content parsed once here (the TOML stays in the artifact and is the source).
 	$(PYTHON) tools/compile_content.py $(ARTIFACTS_DIR)/routines
 	# The audio manifest of what `make render-audio ARGS="--synth polly --upload ..."` put in

@@ -136,8 +136,11 @@ def script_responses(script: Path) -> list[tuple[str, str]]:
     from .local_skill import local_skill  # noqa: PLC0415
     from .script import Simulator  # noqa: PLC0415
 
-    with local_skill() as skill, open("/dev/null", "w") as quiet:
-        simulator = Simulator(skill.handler, skill.table, skill.clock, quiet)
+    # the demo's device (an audio player, the Alexa APIs): the scripts are written for it
+    with local_skill(audio=True) as skill, open("/dev/null", "w") as quiet:
+        simulator = Simulator(
+            skill.handler, skill.table, skill.clock, quiet, audio=True, alexa_api=skill.alexa_api
+        )
         simulator.run_script(script.read_text(encoding="utf-8").splitlines())
         replies = simulator.conversation.replies
     return [(f"turn {i + 1}", reply.ssml) for i, reply in enumerate(replies) if reply.ssml]

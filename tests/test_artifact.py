@@ -5,17 +5,21 @@ hooks a first request loads nothing more."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from publish import ca_bundle
 from sim.driver import DEFAULT_SKILL_ID, Reply
 from sim.local_dynamodb import child_environment, moto_server
+from sim.tls_endpoint import tls_endpoint
 from tests.support import EVENTS, ROOT
 
 # Runs in the runtime's Python, with -B: a read-only code folder gets no bytecode written.
@@ -85,16 +89,26 @@ def artifact(tmp_path_factory: pytest.TempPathFactory, rendered_audio: Path) -> 
     return folder
 
 
-def answer(artifact: Path, *, hooks: bool, events: list[str]) -> dict[str, Any]:
+def answer(artifact: Path, *, hooks: bool, events: list[str], tls: bool = False) -> dict[str, Any]:
+    """The artifact's answers to ``events`` under Python 3.13; ``tls``: DynamoDB over HTTPS, as
+    on Lambda, trusted through the artifact's CA bundle with the endpoint's own CA added."""
     python = runtime_python()
     if python is None:
         pytest.skip("no Python 3.13 on this machine")
-    with moto_server() as url:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(moto_server())
+        extra: dict[str, str] = {}
+        if tls:
+            endpoint = stack.enter_context(tls_endpoint(url))
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            bundle = endpoint.trusting(artifact / ca_bundle.IN_ARTIFACT, folder / "bundle.pem")
+            url, extra = endpoint.url, {"AWS_CA_BUNDLE": str(bundle)}
         env = child_environment(
             url,
             SKILL_ID=DEFAULT_SKILL_ID,
             POWERTOOLS_METRICS_NAMESPACE="PelvicEase",
             AUDIO_BASE_URL=AUDIO_BASE_URL,
+            **extra,
         )
         mode = "hooks" if hooks else "none"
         result = subprocess.run(
@@ -117,6 +131,8 @@ def test_artifact_holds_the_code_content_and_manifest_but_not_boto3(
     assert (artifact / "audio" / "manifest.json").read_bytes() == rendered_audio.read_bytes()
     assert (artifact / "routines" / "prompts.toml").exists()
     assert (artifact / "routines" / "compiled.json").exists()  # the content parsed at build time
+    # the CAs botocore is told to trust (template.yaml: AWS_CA_BUNDLE under /var/task)
+    assert (artifact / ca_bundle.IN_ARTIFACT).read_bytes() == ca_bundle.BUNDLE.read_bytes()
     for locale in ("en-GB", "en-CA", "en-AU", "en-IN"):
         assert (artifact / "routines" / "locales" / f"{locale}.toml").exists()
     for provided_by_the_runtime in ("boto3", "botocore", "s3transfer", "snapshot_restore_py.py"):
@@ -158,3 +174,44 @@ def test_after_the_snapstart_hooks_a_first_request_loads_nothing(artifact: Path,
     request = json.loads((EVENTS / event).read_text())
     assert Reply(request, found["answers"][str(EVENTS / event)]).problems() == []
     assert found["new_modules"] == []
+
+
+def test_over_tls_a_first_request_after_the_hooks_loads_nothing_either(artifact: Path) -> None:
+    # the handshake and the bundle's load happen on the first real call, after the snapshot
+    launch = str(EVENTS / "launch.json")
+    found = answer(artifact, hooks=True, events=[launch], tls=True)
+    assert Reply(json.loads(Path(launch).read_text()), found["answers"][launch]).problems() == []
+    assert found["new_modules"] == []
+
+
+# The Lambda runtime for python3.13 is built on the Amazon Linux 2023 minimal container image,
+# which has no /usr/share/zoneinfo (lambda/requirements.txt, tzdata): the artifact's own tzdata
+# package is all zoneinfo can find there. PYTHONTZPATH empty is that runtime: no system zones.
+KNOWS_ZONES = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "without-tzdata":
+    sys.modules["tzdata"] = None  # the package left out of the artifact
+from pelvic_ease.alexa_api import known_zone
+from pelvic_ease.turn import FALLBACK_ZONES
+zones = [*FALLBACK_ZONES.values(), "UTC", "America/Los_Angeles", "Asia/Tokyo"]
+print("ZONES " + json.dumps({zone: known_zone(zone) for zone in zones}))
+"""
+
+
+@pytest.mark.parametrize("tzdata", ["with-tzdata", "without-tzdata"])
+def test_without_system_zone_files_the_artifacts_tzdata_knows_every_zone(artifact: Path, tzdata: str) -> None:
+    python = runtime_python()
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    done = subprocess.run(
+        [str(python), "-I", "-B", "-c", KNOWS_ZONES, str(artifact), tzdata],
+        env={"PATH": "/usr/bin:/bin", "PYTHONTZPATH": "", "POWERTOOLS_METRICS_NAMESPACE": "PelvicEase"},
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    line = next(line for line in done.stdout.splitlines() if line.startswith("ZONES "))
+    known = json.loads(line.removeprefix("ZONES "))
+    # with the package every zone (the locales' fallbacks too) is known; without it, none is,
+    # and the zone the device reports would be refused (the locale's zone stands in) while
+    # the fallback itself would fail: the package must stay in the artifact
+    assert set(known.values()) == {tzdata == "with-tzdata"}, known

@@ -116,11 +116,25 @@ def test_the_distribution_serves_the_bucket_through_the_origin_access_control(
 
 
 def test_the_function_gets_the_https_base_url_of_the_distribution(translated: dict[str, Any]) -> None:
+    # the North America stack's own distribution; the EU and FE stacks are given its address
+    hosted_or_given = {"Fn::If": ["HostsAudio", AUDIO_BASE_URL, {"Ref": "AudioBaseUrl"}]}
     env = resource(translated, "SkillFunction", "AWS::Lambda::Function")["Environment"]["Variables"]
-    assert env["AUDIO_BASE_URL"] == AUDIO_BASE_URL
+    assert env["AUDIO_BASE_URL"] == hosted_or_given
     outputs = load_template()["Outputs"]
-    assert outputs["AudioBaseUrl"]["Value"] == AUDIO_BASE_URL
+    assert outputs["AudioBaseUrl"]["Value"] == hosted_or_given
     assert outputs["AudioBucketName"]["Value"] == {"Ref": "AudioBucket"}
+    assert outputs["AudioBucketName"]["Condition"] == "HostsAudio"
+
+
+def test_only_the_stack_without_an_audio_address_hosts_the_audio() -> None:
+    template = load_template()
+    assert template["Conditions"]["HostsAudio"] == {"Fn::Equals": [{"Ref": "AudioBaseUrl"}, ""]}
+    parameter = template["Parameters"]["AudioBaseUrl"]
+    assert parameter["Default"] == ""
+    hosting = {name for name, r in template["Resources"].items() if name.startswith("Audio")}
+    assert hosting == {"AudioBucket", "AudioBucketPolicy", "AudioOriginAccessControl", "AudioDistribution"}
+    for name in hosting:
+        assert template["Resources"][name]["Condition"] == "HostsAudio", name
 
 
 def test_the_function_has_no_s3_permission(translated: dict[str, Any]) -> None:
