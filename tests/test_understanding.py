@@ -1,0 +1,61 @@
+"""What people say to a guide, from the corpus (tests/corpus/): the corpus itself is fresh and
+broad, and every sentence gets the behaviour it must, in every locale (tests/understanding.py
+says how a reply is judged; docs/understanding.md has the table before and after)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from sim.driver import model_path, normalise
+from tests.understanding import CATEGORIES, GROUPS, LOCALES, STATES, load_corpus, sentences
+
+MINIMUM_SENTENCES = 400
+
+
+def slotless_samples(locale: str) -> set[str]:
+    language = json.loads(model_path(locale).read_text(encoding="utf-8"))["interactionModel"]["languageModel"]
+    return {
+        normalise(sample)
+        for intent in language["intents"]
+        for sample in intent.get("samples", [])
+        if "{" not in sample
+    }
+
+
+def test_the_corpus_is_large_enough_and_each_sentence_is_said_once_per_locale() -> None:
+    assert sum(len(sentences(locale)) for locale in LOCALES) >= MINIMUM_SENTENCES
+    for locale in LOCALES:
+        texts = [normalise(case.text) for case in load_corpus(locale)]
+        per_sentence = {text: texts.count(text) for text in texts}
+        cases = load_corpus(locale)
+        for case in cases:
+            states = {c.state for c in cases if c.text == case.text}
+            assert per_sentence[normalise(case.text)] == len(states), f"{locale}: {case.text!r} twice"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_no_sentence_is_copied_from_the_model(locale: str) -> None:
+    """A sentence that is one of the model's own samples proves nothing about listening."""
+    copied = sorted(text for text in sentences(locale) if normalise(text) in slotless_samples(locale))
+    assert copied == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_locale_covers_every_category_in_every_state(locale: str) -> None:
+    cases = load_corpus(locale)
+    covered = {(case.category, case.state) for case in cases}
+    for category in CATEGORIES:
+        expected = set(GROUPS["any"])
+        if category == "navigation":
+            expected = set(STATES)
+        assert {(category, state) for state in expected} <= covered, category
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_sentences_are_speech_not_text(locale: str) -> None:
+    """What a speech recogniser hands on: words, no digits or symbols."""
+    for text in sentences(locale):
+        assert re.fullmatch(r"[A-Za-z' ,.]+", text), text
