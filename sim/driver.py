@@ -116,10 +116,12 @@ _TIME = re.compile(
 )
 
 
-def time_value(said: str) -> str | None:
+def time_value(said: str, *, asked: bool = False) -> str | None:
     """What Alexa sends for AMAZON.TIME: "20:00" for "8 pm" or "eight in the evening", "MO" for
     "in the morning"; None for words that are no time. An hour of twelve or less needs
-    "am", "pm", "o'clock", minutes or a part of the day, as a bare number is not heard as a time."""
+    "am", "pm", "o'clock", minutes or a part of the day, as a bare number is not heard as a time,
+    except as the answer to the time being asked for (``asked``: the slot elicited), where
+    "eight" is taken as the hour, "08:00" (an assumption: see docs/simulator.md)."""
     text = normalise(said).replace(".", "")
     if text in ("noon", "midday", "12 noon"):
         return "12:00"
@@ -140,7 +142,8 @@ def time_value(said: str) -> str | None:
     minute = MINUTE_WORDS.get(minute_text or "o'clock")
     if minute is None:
         minute = int(str(minute_text))
-    if minute > 59 or (half is None and minute_text is None and before is None and hour <= 12):
+    bare = half is None and minute_text is None and before is None and hour <= 12
+    if minute > 59 or (bare and not asked):
         return None
     if before is not None:
         # "quarter to eight" is 7:45; the hour keeps its half of the day below
@@ -232,6 +235,11 @@ def _unresolved(resolved: Resolved) -> bool:
     )
 
 
+def _answer_pattern(sample: str) -> re.Pattern[str]:
+    """A slot's own sample ("at {time}") as a pattern whose group ``said`` is the slot."""
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "(?P<said>.+?)", re.escape(normalise(sample))) + "$")
+
+
 def _compile_sample(intent: str, sample: str) -> _Sample:
     text = normalise(sample)
     slots = tuple(re.findall(r"\{(\w+)\}", text))
@@ -288,11 +296,17 @@ class InteractionModel:
                 for phrase in (name, *value["name"].get("synonyms", [])):
                     table[normalise(phrase)] = (value.get("id", name), name)
             self.values[slot_type["name"]] = table
+        # a slot's own samples ("{time}", "at {time}"), heard only while Alexa elicits that slot
+        self.slot_samples: dict[tuple[str, str], list[re.Pattern[str]]] = {}
         self._literal: dict[str, str] = {}
         self._patterns: list[tuple[str, re.Pattern[str], bool]] = []
         self._samples: list[_Sample] = []
         for name, intent in self.intents.items():
             slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            for slot in intent.get("slots", []):
+                self.slot_samples[(name, slot["name"])] = [
+                    _answer_pattern(text) for text in slot.get("samples", [])
+                ]
             self.slot_types.update({f"{name}.{s}": t for s, t in slot_types.items()})
             for sample in intent.get("samples", []):
                 text = normalise(sample)
@@ -330,6 +344,23 @@ class InteractionModel:
         if self.on_approximation is not None:
             self.on_approximation(utterance, nearest)
         return nearest
+
+    def elicited(self, utterance: str, intent: str, slot_name: str) -> Resolved | None:
+        """The answer to Alexa asking for ``slot_name`` of ``intent`` (Dialog.ElicitSlot), if one
+        of that slot's samples takes it: the intent with the slot filled; else None (then the
+        utterance is understood as any other)."""
+        text = normalise(utterance)
+        for pattern in self.slot_samples.get((intent, slot_name), []):
+            match = pattern.match(text)
+            if not match:
+                continue
+            slot = self.slot(intent, slot_name, match.group("said"), asked=True)
+            if slot.get("value") is None or _unresolved(Resolved(intent, {slot_name: slot})):
+                continue
+            slots = self._empty_slots(intent)
+            slots[slot_name] = slot
+            return Resolved(intent, slots)
+        return None
 
     def nearest(self, utterance: str) -> Resolved | None:
         """The nearest sample's resolution, whatever its score; None if nothing is shared."""
@@ -419,16 +450,19 @@ class InteractionModel:
             for s in self.intents[intent].get("slots", [])
         }
 
-    def slot(self, intent: str, slot_name: str, said: str) -> dict[str, Any]:
-        """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH."""
+    def slot(self, intent: str, slot_name: str, said: str, *, asked: bool = False) -> dict[str, Any]:
+        """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH
+        (``asked``: the answer to this slot being elicited)."""
         slot_type = self.slot_types[f"{intent}.{slot_name}"]
         if slot_type == "AMAZON.TIME":  # Alexa sends "20:00" (or "EV"), and no resolutions block
             return {
                 "name": slot_name,
-                "value": time_value(said),
+                "value": time_value(said, asked=asked),
                 "confirmationStatus": "NONE",
                 "source": "USER",
             }
+        if slot_type == "AMAZON.SearchQuery":  # the words as said, and no resolutions block
+            return {"name": slot_name, "value": said, "confirmationStatus": "NONE", "source": "USER"}
         if slot_type == "AMAZON.NUMBER":  # Alexa sends digits, and no resolutions block
             text = normalise(said)
             number = int(text) if text.isdigit() else NUMBER_WORDS.get(text)
@@ -521,6 +555,14 @@ class Reply:
         return next((d for d in directives if d.get("type") == "Connections.SendRequest"), None)
 
     @property
+    def elicited(self) -> tuple[str, str] | None:
+        """(intent, slot) a Dialog.ElicitSlot in this response asks Alexa to hear the answer as."""
+        for directive in self.response.get("directives") or []:
+            if directive.get("type") == "Dialog.ElicitSlot":
+                return str(directive["updatedIntent"]["name"]), str(directive["slotToElicit"])
+        return None
+
+    @property
     def card(self) -> dict[str, Any] | None:
         card: dict[str, Any] | None = self.response.get("card")
         return card
@@ -603,6 +645,7 @@ class Conversation:
         self.session_id: str | None = None
         self.session_attributes: dict[str, Any] = {}
         self._new = False
+        self.eliciting: tuple[str, str] | None = None  # (intent, slot) Alexa was told to ask for
         self.replies: list[Reply] = []
 
     # -- what a person says -----------------------------------------------------------
@@ -624,6 +667,10 @@ class Conversation:
             # "Alexa, pause" while our audio plays: a built-in intent, in a new session
             self.start_session()
             return self.intent_request(Resolved(spoken_to_player, {}))
+        if self.session_id is not None and self.eliciting is not None:
+            answer = self.model.elicited(utterance, *self.eliciting)
+            if answer is not None:
+                return self.intent_request(answer, dialog_state="IN_PROGRESS")
         if self.session_id is None:
             raise DriverError(
                 f"the microphone is closed: say 'open {self.model.invocation}' or "
@@ -674,13 +721,14 @@ class Conversation:
         )
 
     # -- envelopes --------------------------------------------------------------------
-    def intent_request(self, resolved: Resolved) -> Reply:
-        return self.send(
-            {
-                "type": "IntentRequest",
-                "intent": {"name": resolved.intent, "confirmationStatus": "NONE", "slots": resolved.slots},
-            }
-        )
+    def intent_request(self, resolved: Resolved, dialog_state: str | None = None) -> Reply:
+        request: dict[str, Any] = {
+            "type": "IntentRequest",
+            "intent": {"name": resolved.intent, "confirmationStatus": "NONE", "slots": resolved.slots},
+        }
+        if dialog_state is not None:
+            request["dialogState"] = dialog_state
+        return self.send(request)
 
     def envelope(self, request: dict[str, Any]) -> dict[str, Any]:
         system: dict[str, Any] = {
@@ -771,10 +819,13 @@ class Conversation:
         self.replies.append(reply)
         if self.strict and (problems := reply.problems()):
             raise AssertionError(f"invalid response to {request['type']}: {problems}")
+        self.eliciting = None
         if self.session_id is not None:
             self.session_attributes = reply.session_attributes
             if not reply.session_open:
                 self.session_id = None
+            else:
+                self.eliciting = reply.elicited
         if self.player is not None:
             self.player.carry_out(reply)
         return reply

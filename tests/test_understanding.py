@@ -36,10 +36,18 @@ def test_the_corpus_is_large_enough_and_each_sentence_is_said_once_per_locale() 
             assert per_sentence[normalise(case.text)] == len(states), f"{locale}: {case.text!r} twice"
 
 
+# A short stock phrase ("thank you so much", "I don't have one") is vocabulary any model lists;
+# a longer sentence that is one of the model's own samples would prove nothing about listening.
+LONGEST_STOCK_PHRASE = 4
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_no_sentence_is_copied_from_the_model(locale: str) -> None:
-    """A sentence that is one of the model's own samples proves nothing about listening."""
-    copied = sorted(text for text in sentences(locale) if normalise(text) in slotless_samples(locale))
+    copied = sorted(
+        text
+        for text in sentences(locale)
+        if normalise(text) in slotless_samples(locale) and len(text.split()) > LONGEST_STOCK_PHRASE
+    )
     assert copied == []
 
 

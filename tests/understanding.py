@@ -17,6 +17,7 @@ relaxation playing straight through; the sentence is said as "Alexa, tell Pelvic
 
     .venv/bin/python -m tests.understanding            # the table, every locale
     .venv/bin/python -m tests.understanding en-GB -v   # one locale, and every sentence missed
+    .venv/bin/python -m tests.understanding --holdout  # the held-out sentences
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, InteractionModel, 
 from sim.player import Player, fetch_length_ms
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
+# Sentences written after the model was tuned on CORPUS, measured once and never tuned on:
+# how the listening generalises (reported, not held to a threshold).
+HOLDOUT = CORPUS / "holdout"
 LOCALES = ("en-US", "en-GB", "en-CA", "en-AU", "en-IN")
 STATES = ("menu", "massage", "ball", "relaxation", "playback")
 # A table of the corpus names a group of states, or one state.
@@ -88,9 +92,9 @@ class Case:
     text: str
 
 
-def load_corpus(locale: str) -> list[Case]:
+def load_corpus(locale: str, folder: Path = CORPUS) -> list[Case]:
     """Every (sentence, state) of the locale's corpus file."""
-    data = tomllib.loads((CORPUS / f"{locale}.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads((folder / f"{locale}.toml").read_text(encoding="utf-8"))
     cases = []
     for category, groups in data.items():
         if category not in CATEGORIES:
@@ -457,6 +461,8 @@ def answer_words(turn: Turn) -> bool:
     }
     if what == "how_long" and turn.says("time_left_short"):
         return True
+    if what == "lengths":  # each routine with its length
+        return (turn.says("list_routines") or turn.says("routine_lengths")) and "minutes" in turn.text
     return turn.says(keys.get(what, what))
 
 
@@ -622,10 +628,10 @@ def judge(turn: Turn) -> str:
 
 
 # -- measuring --------------------------------------------------------------------------------
-def measure(locale: str, audio: AudioLibrary | None) -> list[Result]:
+def measure(locale: str, audio: AudioLibrary | None, folder: Path = CORPUS) -> list[Result]:
     bench = Bench(locale, audio)
     try:
-        return [bench.run(case) for case in load_corpus(locale)]
+        return [bench.run(case) for case in load_corpus(locale, folder)]
     finally:
         use_skill(None)
 
@@ -713,12 +719,13 @@ def main(argv: list[str]) -> int:
     from sim.local_audio import audio_server, ensure_rendered  # noqa: PLC0415
 
     verbose = "-v" in argv
+    folder = HOLDOUT if "--holdout" in argv else CORPUS
     locales = [a for a in argv if a in LOCALES] or list(LOCALES)
     manifest = ensure_rendered(quiet=True)
     logger.setLevel("ERROR")  # the turns' log lines and metrics are not the report
     with audio_server(manifest.parent) as url, contextlib.redirect_stdout(io.StringIO()):
         audio = AudioLibrary(Manifest.load(manifest), url)
-        by_locale = {locale: measure(locale, audio) for locale in locales}
+        by_locale = {locale: measure(locale, audio, folder) for locale in locales}
     print(table(by_locale))
     if verbose:
         for results in by_locale.values():
