@@ -9,8 +9,21 @@ import re
 
 import pytest
 
+from pelvic_ease.audio import AudioLibrary
 from sim.driver import model_path, normalise
-from tests.understanding import CATEGORIES, GROUPS, LOCALES, STATES, load_corpus, sentences
+from tests.understanding import (
+    CATEGORIES,
+    EXACT,
+    GROUPS,
+    LOCALES,
+    STATES,
+    below_threshold,
+    load_corpus,
+    measure,
+    misses,
+    sentences,
+    table,
+)
 
 MINIMUM_SENTENCES = 400
 
@@ -67,3 +80,16 @@ def test_sentences_are_speech_not_text(locale: str) -> None:
     """What a speech recogniser hands on: words, no digits or symbols."""
     for text in sentences(locale):
         assert re.fullmatch(r"[A-Za-z' ,.]+", text), text
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_what_people_say_gets_the_right_behaviour(locale: str, audio_library: AudioLibrary) -> None:
+    """Red flags and contraindications right every time, in every state; everything else at
+    least THRESHOLD of each state's sentences. The table and every miss are printed (-s)."""
+    results = measure(locale, audio_library)
+    print(table({locale: results}))
+    for line in misses(results):
+        print(line)
+    assert below_threshold(results) == []
+    heard = {result.case.text: result.heard.how for result in results}
+    print(f"{locale}: {sum(how == EXACT for how in heard.values())} of {len(heard)} sentences heard exactly")
