@@ -116,10 +116,12 @@ _TIME = re.compile(
 )
 
 
-def time_value(said: str) -> str | None:
+def time_value(said: str, *, asked: bool = False) -> str | None:
     """What Alexa sends for AMAZON.TIME: "20:00" for "8 pm" or "eight in the evening", "MO" for
     "in the morning"; None for words that are no time. An hour of twelve or less needs
-    "am", "pm", "o'clock", minutes or a part of the day, as a bare number is not heard as a time."""
+    "am", "pm", "o'clock", minutes or a part of the day, as a bare number is not heard as a time,
+    except as the answer to the time being asked for (``asked``: the slot elicited), where
+    "eight" is taken as the hour, "08:00" (an assumption: see docs/simulator.md)."""
     text = normalise(said).replace(".", "")
     if text in ("noon", "midday", "12 noon"):
         return "12:00"
@@ -140,7 +142,8 @@ def time_value(said: str) -> str | None:
     minute = MINUTE_WORDS.get(minute_text or "o'clock")
     if minute is None:
         minute = int(str(minute_text))
-    if minute > 59 or (half is None and minute_text is None and before is None and hour <= 12):
+    bare = half is None and minute_text is None and before is None and hour <= 12
+    if minute > 59 or (bare and not asked):
         return None
     if before is not None:
         # "quarter to eight" is 7:45; the hour keeps its half of the day below
@@ -158,8 +161,49 @@ def time_value(said: str) -> str | None:
 # "what is the weather" shares half its words with "what is the disclaimer" (0.5) and must
 # not be read as that; "massage my hips please" or "I want to relax" score 0.75 and more.
 APPROXIMATION_THRESHOLD = 0.6
-# Words that say nothing about the intent, ignored by the measure on both sides.
-APPROXIMATION_FILLER = FILLER_WORDS | {"i", "me", "to", "just", "now", "can", "you", "could", "would"}
+# Words that say nothing about the intent, ignored by the measure on both sides: articles and
+# pronouns, and the discourse markers and intensifiers a speaker wraps around what they mean
+# ("oh", "okay", "really", "kind of"), which a statistical NLU gives little weight.
+APPROXIMATION_FILLER = FILLER_WORDS | {"i", "me", "to", "just", "now", "can", "you", "could", "would"} | {
+    "oh", "okay", "ok", "um", "uh", "er", "erm", "well", "really", "very", "so", "quite", "super", "pretty",
+    "actually", "hey", "right", "kind", "sort", "of", "little",
+}  # fmt: skip
+# Contractions and their long forms are the same words to the measure ("I'm" is "I am",
+# "can't" is "can not"), as speech recognisers write either: the last letters of a word, and
+# what they stand for (the first matching row wins).
+CONTRACTIONS = (
+    ("let's", "let us"), ("can't", "can not"), ("cannot", "can not"), ("won't", "will not"),
+    ("n't", " not"), ("'m", " am"), ("'re", " are"), ("'ve", " have"), ("'ll", " will"), ("'d", " would"),
+    ("'s", " is"),
+)  # fmt: skip
+
+
+def spelled_out(text: str) -> str:
+    """Normalised text with its contractions written out: "i'm" -> "i am"."""
+    return " ".join(_spelled_word(word) for word in text.split())
+
+
+def stem(word: str) -> str:
+    """A word as the measure compares it: without an -ing, a plural -s or a final -e, so
+    "using", "uses" and "use" are one word, as they are to an NLU that knows inflection."""
+    if word.endswith("ing") and len(word) >= 5 and re.search("[aeiouy]", word[:-3]):
+        word = word[:-3]
+        if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+            word = word[:-1]  # "getting" -> "get"
+    elif word.endswith("s") and len(word) >= 4 and not word.endswith("ss"):
+        word = word[:-1]
+    if word.endswith("e") and len(word) >= 3 and word != "one":  # "one" is not "on"
+        word = word[:-1]
+    return word
+
+
+def _spelled_word(word: str) -> str:
+    for short, long in CONTRACTIONS:
+        if word == short:
+            return long
+        if short.startswith(("'", "n'")) and word.endswith(short):
+            return word[: -len(short)] + long
+    return word
 
 
 class Clock:
@@ -232,10 +276,15 @@ def _unresolved(resolved: Resolved) -> bool:
     )
 
 
+def _answer_pattern(sample: str) -> re.Pattern[str]:
+    """A slot's own sample ("at {time}") as a pattern whose group ``said`` is the slot."""
+    return re.compile("^" + re.sub(r"\\\{\w+\\\}", "(?P<said>.+?)", re.escape(normalise(sample))) + "$")
+
+
 def _compile_sample(intent: str, sample: str) -> _Sample:
-    text = normalise(sample)
+    text = spelled_out(normalise(sample))
     slots = tuple(re.findall(r"\{(\w+)\}", text))
-    words = set(re.sub(r"\{\w+\}", " ", text).split()) - APPROXIMATION_FILLER
+    words = {stem(word) for word in set(re.sub(r"\{\w+\}", " ", text).split()) - APPROXIMATION_FILLER}
     return _Sample(intent, sample, frozenset(words | {_slot_unit(slot) for slot in slots}), slots)
 
 
@@ -249,17 +298,23 @@ class InteractionModel:
     or fills a custom slot with a value the model does not know, the utterance is taken as
     its nearest sample, by this measure:
 
-    * both sides are split into words after ``normalise()``, and APPROXIMATION_FILLER words
-      ("the", "my", "please", "i", "to", ...) are dropped;
+    * both sides are split into words after ``normalise()``, contractions are written out
+      (``spelled_out``: "I'm" is "I am"), APPROXIMATION_FILLER words ("the", "my", "please",
+      "i", "to", "oh", "really", ...) are dropped, and each word is compared by its ``stem``
+      ("using", "uses" and "use" are one word);
     * a slot of the sample may absorb one run of the utterance's words that is a value or
-      synonym of its slot type ("belly" for {area}, "twenty" for {minutes}); an absorbed run
-      counts as the slot, one shared word; a slot left empty is one word the utterance lacks;
+      synonym of its slot type ("belly" for {area}, "twenty" for {minutes}), the slots in the
+      order the sample has them (an ``AMAZON.SearchQuery`` slot absorbs nothing here: it takes
+      any words only behind its whole carrier, as an exact match); an absorbed run counts as
+      the slot, one shared word; a slot left empty is one word the utterance lacks;
     * the score is the Jaccard similarity of the two sets of words, |shared| / |either|,
       taking for each sample the slot filling that scores best (then fills most slots);
     * the best score over every sample, then Alexa's built-in phrasings, wins; a tie goes to
       the sample that comes first in the model, so the result never varies;
-    * below APPROXIMATION_THRESHOLD (0.6) the utterance stays AMAZON.FallbackIntent, and an
-      unknown slot value is only replaced by an approximation that fills a slot.
+    * below APPROXIMATION_THRESHOLD (0.6) the utterance stays AMAZON.FallbackIntent; an
+      exact resolution with an unknown slot value gives way to a near enough sample of another
+      intent (the near sample is more evidence than a value the model does not know), and to
+      one of its own intent only if that fills a slot.
 
     The resolution then carries the sample used (``Resolved.approximation``) and its score.
     """
@@ -281,6 +336,7 @@ class InteractionModel:
         self.intents = {i["name"]: i for i in language["intents"]}
         self.slot_types: dict[str, str] = {}
         self.values: dict[str, dict[str, tuple[str, str]]] = {}  # type -> phrase -> (id, name)
+        self._spelled: dict[str, dict[str, str]] = {}  # type -> phrase spelled out -> phrase
         for slot_type in language.get("types", []):
             table: dict[str, tuple[str, str]] = {}
             for value in slot_type["values"]:
@@ -288,11 +344,19 @@ class InteractionModel:
                 for phrase in (name, *value["name"].get("synonyms", [])):
                     table[normalise(phrase)] = (value.get("id", name), name)
             self.values[slot_type["name"]] = table
+            # each phrase with its contractions written out, as the nearest-sample measure reads it
+            self._spelled[slot_type["name"]] = {spelled_out(phrase): phrase for phrase in table}
+        # a slot's own samples ("{time}", "at {time}"), heard only while Alexa elicits that slot
+        self.slot_samples: dict[tuple[str, str], list[re.Pattern[str]]] = {}
         self._literal: dict[str, str] = {}
         self._patterns: list[tuple[str, re.Pattern[str], bool]] = []
         self._samples: list[_Sample] = []
         for name, intent in self.intents.items():
             slot_types = {s["name"]: s["type"] for s in intent.get("slots", [])}
+            for slot in intent.get("slots", []):
+                self.slot_samples[(name, slot["name"])] = [
+                    _answer_pattern(text) for text in slot.get("samples", [])
+                ]
             self.slot_types.update({f"{name}.{s}": t for s, t in slot_types.items()})
             for sample in intent.get("samples", []):
                 text = normalise(sample)
@@ -325,15 +389,32 @@ class InteractionModel:
         nearest = self.nearest(utterance)
         if nearest is None or (nearest.score or 0.0) < APPROXIMATION_THRESHOLD:
             return exact
-        if exact.intent != "AMAZON.FallbackIntent" and not nearest.said():
+        if exact.intent == nearest.intent and not nearest.said():
             return exact  # keep the value the person said rather than drop it
         if self.on_approximation is not None:
             self.on_approximation(utterance, nearest)
         return nearest
 
+    def elicited(self, utterance: str, intent: str, slot_name: str) -> Resolved | None:
+        """The answer to Alexa asking for ``slot_name`` of ``intent`` (Dialog.ElicitSlot), if one
+        of that slot's samples takes it: the intent with the slot filled; else None (then the
+        utterance is understood as any other)."""
+        text = normalise(utterance)
+        for pattern in self.slot_samples.get((intent, slot_name), []):
+            match = pattern.match(text)
+            if not match:
+                continue
+            slot = self.slot(intent, slot_name, match.group("said"), asked=True)
+            if slot.get("value") is None or _unresolved(Resolved(intent, {slot_name: slot})):
+                continue
+            slots = self._empty_slots(intent)
+            slots[slot_name] = slot
+            return Resolved(intent, slots)
+        return None
+
     def nearest(self, utterance: str) -> Resolved | None:
         """The nearest sample's resolution, whatever its score; None if nothing is shared."""
-        words = normalise(utterance).split()
+        words = spelled_out(normalise(utterance)).split()
         best: tuple[float, int, _Sample, dict[str, str]] | None = None
         for sample in self._samples:
             for heard, fills in self._readings(sample, words):
@@ -344,7 +425,9 @@ class InteractionModel:
             return None
         score, _, sample, fills = best
         slots = self._empty_slots(sample.intent)
-        for slot_name, said in fills.items():
+        for slot_name, run in fills.items():
+            slot_type = self.slot_types[f"{sample.intent}.{slot_name}"]
+            said = self._spelled.get(slot_type, {}).get(run, run)  # as the model writes it
             slots[slot_name] = self.slot(sample.intent, slot_name, said)
         return Resolved(sample.intent, slots, approximation=sample.text, score=round(score, 3))
 
@@ -355,10 +438,13 @@ class InteractionModel:
         ]
         for spans in product(*choices):
             taken = [span for span in spans if span is not None]
+            if [start for start, _ in taken] != sorted(start for start, _ in taken):
+                continue  # the slots in the sample's order
             covered = [i for start, end in taken for i in range(start, end)]
             if len(covered) != len(set(covered)):
                 continue  # two slots cannot absorb the same word
-            left = {w for i, w in enumerate(words) if i not in covered} - APPROXIMATION_FILLER
+            kept = (w for i, w in enumerate(words) if i not in covered and w not in APPROXIMATION_FILLER)
+            left = {stem(w) for w in kept}
             fills = {
                 slot: " ".join(words[span[0] : span[1]])
                 for slot, span in zip(sample.slots, spans, strict=True)
@@ -375,10 +461,14 @@ class InteractionModel:
                 for end in range(start + 1, min(len(words), start + 5) + 1)
                 if time_value(" ".join(words[start:end])) is not None
             ]
+        if slot_type == "AMAZON.SearchQuery":
+            # any phrase at all, but only behind its whole carrier phrase (exact matching): as
+            # a near match it would take any sentence sharing a word with the carrier
+            return []
         if slot_type == "AMAZON.NUMBER":
             known = {str(number) for number in range(1000)} | set(NUMBER_WORDS)
         else:
-            known = set(self.values.get(slot_type, {}))
+            known = set(self._spelled.get(slot_type, {}))
         return [
             (start, end)
             for start in range(len(words))
@@ -419,16 +509,19 @@ class InteractionModel:
             for s in self.intents[intent].get("slots", [])
         }
 
-    def slot(self, intent: str, slot_name: str, said: str) -> dict[str, Any]:
-        """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH."""
+    def slot(self, intent: str, slot_name: str, said: str, *, asked: bool = False) -> dict[str, Any]:
+        """A filled slot as Alexa sends it, with ER_SUCCESS_MATCH or ER_SUCCESS_NO_MATCH
+        (``asked``: the answer to this slot being elicited)."""
         slot_type = self.slot_types[f"{intent}.{slot_name}"]
         if slot_type == "AMAZON.TIME":  # Alexa sends "20:00" (or "EV"), and no resolutions block
             return {
                 "name": slot_name,
-                "value": time_value(said),
+                "value": time_value(said, asked=asked),
                 "confirmationStatus": "NONE",
                 "source": "USER",
             }
+        if slot_type == "AMAZON.SearchQuery":  # the words as said, and no resolutions block
+            return {"name": slot_name, "value": said, "confirmationStatus": "NONE", "source": "USER"}
         if slot_type == "AMAZON.NUMBER":  # Alexa sends digits, and no resolutions block
             text = normalise(said)
             number = int(text) if text.isdigit() else NUMBER_WORDS.get(text)
@@ -521,6 +614,14 @@ class Reply:
         return next((d for d in directives if d.get("type") == "Connections.SendRequest"), None)
 
     @property
+    def elicited(self) -> tuple[str, str] | None:
+        """(intent, slot) a Dialog.ElicitSlot in this response asks Alexa to hear the answer as."""
+        for directive in self.response.get("directives") or []:
+            if directive.get("type") == "Dialog.ElicitSlot":
+                return str(directive["updatedIntent"]["name"]), str(directive["slotToElicit"])
+        return None
+
+    @property
     def card(self) -> dict[str, Any] | None:
         card: dict[str, Any] | None = self.response.get("card")
         return card
@@ -603,6 +704,7 @@ class Conversation:
         self.session_id: str | None = None
         self.session_attributes: dict[str, Any] = {}
         self._new = False
+        self.eliciting: tuple[str, str] | None = None  # (intent, slot) Alexa was told to ask for
         self.replies: list[Reply] = []
 
     # -- what a person says -----------------------------------------------------------
@@ -624,6 +726,10 @@ class Conversation:
             # "Alexa, pause" while our audio plays: a built-in intent, in a new session
             self.start_session()
             return self.intent_request(Resolved(spoken_to_player, {}))
+        if self.session_id is not None and self.eliciting is not None:
+            answer = self.model.elicited(utterance, *self.eliciting)
+            if answer is not None:
+                return self.intent_request(answer, dialog_state="IN_PROGRESS")
         if self.session_id is None:
             raise DriverError(
                 f"the microphone is closed: say 'open {self.model.invocation}' or "
@@ -674,13 +780,14 @@ class Conversation:
         )
 
     # -- envelopes --------------------------------------------------------------------
-    def intent_request(self, resolved: Resolved) -> Reply:
-        return self.send(
-            {
-                "type": "IntentRequest",
-                "intent": {"name": resolved.intent, "confirmationStatus": "NONE", "slots": resolved.slots},
-            }
-        )
+    def intent_request(self, resolved: Resolved, dialog_state: str | None = None) -> Reply:
+        request: dict[str, Any] = {
+            "type": "IntentRequest",
+            "intent": {"name": resolved.intent, "confirmationStatus": "NONE", "slots": resolved.slots},
+        }
+        if dialog_state is not None:
+            request["dialogState"] = dialog_state
+        return self.send(request)
 
     def envelope(self, request: dict[str, Any]) -> dict[str, Any]:
         system: dict[str, Any] = {
@@ -771,10 +878,13 @@ class Conversation:
         self.replies.append(reply)
         if self.strict and (problems := reply.problems()):
             raise AssertionError(f"invalid response to {request['type']}: {problems}")
+        self.eliciting = None
         if self.session_id is not None:
             self.session_attributes = reply.session_attributes
             if not reply.session_open:
                 self.session_id = None
+            else:
+                self.eliciting = reply.elicited
         if self.player is not None:
             self.player.carry_out(reply)
         return reply

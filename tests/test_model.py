@@ -109,8 +109,12 @@ def test_start_routine_has_natural_samples_with_and_without_the_slot() -> None:
         assert wanted in samples
 
 
-# Areas people ask for that no routine covers: the skill says what it does cover instead.
-AREAS_WITHOUT_A_ROUTINE = {"glutes"}
+# Areas people ask for that no routine covers: the skill says it has no routine for that body
+# area (and what it does cover), or, for what it never does, why not (prompts.toml [declined]).
+AREAS_WITHOUT_A_ROUTINE = {
+    "glutes", "neck", "shoulders", "upper_back", "feet", "calves", "knees", "legs", "arms", "head",
+    *LIB.declined,
+}  # fmt: skip
 
 
 def test_every_slot_value_leads_to_exactly_one_routine_and_every_routine_is_reachable() -> None:
@@ -297,6 +301,8 @@ def phrases_of(slot_type: str) -> list[tuple[str, str]]:
         return SPOKEN_NUMBERS
     if slot_type == "AMAZON.TIME":
         return SPOKEN_TIMES
+    if slot_type == "AMAZON.SearchQuery":
+        return [("fix my pillow", "fix my pillow")]
     return [
         (phrase, value["id"])
         for value in TYPES[slot_type]["values"]
@@ -348,7 +354,18 @@ MINIMUM_SAMPLES = {
     "DoneIntent": 8,
     "LastStepIntent": 4,
     "HowLongIntent": 10,
-    "SafetyQuestionIntent": 10,
+    "SafetyQuestionIntent": 60,
+    "SymptomIntent": 60,
+    "QuestionIntent": 40,
+    "WhyIntent": 15,
+    "WhatsNextIntent": 10,
+    "ThanksIntent": 10,
+    "FellAsleepIntent": 10,
+    "VolumeIntent": 15,
+    "MusicIntent": 15,
+    "NoBallIntent": 8,
+    "OtherSideIntent": 10,
+    "LaterIntent": 15,
     "WhyNoKegelsIntent": 6,
     "ChooseByLengthIntent": 8,
     "LessTalkingIntent": 6,
@@ -361,6 +378,10 @@ MINIMUM_SAMPLES = {
 }
 NEW_SLOTS = {
     "HowLongIntent": [("area", "AREA")],
+    "SafetyQuestionIntent": [("condition", "CONDITION"), ("weeks", "AMAZON.NUMBER")],
+    "SymptomIntent": [("symptom", "SYMPTOM"), ("part", "BODY_PART")],
+    "QuestionIntent": [("topic", "TOPIC")],
+    "WaitIntent": [("errand", "AMAZON.SearchQuery")],
     "ChooseByLengthIntent": [("minutes", "AMAZON.NUMBER"), ("length", "LENGTH")],
     "LessTalkingIntent": [("amount", "TALKING")],
     "PlayStyleIntent": [("style", "PLAY_STYLE")],
@@ -398,15 +419,49 @@ NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
     ("how long is the psoas", "HowLongIntent", {"area": "psoas"}),
     ("how long is the tummy", "HowLongIntent", {"area": "lower_abdomen"}),
     ("how long does the lower back take", "HowLongIntent", {"area": "lower_back"}),
-    *[
-        (phrase, "SafetyQuestionIntent", {})
-        for phrase in (
-            "is this safe", "is this safe if I'm pregnant", "can I do this while pregnant",
-            "can I do this after surgery", "is it okay after giving birth", "should I see a doctor",
-            "is this safe after a c section", "is this safe after a c. section",
-            "can I do this if I have pain",
-        )
-    ],
+    *[(phrase, "SafetyQuestionIntent", {}) for phrase in ("is this safe", "should I see a doctor")],
+    ("is this safe if I'm pregnant", "SafetyQuestionIntent", {"condition": "pregnant"}),
+    ("can I do this while pregnant", "SafetyQuestionIntent", {"condition": "pregnant"}),
+    ("I'm pregnant", "SafetyQuestionIntent", {"condition": "pregnant"}),
+    ("I'm twenty weeks pregnant", "SafetyQuestionIntent", {"condition": "pregnant", "weeks": "20"}),
+    ("can I do this after surgery", "SafetyQuestionIntent", {"condition": "surgery"}),
+    ("I had surgery last week", "SafetyQuestionIntent", {"condition": "surgery"}),
+    ("is it okay after giving birth", "SafetyQuestionIntent", {"condition": "postpartum"}),
+    ("is this safe after a c section", "SafetyQuestionIntent", {"condition": "c_section"}),
+    ("is this safe after a c. section", "SafetyQuestionIntent", {"condition": "c_section"}),
+    ("can I do this if I have a hernia", "SafetyQuestionIntent", {"condition": "hernia"}),
+    ("I have an IUD", "SafetyQuestionIntent", {"condition": "iud"}),
+    ("is it okay on my period", "SafetyQuestionIntent", {"condition": "period"}),
+    ("I have endometriosis", "SafetyQuestionIntent", {"condition": "recurring"}),
+    # symptoms: a red flag or not is the content's call (prompts.toml [symptoms])
+    ("I'm bleeding", "SymptomIntent", {"symptom": "bleeding"}),
+    ("I can't breathe", "SymptomIntent", {"symptom": "breathless"}),
+    ("I feel faint", "SymptomIntent", {"symptom": "faint"}),
+    ("I feel dizzy", "SymptomIntent", {"symptom": "dizzy"}),
+    ("I feel sick", "SymptomIntent", {"symptom": "sick"}),
+    ("my leg is numb", "SymptomIntent", {"symptom": "numb", "part": "leg"}),
+    ("it's tingling", "SymptomIntent", {"symptom": "tingling"}),
+    ("this is uncomfortable", "SymptomIntent", {"symptom": "uncomfortable"}),
+    ("I'm cold", "SymptomIntent", {"symptom": "cold"}),
+    ("what is the psoas", "QuestionIntent", {"topic": "psoas"}),
+    ("can I do this in bed", "QuestionIntent", {"topic": "bed"}),
+    ("what if I fall asleep", "QuestionIntent", {"topic": "asleep"}),
+    ("why bother", "WhyIntent", {}),
+    ("what is the point", "QuestionIntent", {"topic": "why"}),
+    ("what's next", "WhatsNextIntent", {}),
+    ("what did you say", "AMAZON.RepeatIntent", {}),
+    ("go back a bit", "AMAZON.PreviousIntent", {}),
+    ("thank you", "ThanksIntent", {}),
+    ("bye", "AMAZON.StopIntent", {}),
+    ("I fell asleep", "FellAsleepIntent", {}),
+    ("louder", "VolumeIntent", {}),
+    ("can you play music", "MusicIntent", {}),
+    ("I don't have a ball", "NoBallIntent", {}),
+    ("let me get one", "WaitIntent", {}),
+    ("do the other side", "OtherSideIntent", {}),
+    ("start again tomorrow", "LaterIntent", {}),
+    ("do a kegel", "StartRoutineIntent", {"area": "kegels"}),
+    ("massage my vagina", "StartRoutineIntent", {"area": "internal"}),
     *[
         (phrase, "WhyNoKegelsIntent", {})
         for phrase in (
@@ -486,9 +541,9 @@ NEW_USER_PHRASES: list[tuple[str, str, dict[str, str]]] = [
     ("remind me to practice at 7 30 am", "SetReminderIntent", {"time": "07:30"}),
     ("change my reminder to 7 in the morning", "ChangeReminderIntent", {"time": "07:00"}),
     ("move my reminder to noon", "ChangeReminderIntent", {"time": "12:00"}),
-    ("8 pm", "ReminderTimeIntent", {"time": "20:00"}),
+    ("at 8 pm", "ReminderTimeIntent", {"time": "20:00"}),
     ("at six thirty in the evening", "ReminderTimeIntent", {"time": "18:30"}),
-    ("in the evening", "ReminderTimeIntent", {"time": "EV"}),
+    ("how about 8 pm", "ReminderTimeIntent", {"time": "20:00"}),  # a time alone: only when asked (a dialog)
     *[
         (phrase, "CancelReminderIntent", {})
         for phrase in (
@@ -560,3 +615,54 @@ def test_play_style_is_straight_through_or_step_by_step() -> None:
     assert {
         "step by step", "one step at a time", "with pauses", "at my pace", "stopping between steps",
     } <= {values["steps"]["value"], *values["steps"]["synonyms"]}  # fmt: skip
+
+
+# -- what the content says about what people say, held to the model's ids ----------------------
+def ids_of(type_name: str) -> set[str]:
+    return {value["id"] for value in TYPES[type_name]["values"]}
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_topic_has_its_answer_and_every_answer_a_topic(locale: str) -> None:
+    library = load_library(locale=locale)
+    # "routine" is answered from the routine under way (its summary)
+    assert set(library.answers) == ids_of("TOPIC") - {"routine"}
+
+
+def test_the_contents_classifications_name_the_models_ids() -> None:
+    assert LIB.red_flags <= ids_of("SYMPTOM")
+    assert LIB.pains <= ids_of("SYMPTOM")
+    assert set(LIB.soothed) <= ids_of("SYMPTOM")
+    assert not LIB.red_flags & LIB.pains
+    assert not LIB.red_flags & set(LIB.soothed)
+    assert LIB.red_flag_parts <= ids_of("BODY_PART")
+    assert set(LIB.declined) <= ids_of("AREA")
+    for area in LIB.declined:
+        assert LIB.routine_for_area(area) is None
+
+
+def test_no_sample_is_a_bare_built_in_slot() -> None:
+    """ "{time}" alone would take any speech as a time: only as a slot's own sample, heard while
+    the dialog asks for that slot."""
+    for intent in LANGUAGE["intents"]:
+        types = {slot["name"]: slot["type"] for slot in intent.get("slots", [])}
+        for sample in intent.get("samples", []):
+            words = [word for word in sample.split() if word.lower() not in {"please", "the", "a"}]
+            if len(words) == 1 and (slot := slot_names(sample)[:1]):
+                assert not types[slot[0]].startswith("AMAZON."), (intent["name"], sample)
+
+
+def test_the_time_question_is_a_dialog_with_the_slots_own_samples() -> None:
+    model = json.loads(MODEL_PATH.read_text())["interactionModel"]
+    elicited = {
+        (intent["name"], slot["name"])
+        for intent in model["dialog"]["intents"]
+        for slot in intent["slots"]
+        if slot.get("elicitationRequired")
+    }
+    assert elicited == {("SetReminderIntent", "time")}
+    [time] = [s for s in INTENTS["SetReminderIntent"]["slots"] if s["name"] == "time"]
+    assert "{time}" in time["samples"]
+    assert {p["id"] for p in model["prompts"]} == {
+        slot["prompts"]["elicitation"] for intent in model["dialog"]["intents"] for slot in intent["slots"]
+    }

@@ -201,10 +201,41 @@ def test_set_a_daily_reminder_asks_the_time_and_a_part_of_the_day_asks_again(
     ]
 
 
+def test_after_in_the_evening_eight_is_8_pm(skill: Handler, api: FakeAlexaApi) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    asked = conv.say("set a daily reminder")
+    # the question asks Alexa to hear the answer as the time (a dialog: "{time}" alone is a
+    # sample of the slot, heard only while it is asked, never an intent's sample)
+    assert asked.elicited == ("SetReminderIntent", "time")
+    assert conv.say("in the evening").elicited == ("SetReminderIntent", "time")
+    done = conv.say("eight")
+    assert done.request["request"]["dialogState"] == "IN_PROGRESS"
+    assert done.text.startswith(LIB.say("reminder_set", time="8 p.m."))
+    assert api.calls("POST", REMINDERS)[0].body["trigger"]["recurrence"]["recurrenceRules"] == [
+        "FREQ=DAILY;BYHOUR=20;BYMINUTE=0;BYSECOND=0"
+    ]
+    assert done.elicited is None
+
+
+@pytest.mark.parametrize(("period", "said", "time"), [("in the morning", "seven thirty", "7:30 a.m."),
+                                                      ("in the afternoon", "three o'clock", "3 p.m."),
+                                                      ("at night", "ten", "10 p.m.")])  # fmt: skip
+def test_an_hour_after_a_part_of_the_day_is_in_it(
+    skill: Handler, api: FakeAlexaApi, period: str, said: str, time: str
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    conv.say("set a daily reminder")
+    conv.say(period)
+    assert conv.say(said).text.startswith(LIB.say("reminder_set", time=time))
+
+
 def test_a_time_said_out_of_the_blue_sets_nothing(skill: Handler, api: FakeAlexaApi) -> None:
     conv = talk(skill, api, granted=True)
     conv.say("open pelvic ease")
-    reply = conv.say("8 pm")
+    assert conv.say("8 pm").request["request"]["intent"]["name"] == "AMAZON.FallbackIntent"  # no bare {time}
+    reply = conv.say("at 8 pm")
     assert reply.text.startswith(LIB.say("reminder_time_hint", time="8 p.m."))
     assert api.calls(prefix=REMINDERS) == []
 

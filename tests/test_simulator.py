@@ -50,10 +50,15 @@ NEAR_MISSES: list[tuple[str, str, dict[str, str], dict[str, str], str]] = [
 ]
 NONSENSE = [
     "purple monkey dishwasher",
-    "what is the capital of france",
-    "what is the weather",  # half its words are "what is the disclaimer"'s
     "tell me a joke",
     "blah blah blah",
+]
+# Questions an open carrier takes ("what is the {topic}"), with a topic the model does not know:
+# Alexa sends those with ER_SUCCESS_NO_MATCH, and the skill answers them as it answers the
+# fallback (tests/test_dialogue.py).
+OPEN_QUESTIONS = [
+    "what is the capital of france",
+    "what is the weather",  # half its words are "what is the disclaimer"'s
 ]
 
 
@@ -184,6 +189,16 @@ def test_exact_matching_is_the_default_and_unchanged(utterance: str) -> None:
         assert resolved.said() == {"pace": "slower please"}
     else:
         assert resolved.intent == "AMAZON.FallbackIntent"
+
+
+@pytest.mark.parametrize("utterance", OPEN_QUESTIONS)
+def test_an_open_question_is_sent_with_a_topic_the_model_does_not_know(utterance: str) -> None:
+    for model in (EXACT, APPROXIMATE):
+        resolved = model.resolve(utterance)
+        assert resolved.intent == "QuestionIntent"
+        assert resolved.slots["topic"]["resolutions"]["resolutionsPerAuthority"][0]["status"]["code"] == (
+            "ER_SUCCESS_NO_MATCH"
+        )
 
 
 @pytest.mark.parametrize(("utterance", "intent", "said", "ids", "sample"), NEAR_MISSES)

@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,12 @@ class Library:
     disclaimer_version: int
     length_minutes: dict[str, int]  # LENGTH slot id -> minutes ("a long relaxation")
     locale: str = BASE_LOCALE
+    answers: dict[str, str] = field(default_factory=dict)  # TOPIC slot id (and "why") -> answer
+    red_flags: frozenset[str] = frozenset()  # SYMPTOM slot ids that are red flags
+    red_flag_parts: frozenset[str] = frozenset()  # BODY_PART ids where any symptom is a red flag
+    pains: frozenset[str] = frozenset()  # SYMPTOM ids that are pain: answered as "it hurts" is
+    soothed: dict[str, str] = field(default_factory=dict)  # SYMPTOM id answered, not stopped -> prompt key
+    declined: dict[str, str] = field(default_factory=dict)  # AREA slot id never guided -> prompt key
 
     def routine_for_area(self, area_id: str) -> Routine | None:
         """The whole routine that lists ``area_id``, else the focused routine for it."""
@@ -517,7 +523,7 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
     overlay: dict[str, Any] = {}
     if locale != BASE_LOCALE:
         overlay = _read(folder, f"locales/{locale}.toml")
-        _check_keys(f"locales/{locale}.toml", overlay, {"speech", "disclaimer", "routine"})
+        _check_keys(f"locales/{locale}.toml", overlay, {"speech", "disclaimer", "routine", "answers"})
     where = f"locales/{locale}.toml"
     patches = overlay.get("routine", {})
     if not isinstance(patches, dict):
@@ -536,6 +542,7 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
     lengths = prompts_file.get("lengths")
     if not isinstance(lengths, dict) or not lengths:
         raise ContentError("prompts.toml: [lengths] must map length words to minutes")
+    understanding = parse_understanding(prompts_file, speech)
     return Library(
         routines=routines,
         paces=paces,
@@ -545,7 +552,35 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
         disclaimer_version=_int("prompts.toml [disclaimer]", disclaimer, "version", 1, 10_000),
         length_minutes={key: _int("prompts.toml [lengths]", lengths, key, 1, 120) for key in lengths},
         locale=locale,
+        **understanding,
     )
+
+
+def parse_understanding(prompts_file: dict[str, Any], speech: dict[str, str]) -> dict[str, Any]:
+    """The Library's fields for what people say: ``[answers]`` (a topic's answer);
+    ``[symptoms]``: ``red_flags`` (which symptoms are red flags), ``red_flag_parts`` (where any
+    symptom is one: the chest) and ``soothed`` (feelings answered, not stopped for, each with
+    its [speech] key); ``[declined]`` (areas never guided, with the [speech] key that says so)."""
+    answers = prompts_file.get("answers", {})
+    if not isinstance(answers, dict) or not all(isinstance(v, str) and v.strip() for v in answers.values()):
+        raise ContentError("prompts.toml: [answers] must map topic ids to answers")
+    symptoms = prompts_file.get("symptoms", {})
+    symptoms = symptoms if isinstance(symptoms, dict) else {}
+    where = "prompts.toml [symptoms]"
+    return {
+        "answers": {k: v.strip() for k, v in answers.items()},
+        "red_flags": frozenset(_ids(where, symptoms, "red_flags", required=True)),
+        "red_flag_parts": frozenset(_ids(where, symptoms, "red_flag_parts", required=False)),
+        "pains": frozenset(_ids(where, symptoms, "pain", required=False)),
+        "soothed": _keys_of_speech("[symptoms] soothed", symptoms.get("soothed", {}), speech),
+        "declined": _keys_of_speech("[declined]", prompts_file.get("declined", {}), speech),
+    }
+
+
+def _keys_of_speech(where: str, table: object, speech: dict[str, str]) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(v in speech for v in table.values()):
+        raise ContentError(f"prompts.toml: {where} must map slot ids to keys of [speech]")
+    return dict(table)
 
 
 def default_library(locale: str | None = BASE_LOCALE) -> Library:

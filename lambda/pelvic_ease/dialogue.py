@@ -99,6 +99,13 @@ SET_REMINDER, CHANGE_REMINDER = "set_reminder", "move_reminder"
 CANCEL_REMINDER, REMINDER_STATUS = "end_reminder", "has_reminder"
 TIME_SAID = "time_said"  # a time said on its own ("8 pm"): the answer to "what time?"
 CONSENT = "consent"  # the answer to our request for the reminders permission
+SYMPTOM = "symptom"  # "I feel dizzy", "I'm bleeding": a red flag or another symptom
+QUESTION, WHY, WHATS_NEXT = "question", "why", "whats_next"  # answered from the content
+THANKS, ASLEEP, VOLUME, MUSIC = "thanks", "asleep", "volume", "music"
+NO_BALL, OTHER_SIDE, LATER = "no_ball", "other_side", "later"
+UNKNOWN_TOPIC = "?"  # a question about something the model's topics do not hold
+# Said in a one-shot while our stream plays on this device: it stops there.
+STOPS_OUR_STREAM = (STOP, DONE, NO, WAIT, LATER)
 ACCEPTED, DENIED, NOT_ANSWERED, UNSUPPORTED = "ACCEPTED", "DENIED", "NOT_ANSWERED", "UNSUPPORTED"
 ENDED = "ended"  # the session closed without an answer (nothing can be said back)
 ANY = "*"  # a row's default, for every state not listed
@@ -112,6 +119,7 @@ class State:
     finished: str | None = None  # the routine completed last in this session
     suggested: tuple[str, int | None] | None = None  # routine and length asked about
     back: str | None = None  # REMINDER_TIME: the mode to go back to once the reminder is done
+    period: str | None = None  # REMINDER_TIME: the part of the day said ("EV"), to place an hour in
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,11 @@ class Heard:
     style: str | None = None  # STRAIGHT or STEPS
     time: str | None = None  # AMAZON.TIME's value ("20:00", or "EV" for the evening)
     consent: str | None = None  # CONSENT: ACCEPTED, DENIED, NOT_ANSWERED or UNSUPPORTED
+    area: str | None = None  # the AREA id said, when the model knows it (a routine or not)
+    symptom: str | None = None  # the SYMPTOM id (None: a symptom the model did not recognise)
+    part: str | None = None  # the BODY_PART id a symptom is in ("my chest is tight")
+    condition: str | None = None  # a condition said or asked about (None: a general question)
+    topic: str | None = None  # the TOPIC id of a question
 
 
 @dataclass(frozen=True)
@@ -144,6 +157,7 @@ class Facts:
     reminders: Reminders = field(default_factory=NoReminders)
     can_remind: bool = False  # the Reminders API can be reached from this request
     fresh: bool = False  # a one-shot request opened this session: the answer ends it
+    stream: tuple[Token, int] | None = None  # this device's stream of ours and its offset (ms), when it plays
 
 
 # A played place this recent is what "it hurts" is about, though no session is under way.
@@ -308,9 +322,7 @@ def played_track(t: Decision, routine_id: str, length: int | None) -> Track | No
     style = t.progress.playback
     if tracks is None or style == STEPS:
         return None
-    routine = t.engine.routine(routine_id)
-    whole = t.engine.routine(routine.parent or routine.id)
-    if style != STRAIGHT and "relaxation" not in whole.areas:
+    if style != STRAIGHT and not is_relaxation(t, routine_id):
         return None
     return tracks.get(routine_id, t.library.pace(t.progress.pace).id, length)
 
@@ -354,7 +366,8 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
     length = t.engine.length(routine_id, minutes)
     track = played_track(t, routine_id, length)
     if track is not None:
-        return play(t, track, 0, 0, join(lead, t.say("play_start", routine=t.name(routine_id))), skipped=0)
+        words = join(lead, t.say("play_start", routine=t.name(routine_id)), t.say("play_safety"))
+        return play(t, track, 0, 0, words, skipped=0)
     if minutes is not None and length is None:
         lead = join(lead, t.say("length_fixed", routine=t.name(routine_id)))
     elif length is not None:
@@ -365,8 +378,11 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
 
 
 def resume(t: Decision) -> Outcome:
-    """Carry on from the start of the stored step (asking first where it hurt last time)."""
+    """Carry on from the start of the stored step (asking first where it hurt last time); while
+    our stream plays here, it simply plays on (a resume never rewinds what is playing)."""
     position = t.progress.position
+    if plays_the_place(t) and t.under_way is None:
+        return t.end(t.say("already_playing"))
     if position is None:
         return menu(t, t.say("progress_unavailable" if t.facts.read_failed else "nothing_to_resume"))
     if t.progress.hurt and t.state.mode != HURT_OFFER:
@@ -422,14 +438,22 @@ def hurt_offer(t: Decision, position: Position, lead: Script = ()) -> Outcome:
 
 
 def go_on(t: Decision, segment: Segment, lead: Script = (), skipped: int | None = None) -> Outcome:
-    """Speak ``segment``, or, when it starts an optional extra, ask first in a short reply."""
+    """Speak ``segment``, or, when it starts an optional extra, ask first in a short reply (the
+    place waits on the step before the extra, so yes gives the extra)."""
     question = t.engine.offer(segment.position)
     if question is None:
         return speak(t, segment, lead, skipped)
     asked = say(question)
-    if skipped is not None and skipped != t.progress.skipped:  # keep the skip, at the same place
-        return t.reply(join(lead, asked), asked, EXTRA_OFFER, t.stay(skipped=skipped))
+    before = Position(segment.position.routine_id, segment.position.step - 1, 0)
+    moved = before.step != _step_of(t.progress.position)
+    if moved or (skipped is not None and skipped != t.progress.skipped):
+        mark = {"skipped": t.progress.skipped if skipped is None else skipped}
+        return t.reply(join(lead, asked), asked, EXTRA_OFFER, t.stay(position=before, **mark))
     return t.reply(join(lead, asked), asked, EXTRA_OFFER)
+
+
+def _step_of(position: Position | None) -> int | None:
+    return position.step if position is not None else None
 
 
 def following(t: Decision) -> Segment | None:
@@ -447,6 +471,12 @@ def ask_extra_again(t: Decision) -> Outcome:
     if question is None:
         return menu(t)
     return t.reply(say(question), say(question), EXTRA_OFFER)
+
+
+def hold_extra(t: Decision) -> Outcome:
+    """ "Hang on, let me get one" at the tennis-ball question: the question stays open."""
+    asked = ask_extra_again(t)
+    return replace(asked, speech=t.say("hold_extra"))
 
 
 def take_extra(t: Decision) -> Outcome:
@@ -477,12 +507,12 @@ def advance(t: Decision) -> Outcome:
     return go_on(t, segment, skipped=skipped)
 
 
-def skip(t: Decision, lead: Script | None = None) -> Outcome:
+def skip(t: Decision) -> Outcome:
     """Past the rest of this step without marking it done; after the last, the closing cue."""
     position = t.progress.position
     if position is None:
         return menu(t, t.say("skip_nothing"))
-    lead = t.say("skipped") if lead is None else lead
+    lead = t.say("skipped")
     skipped = t.progress.skipped | 1 << position.step
     after = following(t)
     if after is None:  # past the last step: the routine's close
@@ -536,18 +566,28 @@ def repeat_part(t: Decision, pace: str | None = None) -> Outcome:
 
 
 def back_to_routine(t: Decision, answer: Script, change: Change | None = None) -> Outcome:
-    """An answer to a question asked mid-routine, then the way back into it; else the menu."""
+    """An answer to a question asked mid-routine, then the way back to where the user was: the
+    routine (next goes on from the same place), the question after pain or about the extra
+    still open; a one-shot while our routine plays ends (it plays on); else the menu."""
     position = t.under_way
+    if position is None and t.facts.playing and t.facts.fresh:
+        return replace(t.end(answer), change=change)
     if position is None:
         outcome = menu(t, answer)
         return replace(outcome, change=change)
+    if t.state.mode == PAIN_PAUSE:
+        return t.reply(join(answer, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE, change)
+    if t.state.mode == EXTRA_OFFER:
+        asked = ask_extra_again(t)
+        return replace(asked, speech=join(answer, asked.speech), change=change)
     back_line = t.say("back_to_routine", routine=t.name(position.routine_id))
     return t.reply(join(answer, back_line), back_line, ROUTINE, change)
 
 
 def stop_here(t: Decision) -> Outcome:
-    """End the session; with a place under discussion, say it is kept and how to resume."""
-    position = t.progress.position if t.state.mode in PLACE_KEPT else None
+    """End the session; with a place under discussion (or playing here), say it is kept and how
+    to resume."""
+    position = place_in_question(t)
     if position is not None:
         return t.end(t.say("stop_in_routine", **t.fields(position)))
     return t.end(t.say("goodbye"))
@@ -604,9 +644,7 @@ def shifted_pace(library: Library, current: str | None, change: str) -> str:
 
 def pain_words(t: Decision, position: Position) -> Script:
     """Stop at once, in words that fit where the user is: there is no massage in the relaxation."""
-    routine = t.engine.routine(position.routine_id)
-    whole = t.engine.routine(routine.parent or routine.id)
-    return t.say("pain_stop_relaxation" if "relaxation" in whole.areas else "pain_stop")
+    return t.say("pain_stop_relaxation" if is_relaxation(t, position.routine_id) else "pain_stop")
 
 
 # -- transitions: one function per (state, what was said) that needs its own -----------------
@@ -633,16 +671,30 @@ def start_asked(t: Decision) -> Outcome:
         # "a ten minute massage": no area, but a length (the model's only such sample is a massage)
         return suggest(t, *by_length(t, t.heard.minutes, massage=True))
     if asked is None:
-        heard = t.heard.words[:MAX_ECHO_CHARS]
-        lead = t.say("unknown_area", heard=heard) if heard else t.say("unknown_area_unheard")
-        choices = t.say("area_choices")
-        return t.reply(join(lead, choices), choices, MENU)
+        return no_routine_for(t)
     position = t.under_way
     if position is not None and not position.at_start and t.state.mode != SWITCH_OFFER:
         if asked == position.routine_id:
             return back_to_routine(t, t.say("already_in_routine", **t.fields(position)))
         return switch_offer(t, position, asked, t.engine.length(asked, t.heard.minutes))
     return start(t, asked, t.heard.minutes)
+
+
+def no_routine_for(t: Decision) -> Outcome:
+    """An area no routine serves: what this product never does, declined as such (Kegels,
+    internal work); a body area it has no routine for, named; anything else, what it covers.
+    Never "yet". In a routine, then back to it."""
+    declined = t.library.declined.get(t.heard.area or "")
+    if declined is not None:
+        return back_to_routine(t, t.say(declined))
+    if t.heard.area is not None:
+        lead = t.say("unknown_area", heard=t.heard.words[:MAX_ECHO_CHARS])
+    else:
+        lead = t.say("area_not_offered" if t.heard.words else "unknown_area_unheard")
+    if t.under_way is not None or t.facts.playing:
+        return back_to_routine(t, lead)
+    choices = t.say("area_choices")
+    return t.reply(join(lead, choices), choices, MENU)
 
 
 def switch_offer(t: Decision, position: Position, asked: str, minutes: int | None) -> Outcome:
@@ -682,31 +734,44 @@ def try_again_gently(t: Decision) -> Outcome:
 
 
 def skip_hurt(t: Decision) -> Outcome:
-    """Resuming past the step that hurt: the next step from scratch (or the close)."""
+    """Resuming past the step that hurt (and the steps right after it that work the same place):
+    the next step from scratch (or the close)."""
+    t.counts.append("SessionResumed")
+    return after_pain(t, resumed=True)
+
+
+def after_pain(t: Decision, resumed: bool = False) -> Outcome:
+    """Going on after pain: never straight back to the same place. Past the step that hurt and
+    every step right after it that works the same area (``Engine.past_the_area``), each counted
+    skipped, with words that say so and to go gently; a new session picks the step up from
+    scratch (played, where it plays so)."""
     position = t.progress.position
     if position is None:
-        return menu(t)
-    t.counts.append("SessionResumed")
-    skipped = t.progress.skipped | 1 << position.step
-    lead = t.say("hurt_skipped", **t.fields(position))
-    after = Position(position.routine_id, position.step + 1, 0)
-    if not t.engine.is_valid(after):
+        return menu(t, t.say("skip_nothing"))
+    landed = t.engine.past_the_area(position)
+    skipped = t.progress.skipped
+    for step in range(position.step, landed):
+        skipped |= 1 << step
+    more = landed > position.step + 1
+    if resumed:
+        lead = t.say("hurt_skipped_area" if more else "hurt_skipped", **t.fields(position))
+    else:
+        lead = t.say("skipped_area" if more else "skipped")
+    lead = join(lead, t.say("go_gently"))
+    target = Position(position.routine_id, landed, 0)
+    if not t.engine.is_valid(target):
         closing = t.engine.closing(position.routine_id).script
         return finish(t, position.routine_id, join(lead, closing), skipped)
-    found = played_from(t, position.routine_id, after.step)
+    found = played_from(t, position.routine_id, landed) if resumed else None
     if found is not None:
         return play(t, *found, 0, lead, skipped=skipped)
     pace, minutes = t.segment_args()
-    segment = t.engine.step_start(after, pace, minutes, resumed=True, quiet=t.progress.quiet)
+    segment = t.engine.step_start(target, pace, minutes, resumed=resumed or more, quiet=t.progress.quiet)
     return go_on(t, segment, lead, skipped)
 
 
 def fallback_in_routine(t: Decision) -> Outcome:
     return t.reply(t.say("fallback_routine"), t.say("invitation_reprompt"), ROUTINE)
-
-
-def goodbye(t: Decision) -> Outcome:
-    return t.end(t.say("goodbye"))
 
 
 def resume_if_any(t: Decision) -> Outcome:
@@ -773,7 +838,7 @@ def pause(t: Decision) -> Outcome:
 
 
 def wait(t: Decision) -> Outcome:
-    position = t.progress.position if t.state.mode in PLACE_KEPT else None
+    position = place_in_question(t)
     if position is None:
         return t.end(t.say("wait_menu"))
     return t.end(t.say("wait_routine", **t.fields(position)))
@@ -786,14 +851,40 @@ def help_here(t: Decision) -> Outcome:
     return t.reply(t.say("help_menu"), t.say("menu_reprompt"), MENU)
 
 
+def played_place(t: Decision) -> Position | None:
+    """The place of a routine playing straight through here (or just stopped), when no routine
+    is under way in this session: what a one-shot ("Alexa, tell Pelvic Ease it hurts") is about."""
+    played = t.progress.position if t.progress.play else None
+    recent = t.facts.now - t.progress.updated_at < PLAYED_RECENTLY_SECONDS
+    here = t.facts.tracks is not None and (recent or t.facts.playing)
+    return played if t.under_way is None and here else None
+
+
+def plays_the_place(t: Decision) -> bool:
+    """This device plays the stored place's own stream (not an old device's, or a replaced one)."""
+    stream = t.facts.stream
+    return t.facts.playing and stream is not None and stream[0].play == t.progress.play_id
+
+
+def place_in_question(t: Decision) -> Position | None:
+    """The place the conversation is about: under discussion in this session, or playing here."""
+    if t.state.mode in PLACE_KEPT and t.progress.position is not None:
+        return t.progress.position
+    return played_place(t)
+
+
+def is_relaxation(t: Decision, routine_id: str) -> bool:
+    routine = t.engine.routine(routine_id)
+    return "relaxation" in t.engine.routine(routine.parent or routine.id).areas
+
+
 def pain(t: Decision) -> Outcome:
     """ "It hurts": stop at once. In a routine the place is marked, so a resume asks about
     that step; outside one the session stays open with the advice and a gentle option."""
     t.counts.append("PainReported")
     position = t.under_way
-    played = t.progress.position if t.progress.play else None
-    recent = t.facts.now - t.progress.updated_at < PLAYED_RECENTLY_SECONDS
-    if position is None and played is not None and t.facts.tracks is not None and (recent or t.facts.playing):
+    played = played_place(t)
+    if played is not None:
         # a routine was playing here (or just stopped): stop it, keep the place, never play on
         outcome = t.end(t.say("pain_played", **t.fields(played)))
         return replace(outcome, change=t.stay(hurt=True), stop_audio=True)
@@ -815,11 +906,12 @@ def pain_outside_routine(t: Decision) -> Outcome:
 
 
 def change_pace(t: Decision) -> Outcome:
-    """ "Slower", "faster", "normal pace": from the next part on, and remembered."""
+    """ "Slower", "faster", "normal pace": from the next part on, and remembered (while a routine
+    plays straight through here, from the next time: what plays is not changed)."""
     in_routine = t.under_way is not None
     asked = t.heard.pace
     if asked not in ("slower", "faster", "normal"):
-        return fallback_in_routine(t) if in_routine else menu(t, t.say("fallback_menu"))
+        return not_understood(t)
     current = t.library.pace(t.progress.pace).id
     pace = shifted_pace(t.library, t.progress.pace, asked)
     name = t.library.pace(pace).name
@@ -831,6 +923,8 @@ def change_pace(t: Decision) -> Outcome:
         lead = t.say("pace_changed" if in_routine else "pace_changed_menu", pace=name)
     if in_routine:
         return t.reply(join(lead, t.say("pace_reprompt")), t.say("invitation_reprompt"), ROUTINE, change)
+    if t.facts.playing and t.facts.fresh:
+        return replace(t.end(t.say("pace_next_time", pace=name) if change else lead), change=change)
     return replace(menu(t, lead), change=change)
 
 
@@ -858,30 +952,66 @@ def report(t: Decision) -> Outcome:
 
 
 def how_long(t: Decision) -> Outcome:
-    """ "How long is this", "how much is left", "how long does the psoas release take"."""
+    """ "How long is this", "how much is left", "how long does the psoas release take": the
+    minutes and steps left of the routine under way, or playing here (from its offset)."""
     position = t.under_way
     asked = t.heard.routine
     if position is not None and asked in (None, position.routine_id):
-        name = t.name(position.routine_id)
         pace, minutes = t.segment_args()
-        left = spoken_minutes(t.engine.seconds_left(position, pace, minutes, quiet=t.progress.quiet))
-        answer = t.say("time_left", routine=name, minutes=left) if left >= 2 else ()
-        return back_to_routine(t, answer or t.say("time_left_short", routine=name))
+        seconds = t.engine.seconds_left(position, pace, minutes, quiet=t.progress.quiet)
+        return back_to_routine(t, time_left(t, position, seconds))
+    played = played_left(t) if asked is None else None
+    if played is not None:
+        return back_to_routine(t, time_left(t, *played))
     if asked is not None:
         return suggest(t, asked)
-    routines = [
-        t.library.say("routine_minutes", routine=r.name, minutes=routine_minutes(t, r.id))
-        for r in t.library.whole_routines.values()
-    ]
-    return menu(t, t.say("routine_lengths", routines=spoken_list(t.library, routines)))
+    return menu(t, t.say("routine_lengths", routines=routine_lengths(t)))
+
+
+def time_left(t: Decision, position: Position, seconds: float) -> Script:
+    """ "About 6 more minutes of the psoas release. 3 more steps after this one." """
+    name = t.name(position.routine_id)
+    left = spoken_minutes(seconds)
+    if left >= 2:
+        words = t.say("time_left", routine=name, minutes=left)
+    else:
+        words = t.say("time_left_short", routine=name)
+    steps = [i for i in t.engine.main_steps(position.routine_id) if i > position.step]
+    if not steps:
+        return join(words, t.say("at_last_step"))
+    return join(words, t.say("one_step_left") if len(steps) == 1 else t.say("steps_left", count=len(steps)))
+
+
+def played_left(t: Decision) -> tuple[Position, float] | None:
+    """The place and seconds left of the routine this device plays straight through, from its offset."""
+    stream = t.facts.stream
+    track = t.facts.tracks.of(stream[0]) if stream is not None and t.facts.tracks is not None else None
+    if stream is None or track is None or not 0 <= stream[0].file < len(track.files):
+        return None
+    token, offset = stream
+    playing = track.files[token.file]
+    left_ms = max(0, playing.ms - offset) + sum(f.ms for f in track.files[token.file + 1 :])
+    return Position(track.routine, playing.step, 0), left_ms / 1000
+
+
+def routine_lengths(t: Decision) -> str:
+    """Each whole routine with its length: "the psoas release, about 6 minutes, and ..." """
+    return spoken_list(
+        t.library,
+        [
+            t.library.say("routine_minutes", routine=r.name, minutes=routine_minutes(t, r.id))
+            for r in t.library.whole_routines.values()
+        ],
+    )
 
 
 def list_routines(t: Decision) -> Outcome:
-    names = [t.library.say("the_routine", routine=r.name) for r in t.library.whole_routines.values()]
+    """ "What can you do": each routine and its length; in a routine, then back to it."""
+    if t.under_way is not None or t.facts.playing:
+        return back_to_routine(t, t.say("routine_lengths", routines=routine_lengths(t)))
+    count = len(t.library.whole_routines)
     return t.reply(
-        t.say("list_routines", count=len(names), routines=spoken_list(t.library, names)),
-        t.say("menu_reprompt"),
-        MENU,
+        t.say("list_routines", count=count, routines=routine_lengths(t)), t.say("menu_reprompt"), MENU
     )
 
 
@@ -937,6 +1067,11 @@ def fallback(t: Decision) -> Outcome:
     return fallback_in_routine(t) if t.under_way else menu(t, t.say("fallback_menu"))
 
 
+def not_understood(t: Decision) -> Outcome:
+    """Words heard as an intent whose slot made no sense: as if nothing was understood here."""
+    return transition(t.state.mode, FALLBACK)(t)
+
+
 def unknown(t: Decision) -> Outcome:
     if t.under_way:
         reprompt = t.say("invitation_reprompt")
@@ -971,6 +1106,149 @@ def question_again(t: Decision) -> Outcome:
 
 
 MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
+
+
+# -- what people say to a guide: symptoms, conditions, questions, everyday words ----------------
+def symptom(t: Decision) -> Outcome:
+    """ "I feel dizzy", "I'm bleeding": stop at once, in every state. A red flag ([symptoms] in
+    the prompts says which) says how to get safe and to get help now if it does not pass; any
+    other symptom (or one the model did not recognise), to rest and come back gently. A routine
+    under way or playing here stops, its place marked as pain marks it (the next resume asks).
+    A feeling the content only soothes ("I'm cold": [symptoms] soothed) gets its answer."""
+    soothing = t.library.soothed.get(t.heard.symptom or "")
+    if soothing is not None:  # "I'm cold": a word of help, and on as before
+        return back_to_routine(t, t.say(soothing))
+    red = t.heard.symptom in t.library.red_flags or t.heard.part in t.library.red_flag_parts
+    if not red and t.heard.symptom in t.library.pains:  # "a pain in my leg": as "it hurts" is
+        return pain(t)
+    t.counts.append("RedFlagReported" if red else "SymptomReported")
+    words = t.say("red_flag" if red else "symptom_stop")
+    place = t.under_way or played_place(t)
+    if place is None:
+        return replace(t.end(words), stop_audio=t.facts.playing)
+    kept = () if red else t.say("place_kept", **t.fields(place))
+    return replace(t.end(join(words, kept)), change=t.stay(hurt=True))
+
+
+def check_first(t: Decision) -> Outcome:
+    """ "I'm pregnant", "is this safe after surgery": the general safety answer. A massage under
+    way (or playing here) stops, and the only thing offered is the relaxation, never a massage;
+    in the spoken relaxation, or for a question naming no condition, the place is kept."""
+    t.counts.append("SafetyAnswered")
+    answer = t.say("safety_answer")
+    position = t.under_way
+    played = played_place(t)
+    if position is not None and (t.heard.condition is None or is_relaxation(t, position.routine_id)):
+        return back_to_routine(t, answer)
+    if position is not None:
+        return offer_relaxation(t, join(t.say("check_first_stop"), answer))
+    if played is not None:
+        stopped = join(answer, t.say("played_kept"))
+        outcome = t.end(stopped) if is_relaxation(t, played.routine_id) else offer_relaxation(t, stopped)
+        return replace(outcome, stop_audio=True)
+    return offer_relaxation(t, answer)
+
+
+def offer_relaxation(t: Decision, lead: Script) -> Outcome:
+    """The one gentle thing to offer after a safety answer: the relaxation, which has no massage."""
+    gentle = relaxation(t.library)
+    if gentle is None:
+        return t.end(lead)
+    lengths = t.engine.routine(gentle).lengths
+    return suggest(t, gentle, min(lengths, default=None), join(lead, t.say("relaxation_instead")))
+
+
+def question(t: Decision) -> Outcome:
+    """ "What is the psoas", "can I do this in bed": the answer from the content ([answers]),
+    and back to where the user was. About "this" routine: its summary."""
+    answer = t.library.answers.get(t.heard.topic or "")
+    if answer is not None:
+        return back_to_routine(t, say(answer))
+    if t.heard.topic == UNKNOWN_TOPIC:  # "what is the weather": not something we answer
+        return not_understood(t)
+    position = t.under_way or played_place(t)
+    if position is None:
+        return list_routines(t)
+    routine = t.engine.routine(position.routine_id)
+    return back_to_routine(t, t.say("about_routine", routine=routine.name, summary=routine.summary))
+
+
+def why(t: Decision) -> Outcome:
+    """ "Why should I do this": the answer from the content, and back to where the user was."""
+    answer = t.library.answers.get("why")
+    return back_to_routine(t, say(answer) if answer else t.say("unhandled"))
+
+
+def whats_next(t: Decision) -> Outcome:
+    """ "What's next": the next step's title (this step if the user is at the last); with no
+    routine here, the stored place offered (never moved by a question)."""
+    position = t.under_way or played_place(t)
+    if position is None:
+        return offer_resume(t) if t.progress.position is not None else menu(t)
+    steps = t.engine.routine(position.routine_id).steps
+    after = position.step + 1
+    if after >= len(steps):
+        return back_to_routine(t, t.say("at_last_step"))
+    words = t.say("whats_next", step=after + 1, total=len(steps), title=steps[after].title)
+    return back_to_routine(t, words)
+
+
+def thanks(t: Decision) -> Outcome:
+    """ "Thank you": you're welcome, and in a routine, back to it; else goodbye (what plays
+    plays on)."""
+    if t.under_way is not None:
+        return back_to_routine(t, t.say("thanks"))
+    if t.facts.playing:
+        return t.end(t.say("thanks"))
+    return t.end(join(t.say("thanks"), t.say("goodbye")))
+
+
+def fell_asleep(t: Decision) -> Outcome:
+    """ "I fell asleep": back to the start of the step they drifted off in (spoken, or played
+    from that file's start); with no routine here, the stored place as a resume offers it."""
+    lead = t.say("asleep_lead")
+    position = t.under_way
+    if position is not None:
+        pace, minutes = t.segment_args()
+        return speak(t, t.engine.step_start(position, pace, minutes, quiet=t.progress.quiet), lead)
+    played = played_place(t)
+    found = played_from(t, played.routine_id, played.step) if played is not None else None
+    if found is not None:
+        return play(t, *found, 0, lead, skipped=t.progress.skipped)
+    if t.progress.position is not None:
+        return offer_resume(t)
+    return menu(t)
+
+
+def other_side(t: Decision) -> Outcome:
+    """ "Do the other side": a one-sided step on its first side goes to the first step done on
+    the second side (the steps jumped over count as skipped); else says why not."""
+    position = t.under_way
+    if position is None:
+        return back_to_routine(t, t.say("other_side_none"))
+    step = t.engine.routine(position.routine_id).steps[position.step]
+    target = t.engine.second_side(position)
+    if target is None:
+        key = "other_side_none" if not step.sided else "other_side_already"
+        return back_to_routine(t, t.say(key))
+    skipped = t.progress.skipped
+    for jumped in range(position.step + 1, target):
+        skipped |= 1 << jumped
+    pace, minutes = t.segment_args()
+    second = Position(position.routine_id, target, 0)
+    return speak(t, t.engine.step_start(second, pace, minutes, quiet=t.progress.quiet), skipped=skipped)
+
+
+def later(t: Decision) -> Outcome:
+    """ "Let's start again tomorrow": the place kept, how to resume, and how to get a daily
+    reminder (unless one is set or was declined). What plays here stops."""
+    position = place_in_question(t)
+    if position is None:
+        return t.end(t.say("wait_menu"))
+    words = t.say("later", **t.fields(position))
+    if t.progress.reminder is None and not t.progress.reminder_declined:
+        words = join(words, t.say("later_reminder"))
+    return t.end(words)
 
 
 # -- the daily reminder -------------------------------------------------------------------------
@@ -1022,11 +1300,21 @@ def follow_up(t: Decision, words: Script, change: Change | None = None, card: bo
     return replace(outcome, change=change, permission_card=card)
 
 
-def ask_time(t: Decision, lead: Script = ()) -> Outcome:
-    """ "What time each day?", remembering where to go back to afterwards."""
+def ask_time(t: Decision, lead: Script = (), period: str | None = None) -> Outcome:
+    """ "What time each day?", remembering where to go back to afterwards (and the part of the
+    day already said, so "eight" after "in the evening" is 8 p.m.)."""
     back = returning_to(t)
     question = t.say("reminder_ask_time")
-    return t.reply(join(lead, question), t.say("reminder_time_reprompt"), REMINDER_TIME, back=back)
+    reprompt = t.say("reminder_time_reprompt")
+    return t.reply(join(lead, question), reprompt, REMINDER_TIME, back=back, period=period)
+
+
+def in_period(time: DailyTime, period: str | None) -> DailyTime:
+    """An hour said after a part of the day, in that part: 8:00 after "in the evening" is 20:00."""
+    afternoon = period in ("AF", "EV") or (period == "NI" and time.hour >= 6)
+    if afternoon and 1 <= time.hour < 12:
+        return DailyTime(time.hour + 12, time.minute)
+    return time
 
 
 def set_reminder(t: Decision) -> Outcome:
@@ -1034,10 +1322,10 @@ def set_reminder(t: Decision) -> Outcome:
     to "what time?"."""
     time = DailyTime.parse(t.heard.time)
     if time is not None:
-        return put_reminder(t, time)
+        return put_reminder(t, in_period(time, t.state.period if t.state.mode == REMINDER_TIME else None))
     period = PERIODS.get(t.heard.time or "")
     if period is not None:
-        return ask_time(t, t.say("reminder_which_time", period=period))
+        return ask_time(t, t.say("reminder_which_time", period=period), period=t.heard.time)
     if t.heard.time:
         return ask_time(t, t.say("reminder_time_unclear"))
     if t.heard.intent == CHANGE_REMINDER and t.progress.reminder:
@@ -1161,18 +1449,18 @@ TABLE: dict[str, dict[str, Transition]] = {
         RESUME_OFFER: menu,
         HURT_OFFER: try_again_gently,
         SUGGEST_OFFER: menu,
-        ANY: goodbye,
+        ANY: stop_here,
     },
     NEXT: {
         ROUTINE: advance,
         EXTRA_OFFER: decline_extra,
-        PAIN_PAUSE: skip,  # going on after pain is the user's choice: past this step
+        PAIN_PAUSE: after_pain,  # going on after pain: past this step and the same place, gently
         SWITCH_OFFER: advance,
         RESUME_OFFER: resume,
         HURT_OFFER: skip_hurt,
         ANY: resume_if_any,
     },
-    PREVIOUS: {ANY: back},
+    PREVIOUS: {PAIN_PAUSE: ask_pain_again, ANY: back},
     REPEAT: {
         ROUTINE: repeat_in_routine,
         PAIN_PAUSE: repeat_pain,
@@ -1191,15 +1479,26 @@ TABLE: dict[str, dict[str, Transition]] = {
     HELP: {ANY: help_here},
     STOP: {ANY: stop_here},
     DONE: {ANY: stop_here},
-    WAIT: {ANY: wait},
+    WAIT: {EXTRA_OFFER: hold_extra, ANY: wait},
     PAIN: {ANY: pain},
-    SKIP: {EXTRA_OFFER: decline_extra, HURT_OFFER: skip_hurt, ANY: skip_here},
+    SKIP: {EXTRA_OFFER: decline_extra, HURT_OFFER: skip_hurt, PAIN_PAUSE: after_pain, ANY: skip_here},
     PACE: {ANY: change_pace},
     REPEAT_SLOWLY: {ANY: repeat_slowly},
     REPORT: {ANY: report},
     LAST_STEP: {EXTRA_OFFER: ask_extra_again, ANY: last_step},
     HOW_LONG: {ANY: how_long},
-    SAFETY: {ANY: answer("safety_answer")},
+    SAFETY: {ANY: check_first},
+    SYMPTOM: {ANY: symptom},
+    QUESTION: {ANY: question},
+    WHY: {ANY: why},
+    WHATS_NEXT: {ANY: whats_next},
+    THANKS: {ANY: thanks},
+    ASLEEP: {PAIN_PAUSE: ask_pain_again, EXTRA_OFFER: ask_extra_again, ANY: fell_asleep},
+    VOLUME: {ANY: answer("volume_answer")},
+    MUSIC: {ANY: answer("no_music")},
+    NO_BALL: {EXTRA_OFFER: decline_extra, ANY: answer("no_ball")},
+    OTHER_SIDE: {ANY: other_side},
+    LATER: {ANY: later},
     WHY_NO_KEGELS: {ANY: answer("why_no_kegels")},
     BY_LENGTH: {ANY: by_length_asked},
     CUES: {ANY: cues},
@@ -1239,6 +1538,8 @@ def decide(engine: Engine, state: State, heard: Heard, facts: Facts) -> Outcome:
     outcome = transition(mode, heard.intent)(turn)
     # never a stream of ours playing on under a spoken routine: a spoken move stops it
     spoken_move = outcome.change is not None and outcome.change.moved and outcome.play is None
-    if spoken_move and facts.playing:
+    # "I'm done", "no", "hang on", "tomorrow" said while it plays: it stops there
+    stops = outcome.end and heard.intent in STOPS_OUR_STREAM
+    if (spoken_move or stops) and facts.playing:
         return replace(outcome, stop_audio=True)
     return outcome

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal
 
-from .content import SECOND_SIDE, Library, Pace, Routine, Step
+from .content import FIRST_SIDE, SECOND_SIDE, Library, Pace, Routine, Step
 from .speech import (
     MAX_SILENCE_RUN_SECONDS,
     Pause,
@@ -75,6 +75,14 @@ class Segment:
     script: Script
     segment_count: int  # segments in this step at this pace
     final: bool  # the last segment of the routine: it carries the closing cue
+
+
+def same_place(a: Step, b: Step) -> bool:
+    """Two steps work the same place: an area in common (the routine files' step ``areas``),
+    and not one side's step and the other side's."""
+    if not set(a.areas) & set(b.areas):
+        return False
+    return not (a.side and b.side and a.side != b.side)
 
 
 class Engine:
@@ -175,6 +183,24 @@ class Engine:
                 Position(position.routine_id, position.step + 1, 0), pace_id, minutes, quiet=quiet
             )
         return None
+
+    def past_the_area(self, position: Position) -> int:
+        """Where going on after pain at ``position`` lands: the first step after it that does
+        not work the same place (``same_place``); the number of steps when none is left."""
+        steps = self.routine(position.routine_id).steps
+        hurt = steps[position.step]
+        landed = position.step + 1
+        while landed < len(steps) and same_place(hurt, steps[landed]):
+            landed += 1
+        return landed
+
+    def second_side(self, position: Position) -> int | None:
+        """The first step done on the second side after ``position`` (a one-sided step on its
+        first side), else None."""
+        steps = self.routine(position.routine_id).steps
+        if steps[position.step].side != FIRST_SIDE:
+            return None
+        return next((i for i in range(position.step + 1, len(steps)) if steps[i].side == SECOND_SIDE), None)
 
     def closing(self, routine_id: str) -> Segment:
         """The routine's closing cue on its own (its last step skipped or an extra declined)."""

@@ -42,6 +42,7 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
         reminders=turn.reminders(),
         can_remind=turn.can_remind,
         fresh=turn.fresh,
+        stream=our_stream(turn),
     )
     outcome = decide(turn.engine, turn.state, heard, facts)
     if outcome.change is not None:
@@ -52,6 +53,16 @@ def carry_out(turn: Turn, heard: Heard) -> Outcome:
     if outcome.place is not None:
         logger.append_keys(routine=outcome.place.routine_id, step=outcome.place.step + 1)
     return outcome
+
+
+# The slot Alexa is asked to hear the answer to "What time each day?" as (the model's dialog).
+ELICITED_TIME = ("SetReminderIntent", "time")
+
+
+def our_stream(turn: Turn) -> tuple[Token, int] | None:
+    """This device's stream of ours and its offset, while it plays."""
+    token, offset, _ = turn.device_stream()
+    return (token, offset) if token is not None and turn.our_stream_playing() else None
 
 
 def converse(turn: Turn, heard: Heard) -> Response:
@@ -65,6 +76,8 @@ def converse(turn: Turn, heard: Heard) -> Response:
         turn.permission_card()
     if outcome.ask_permission is not None:
         return turn.ask_permission(outcome.ask_permission)
+    if outcome.state.mode == dialogue.REMINDER_TIME and not outcome.end:
+        turn.elicit(ELICITED_TIME[0], ELICITED_TIME[1])  # "What time?": the answer is a time
     return turn.respond(outcome.speech, outcome.reprompt, end=outcome.end)
 
 

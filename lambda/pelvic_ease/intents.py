@@ -29,6 +29,12 @@ PACE_SLOT = "pace"
 TIME_SLOT = "time"
 AMOUNT_SLOT = "amount"
 STYLE_SLOT = "style"
+SYMPTOM_SLOT = "symptom"
+PART_SLOT = "part"
+CONDITION_SLOT = "condition"
+TOPIC_SLOT = "topic"
+UNKNOWN_CONDITION = "other"  # a condition said that the model's list does not hold
+UNKNOWN_TOPIC = dialogue.UNKNOWN_TOPIC
 
 
 # -- reading the request -----------------------------------------------------------
@@ -70,6 +76,18 @@ def requested_minutes(turn: Turn) -> int | None:
     return turn.library.length_minutes.get(length) if length else None
 
 
+def resolved_name(handler_input: HandlerInput, name: str) -> str | None:
+    """The canonical name of the value Alexa matched for a custom slot, or None."""
+    slot = _slot(handler_input, name)
+    authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
+    for authority in authorities or []:
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
+            for resolved in authority.values or []:
+                if resolved.value and resolved.value.name:
+                    return str(resolved.value.name)
+    return None
+
+
 def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
     """(routine id, what the user said) from the area slot; id None if it matches nothing."""
     heard = slot_value(turn.handler_input, AREA_SLOT) or ""
@@ -84,9 +102,13 @@ def nothing(turn: Turn) -> dict[str, Any]:
 
 
 def area_and_length(turn: Turn) -> dict[str, Any]:
-    """ "Massage my inner thighs", "a ten minute relaxation": the routine, the words, a length."""
+    """ "Massage my inner thighs", "a ten minute relaxation": the routine, the area and its
+    name (what was said, if the model does not know it), a length."""
     routine_id, words = routine_from_slot(turn)
-    return {"routine": routine_id, "words": words, "minutes": requested_minutes(turn)}
+    area_id = resolved_id(turn.handler_input, AREA_SLOT)
+    name = resolved_name(turn.handler_input, AREA_SLOT) if area_id else None
+    minutes = requested_minutes(turn)
+    return {"routine": routine_id, "area": area_id, "words": name or words, "minutes": minutes}
 
 
 def area(turn: Turn) -> dict[str, Any]:
@@ -112,6 +134,30 @@ def style(turn: Turn) -> dict[str, Any]:
 
 def time(turn: Turn) -> dict[str, Any]:
     return {"time": slot_value(turn.handler_input, TIME_SLOT)}
+
+
+def symptom(turn: Turn) -> dict[str, Any]:
+    """The SYMPTOM id (None for a symptom the model did not recognise: still a symptom) and
+    the BODY_PART it is in."""
+    return {
+        "symptom": resolved_id(turn.handler_input, SYMPTOM_SLOT),
+        "part": resolved_id(turn.handler_input, PART_SLOT),
+    }
+
+
+def condition(turn: Turn) -> dict[str, Any]:
+    """The CONDITION id, UNKNOWN_CONDITION for one the list does not hold, None for a general
+    safety question that names none ("is this safe")."""
+    said = slot_value(turn.handler_input, CONDITION_SLOT)
+    found = resolved_id(turn.handler_input, CONDITION_SLOT)
+    return {"condition": found or (UNKNOWN_CONDITION if said else None)}
+
+
+def topic(turn: Turn) -> dict[str, Any]:
+    """The TOPIC id, UNKNOWN_TOPIC for a topic the model does not know ("what is the weather"),
+    None for a question that names none ("how do I find it")."""
+    said = slot_value(turn.handler_input, TOPIC_SLOT)
+    return {"topic": resolved_id(turn.handler_input, TOPIC_SLOT) or (UNKNOWN_TOPIC if said else None)}
 
 
 @dataclass(frozen=True)
@@ -144,7 +190,18 @@ INTENTS: dict[str, Meaning] = {
     "DoneIntent": Meaning(dialogue.DONE),
     "LastStepIntent": Meaning(dialogue.LAST_STEP),
     "HowLongIntent": Meaning(dialogue.HOW_LONG, area),
-    "SafetyQuestionIntent": Meaning(dialogue.SAFETY),
+    "SafetyQuestionIntent": Meaning(dialogue.SAFETY, condition),
+    "SymptomIntent": Meaning(dialogue.SYMPTOM, symptom),
+    "QuestionIntent": Meaning(dialogue.QUESTION, topic),
+    "WhyIntent": Meaning(dialogue.WHY),
+    "WhatsNextIntent": Meaning(dialogue.WHATS_NEXT),
+    "ThanksIntent": Meaning(dialogue.THANKS),
+    "FellAsleepIntent": Meaning(dialogue.ASLEEP),
+    "VolumeIntent": Meaning(dialogue.VOLUME),
+    "MusicIntent": Meaning(dialogue.MUSIC),
+    "NoBallIntent": Meaning(dialogue.NO_BALL),
+    "OtherSideIntent": Meaning(dialogue.OTHER_SIDE),
+    "LaterIntent": Meaning(dialogue.LATER),
     "WhyNoKegelsIntent": Meaning(dialogue.WHY_NO_KEGELS),
     "ChooseByLengthIntent": Meaning(dialogue.BY_LENGTH, length),
     "LessTalkingIntent": Meaning(dialogue.CUES, amount),

@@ -15,7 +15,15 @@ from datetime import date, datetime
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_model import Response
+from ask_sdk_model import (
+    Intent,
+    IntentConfirmationStatus,
+    IntentRequest,
+    Response,
+    Slot,
+    SlotConfirmationStatus,
+)
+from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.interfaces.audioplayer import (
     AudioItem,
     AudioItemMetadata,
@@ -37,7 +45,7 @@ from .markets import BASE_LOCALE, fallback_zone
 from .moves import Stream
 from .observability import count, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
-from .reminders import SCOPE, Reminders
+from .reminders import PERIODS, SCOPE, Reminders
 from .repository import ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
@@ -118,11 +126,13 @@ class Turn:
             whole = isinstance(minutes, int) and not isinstance(minutes, bool)
             choice = (routine_id, minutes if whole else None)
         back = self._session.get("back")
+        period = self._session.get("period")
         return State(
             mode=mode if mode in MODES else OUTSIDE,
             finished=finished if isinstance(finished, str) and finished in self.library.routines else None,
             suggested=choice,
             back=back if back in MODES and back not in REMINDER_MODES else None,
+            period=period if period in PERIODS else None,
         )
 
     @state.setter
@@ -132,6 +142,7 @@ class Turn:
             ("finished", state.finished),
             ("suggested", state.suggested),
             ("back", state.back),
+            ("period", state.period),
         ):
             if value is None:
                 self._session.pop(name, None)
@@ -276,6 +287,21 @@ class Turn:
         builder.add_directive(SendRequestDirective(name="AskFor", payload=payload, token=token))
         builder.set_should_end_session(True)
         return builder.response
+
+    def elicit(self, intent: str, slot: str) -> None:
+        """Dialog.ElicitSlot: Alexa hears the answer as ``slot`` of ``intent`` (the slot's own
+        samples, "{time}" alone among them, count only while it is asked)."""
+        request = self.handler_input.request_envelope.request
+        if not isinstance(request, IntentRequest):
+            return  # a dialog directive answers an intent request only
+        wanted = Intent(
+            name=intent,
+            confirmation_status=IntentConfirmationStatus.NONE,
+            slots={slot: Slot(name=slot, confirmation_status=SlotConfirmationStatus.NONE)},
+        )
+        self.handler_input.response_builder.add_directive(
+            ElicitSlotDirective(updated_intent=wanted, slot_to_elicit=slot)
+        )
 
     def permission_card(self) -> None:
         """A card in the Alexa app to grant the reminders permission."""
