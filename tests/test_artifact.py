@@ -193,8 +193,8 @@ sys.path.insert(0, sys.argv[1])
 if sys.argv[2] == "without-tzdata":
     sys.modules["tzdata"] = None  # the package left out of the artifact
 from pelvic_ease.alexa_api import known_zone
-from pelvic_ease.turn import FALLBACK_ZONES
-zones = [*FALLBACK_ZONES.values(), "UTC", "America/Los_Angeles", "Asia/Tokyo"]
+from pelvic_ease.markets import MARKETS
+zones = [*(market.zone for market in MARKETS), "UTC", "America/Los_Angeles", "Asia/Tokyo"]
 print("ZONES " + json.dumps({zone: known_zone(zone) for zone in zones}))
 """
 
