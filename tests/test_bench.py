@@ -115,12 +115,18 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
     # rendering, on the tiny library: a fresh render, then a re-render that reuses every file
     render = results["render"]
     assert render["scope"] == "tiny"
-    for figure in ("seconds", "files", "audio_minutes", "mb", "rerender_seconds"):
+    for figure in ("seconds", "cpu_seconds", "files", "audio_minutes", "mb", "rerender_seconds", "workers"):
         assert render[figure] > 0, figure
+    assert set(render["sounds"]) == {"bed", "nobed", "bed-quiet", "nobed-quiet"}
+    assert (
+        sum(sound["mb"] for sound in render["sounds"].values()) >= render["mb"] * 0.99
+    )  # shared files count in each
+    assert render["bytes_per_played_minute"] == pytest.approx(48_000 / 8 * 60, rel=0.02)  # 48 kbps
     assert render["rerender_made"] == 0
     assert render["rerender_reused"] == render["rerender_files"] >= render["files"]
     assert "render library" in table
     assert "re-render, nothing changed" in table
+    assert "bytes per played minute" in table
 
     # --render skip leaves the figures out and says so
     del results["render"]
