@@ -5,7 +5,10 @@
                                                         Amazon Polly into build/audio, new
                                                         files uploaded, manifest for sam build
 
-Files are named by a hash of what made them, so only what changed is rendered or uploaded.
+Every track is made in four sounds (with the ambient bed under the voice or without it,
+every breath guided or every other one), normalised to -16 LUFS with its true peak at most
+-1.5 dBTP. Files are named by a hash of what made them, so only what changed is rendered
+or uploaded; new files are made in parallel, one process per core.
 The deploying user needs polly:SynthesizeSpeech, and s3:PutObject, s3:GetObject and
 s3:ListBucket on the bucket (template.yaml grants the function none of them).
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 from pelvic_ease.markets import LOCALES
 
-from .pipeline import Report, render_library, write_manifest
+from .pipeline import RefusedScript, Report, render_library, write_manifest
 from .synth import Espeak, Polly, SynthesisError, Synthesizer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +52,7 @@ def summary(report: Report) -> str:
     return (
         f"{len(report.paths)} files ({report.made} made, {report.reused} already there), "
         f"{report.audio_seconds / 60:.0f} min of new audio, {report.bytes / 1e6:.1f} MB new, "
-        f"in {report.seconds:.1f} s"
+        f"in {report.seconds:.1f} s ({report.cpu_seconds:.0f} s of processor time)"
     )
 
 
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None, clients: Any = None) -> int:
     try:
         synth: Synthesizer = Polly(make("polly")) if args.synth == "polly" else Espeak()
         manifest, report = render_library(synth, out, args.locale or LOCALES)
-    except SynthesisError as error:
+    except (SynthesisError, RefusedScript) as error:
         print(error, file=sys.stderr)
         return 2
     write_manifest(manifest, out / "manifest.json")

@@ -8,6 +8,7 @@ neither engine's break can be as long as a resting minute.
 
 from __future__ import annotations
 
+import math
 import shutil
 import subprocess
 from typing import Any, Protocol
@@ -22,6 +23,18 @@ ESPEAK_SAMPLE_RATE = 22_050
 # One neural voice per market (pelvic_ease/markets.py).
 POLLY_VOICES = {market.locale: market.voice for market in MARKETS}
 ESPEAK_VOICE = "en-us"  # one local voice for every locale, so the locales share their files
+# espeak-ng's -s is "about" words a minute: measured on a paragraph (first to last sound) a
+# word lasts about 55 / speed seconds (shorter sentences run faster: the pipeline measures
+# and corrects). Its slowest speed is 80; slower narration adds a pause between words (-g):
+# the first unit adds about 5.5 + 2.2 "speed-seconds" a word, each further unit about 2.2.
+ESPEAK_SECONDS_PER_WORD_AT_SPEED = 55.0
+ESPEAK_FIRST_GAP_AT_SPEED = 5.5
+ESPEAK_GAP_SECONDS_AT_SPEED = 2.2
+ESPEAK_MIN_SPEED = 80
+# Polly's neural voices at <prosody rate="100%">: the words a minute the spoken path's
+# estimate assumes for Alexa's voice (speech.py); the pipeline corrects each clip from there.
+POLLY_WORDS_PER_MINUTE = WORDS_PER_SECOND_AT_FULL_RATE * 60
+POLLY_MIN_RATE = 20  # Polly's slowest prosody rate, in percent
 
 
 class SynthesisError(Exception):
@@ -34,8 +47,10 @@ class Synthesizer(Protocol):
 
     def voice(self, locale: str) -> str: ...
 
-    def synthesize(self, text: str, rate: int, locale: str) -> bytes:
-        """``text`` spoken at ``rate`` percent, as 16-bit little-endian mono PCM."""
+    def synthesize(self, text: str, words_per_minute: int, locale: str) -> bytes:
+        """``text`` spoken at about ``words_per_minute``, as 16-bit little-endian mono PCM.
+        The pipeline measures what it gets and asks again with a corrected figure, so
+        each engine only needs to come near."""
 
 
 def wav_pcm(wav: bytes) -> tuple[bytes, int]:
@@ -60,6 +75,18 @@ def wav_pcm(wav: bytes) -> tuple[bytes, int]:
     raise SynthesisError("WAV stream has no data")
 
 
+def espeak_speed_and_gap(words_per_minute: int) -> tuple[int, int]:
+    """espeak-ng's speed and word gap for about ``words_per_minute``: the speed alone where it
+    can, else the fewest units of gap that let the speed stay at 80 or more."""
+    per_word = 60 / max(1, words_per_minute)
+    if ESPEAK_MIN_SPEED * per_word <= ESPEAK_SECONDS_PER_WORD_AT_SPEED:
+        return round(ESPEAK_SECONDS_PER_WORD_AT_SPEED / per_word), 0
+    with_first = ESPEAK_SECONDS_PER_WORD_AT_SPEED + ESPEAK_FIRST_GAP_AT_SPEED
+    gap = max(1, math.ceil((ESPEAK_MIN_SPEED * per_word - with_first) / ESPEAK_GAP_SECONDS_AT_SPEED))
+    speed = round((with_first + ESPEAK_GAP_SECONDS_AT_SPEED * gap) / per_word)
+    return max(ESPEAK_MIN_SPEED, speed), gap
+
+
 class Espeak:
     name = "espeak-ng"
     sample_rate = ESPEAK_SAMPLE_RATE
@@ -73,10 +100,10 @@ class Espeak:
     def voice(self, locale: str) -> str:
         return ESPEAK_VOICE
 
-    def synthesize(self, text: str, rate: int, locale: str) -> bytes:
-        words_per_minute = round(WORDS_PER_SECOND_AT_FULL_RATE * 60 * rate / 100)
+    def synthesize(self, text: str, words_per_minute: int, locale: str) -> bytes:
+        speed, gap = espeak_speed_and_gap(words_per_minute)
         done = subprocess.run(
-            [self.binary, "-v", self.voice(locale), "-s", str(words_per_minute), "--stdout", text],
+            [self.binary, "-v", self.voice(locale), "-s", str(speed), "-g", str(gap), "--stdout", text],
             check=False,
             capture_output=True,
         )
@@ -117,7 +144,8 @@ class Polly:
     def voice(self, locale: str) -> str:
         return POLLY_VOICES.get(locale, POLLY_VOICES[BASE_LOCALE])
 
-    def synthesize(self, text: str, rate: int, locale: str) -> bytes:
+    def synthesize(self, text: str, words_per_minute: int, locale: str) -> bytes:
+        rate = max(POLLY_MIN_RATE, round(100 * words_per_minute / POLLY_WORDS_PER_MINUTE))
         pcm = b""
         for chunk in polly_chunks(text):
             # The prosody tags are not billed: the limit is on the text itself.

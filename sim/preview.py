@@ -1,8 +1,10 @@
 """Listen to the pacing: render a routine, or a script's whole transcript, to a WAV file.
 
+    make preview                                   the ten minute relaxation as it plays (MP3)
     make preview ARGS="psoas_release --pace slow --out psoas.wav"
     make preview ARGS="--script sim/scripts/demo.txt --out demo.wav"
     make preview ARGS="down_training --played --minutes 10"   the MP3 that plays straight through
+    make preview ARGS="down_training --played --no-bed --quiet"   without the bed, less talking
 
 Each response's SSML goes to espeak-ng (which honours <break> and <prosody rate>), spoken
 at the words-per-minute the duration estimate assumes for Alexa. For every segment it
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from pelvic_ease.audio import DEFAULT_SOUND, Sound
 from pelvic_ease.content import load_library
 from pelvic_ease.engine import Engine, Position, Segment
 from pelvic_ease.speech import WORDS_PER_SECOND_AT_FULL_RATE, render
@@ -31,6 +34,7 @@ from pelvic_ease.speech import WORDS_PER_SECOND_AT_FULL_RATE, render
 from .ssml_reader import read_ssml
 
 TOLERANCE = 0.20
+PREVIEW_ROUTINE, PREVIEW_MINUTES = "down_training", 10  # what `make preview` alone writes
 INSTALL_HINT = "espeak-ng is not installed. Install it with: apt-get install espeak-ng"
 
 
@@ -146,7 +150,9 @@ def script_responses(script: Path) -> list[tuple[str, str]]:
     return [(f"turn {i + 1}", reply.ssml) for i, reply in enumerate(replies) if reply.ssml]
 
 
-def played_mp3(routine_id: str, pace_id: str, minutes: int | None, out: Path) -> float:
+def played_mp3(
+    routine_id: str, pace_id: str, minutes: int | None, out: Path, sound: Sound = DEFAULT_SOUND
+) -> float:
     """The rendered MP3 files of a played routine, one after another in ``out``; its seconds."""
     from pelvic_ease.audio import Manifest  # noqa: PLC0415
     from render.mp3 import mp3_info  # noqa: PLC0415
@@ -155,9 +161,11 @@ def played_mp3(routine_id: str, pace_id: str, minutes: int | None, out: Path) ->
 
     path = ensure_rendered()
     tracks = Manifest.load(path).tracks("en-US")
-    track = tracks.get(routine_id, pace_id, minutes) if tracks else None
+    track = tracks.get(routine_id, pace_id, minutes, sound) if tracks else None
     if track is None:
-        raise PreviewError(f"no rendered track for {routine_id} at the {pace_id} pace, length {minutes}")
+        raise PreviewError(
+            f"no rendered track for {routine_id} at the {pace_id} pace, length {minutes}, sound {sound.code}"
+        )
     data = b"".join((path.parent / f.path).read_bytes() for f in track.files)
     out.write_bytes(data)
     return mp3_info(data).seconds
@@ -191,15 +199,20 @@ def main(argv: list[str] | None = None) -> int:
         "--played", action="store_true", help="the routine's MP3 as it plays straight through"
     )
     parser.add_argument("--minutes", type=int, help="with --played: one of the routine's lengths")
+    parser.add_argument("--no-bed", action="store_true", help="with --played: without the ambient bed")
+    parser.add_argument("--quiet", action="store_true", help='with --played: the "less talking" guide')
     args = parser.parse_args(argv)
     if not args.routine and not args.script:
-        parser.error("name a routine or give --script")
+        # with nothing named: the played relaxation, with its bed, to listen to
+        args.routine, args.played, args.minutes = PREVIEW_ROUTINE, True, args.minutes or PREVIEW_MINUTES
     try:
         espeak()
         if args.played:
+            sound = Sound(bed=not args.no_bed, quiet=args.quiet)
             suffix = f"-{args.minutes}" if args.minutes else ""
+            suffix += "" if sound == DEFAULT_SOUND else f"-{sound.code}"
             out = args.out or Path(f"{args.routine}-{args.pace}{suffix}.mp3")
-            seconds = played_mp3(args.routine, args.pace, args.minutes, out)
+            seconds = played_mp3(args.routine, args.pace, args.minutes, out, sound)
             print(f"wrote {out} ({seconds / 60:.1f} min of audio, {out.stat().st_size / 1e6:.1f} MB)")
             return 0
         if args.script:

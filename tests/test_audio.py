@@ -12,12 +12,15 @@ import pytest
 
 from pelvic_ease.audio import (
     BACK_IN_SILENCE_MS,
+    DEFAULT_SOUND,
     MANIFEST_FORMAT,
     MAX_BACK_MS,
+    SOUNDS,
     AudioFile,
     AudioLibrary,
     Manifest,
     ManifestError,
+    Sound,
     Token,
     Track,
     Tracks,
@@ -48,6 +51,22 @@ def test_a_routine_as_written_has_minutes_zero_in_its_token() -> None:
 def test_at_file_keeps_the_play() -> None:
     token = Token("down_training", "slow", 5, 0, "play1")
     assert token.at_file(4) == Token("down_training", "slow", 5, 4, "play1")
+    quiet = Token("down_training", "slow", 5, 0, "play1", Sound(bed=False, quiet=True))
+    assert quiet.at_file(4).sound == quiet.sound
+
+
+def test_a_token_names_its_sound_only_when_it_is_not_the_default() -> None:
+    """Tokens of the default sound read as they always did; the others end in the sound."""
+    assert Sound(bed=True, quiet=False) == DEFAULT_SOUND
+    assert str(Token("down_training", "slow", 10, 3, "Kq3x9a_b")).count("~") == 5
+    codes = set()
+    for sound in SOUNDS:
+        token = Token("down_training", "slow", 10, 3, "Kq3x9a_b", sound)
+        assert Token.parse(str(token)) == token
+        codes.add(str(token).split("~")[-1])
+    assert codes == {"Kq3x9a_b", "nobed", "bed-quiet", "nobed-quiet"}
+    assert Token.parse("pe1~down_training~slow~10~3~abc~bed") is None  # the default is never named
+    assert Token.parse("pe1~down_training~slow~10~3~abc~loud") is None
 
 
 @pytest.mark.parametrize(
@@ -155,6 +174,21 @@ def test_tracks_of_a_token_checks_the_file_index() -> None:
     assert tracks.of(Token("lower_back", "normal", 10, 0, "p")) is None
 
 
+def test_tracks_of_a_token_of_another_sound_is_that_sound_s_track() -> None:
+    plain = track()
+    hushed = replace(track((0, 3)), sound=Sound(bed=False, quiet=True))
+    tracks = Tracks(
+        {("lower_back", "normal", None): plain}, {hushed.sound: {("lower_back", "normal", None): hushed}}
+    )
+    assert tracks.get("lower_back", "normal", None) is plain
+    assert tracks.get("lower_back", "normal", None, Sound(bed=False, quiet=True)) is hushed
+    assert tracks.get("lower_back", "normal", None, Sound(bed=False)) is None
+    assert tracks.of(Token("lower_back", "normal", None, 1, "p", hushed.sound)) is hushed
+    assert tracks.of(Token("lower_back", "normal", None, 2, "p", hushed.sound)) is None  # it has two files
+    assert tracks.of(Token("lower_back", "normal", None, 2, "p")) is plain
+    assert tracks.every() == [plain, hushed]
+
+
 # -- the manifest ---------------------------------------------------------------------------
 def good_manifest() -> dict[str, Any]:
     return {
@@ -196,6 +230,40 @@ def test_a_good_manifest_loads() -> None:
     assert as_written.files[0].path == "cc.mp3"
 
 
+def test_a_manifest_row_names_its_sound_and_a_row_without_one_is_the_default() -> None:
+    data = good_manifest()
+    rows = data["locales"]["en-US"]
+    for sound in SOUNDS[1:]:
+        rows.append(
+            {
+                **rows[0],
+                "bed": sound.bed,
+                "quiet": sound.quiet,
+                "files": [{**rows[0]["files"][0], "path": f"{sound.code}.mp3"}],
+            }
+        )
+    tracks = Manifest.from_dict(data).tracks("en-US")
+    assert tracks is not None
+    default = tracks.get("down_training", "normal", 10)
+    assert default is not None
+    assert default.sound == DEFAULT_SOUND
+    assert default.files[0].path == "aa.mp3"
+    for sound in SOUNDS[1:]:
+        other = tracks.get("down_training", "normal", 10, sound)
+        assert other is not None
+        assert other.sound == sound
+        assert other.files == (AudioFile(0, f"{sound.code}.mp3", 60_000, (0, 5_000)),)
+    assert len(tracks.every()) == 2 + len(SOUNDS) - 1
+
+
+def test_a_manifest_of_format_1_still_loads() -> None:
+    """A manifest from before the sounds: its rows are the default sound's."""
+    older = {**good_manifest(), "format": 1}
+    tracks = Manifest.from_dict(older).tracks("en-US")
+    assert tracks is not None
+    assert tracks.get("down_training", "normal", 10) is not None
+
+
 def spoiled(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     """The good manifest with the item at ``path`` set to ``value`` (or removed, for ``...``)."""
     data = good_manifest()
@@ -217,6 +285,9 @@ FILE_0 = ("locales", "en-US", 0, "files", 0)
     "data",
     [
         spoiled(("format",), MANIFEST_FORMAT + 1),
+        spoiled(("format",), 0),
+        spoiled(("locales", "en-US", 0, "bed"), "yes"),  # a sound is named with true or false
+        spoiled(("locales", "en-US", 0, "quiet"), 1),
         spoiled(("format",), ...),
         spoiled(("locales",), ...),
         spoiled((*FILE_0, "ms"), 0),

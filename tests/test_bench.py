@@ -112,8 +112,18 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
     assert table.count(": not measured") == 3
     assert "over TLS" in table
     counted_rows(results, capsys)
+    check_playback(results, table)
+    check_render(results, table)
 
-    # the handler per playback event: every kind measured, each play heard to its end
+    # --render skip leaves the figures out and says so
+    del results["render"]
+    skipped = io.StringIO()
+    run.report(results, skipped)
+    assert "skipped (--render skip)" in skipped.getvalue()
+
+
+def check_playback(results: dict[str, Any], table: str) -> None:
+    """The handler per playback event: every kind measured, each play heard to its end."""
     playback = results["playback"]
     assert playback["plays"] == 2
     assert playback["completed"] == 2
@@ -132,21 +142,23 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
         assert events[needs_no_read]["writes_per_event"] == 0
     assert "playback event compute" in table
 
-    # rendering, on the tiny library: a fresh render, then a re-render that reuses every file
+
+def check_render(results: dict[str, Any], table: str) -> None:
+    """Rendering, on the tiny library: a fresh render, then a re-render that reuses every file."""
     render = results["render"]
     assert render["scope"] == "tiny"
-    for figure in ("seconds", "files", "audio_minutes", "mb", "rerender_seconds"):
+    for figure in ("seconds", "cpu_seconds", "files", "audio_minutes", "mb", "rerender_seconds", "workers"):
         assert render[figure] > 0, figure
+    assert set(render["sounds"]) == {"bed", "nobed", "bed-quiet", "nobed-quiet"}
+    assert (
+        sum(sound["mb"] for sound in render["sounds"].values()) >= render["mb"] * 0.99
+    )  # shared files count in each
+    assert render["bytes_per_played_minute"] == pytest.approx(48_000 / 8 * 60, rel=0.02)  # 48 kbps
     assert render["rerender_made"] == 0
     assert render["rerender_reused"] == render["rerender_files"] >= render["files"]
     assert "render library" in table
     assert "re-render, nothing changed" in table
-
-    # --render skip leaves the figures out and says so
-    del results["render"]
-    skipped = io.StringIO()
-    run.report(results, skipped)
-    assert "skipped (--render skip)" in skipped.getvalue()
+    assert "bytes per played minute" in table
 
 
 def counted_rows(results: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:

@@ -455,19 +455,127 @@ def test_a_played_routine_is_one_script_per_main_step_from_how_to_stop_to_the_cl
     scripts = ENGINE.played(routine_id, NORMAL)
     assert len(scripts) == len(ENGINE.main_steps(routine_id))
     texts = [[p.text for p in script if isinstance(p, Text)] for script in scripts]
-    assert LIB.say("played_intro") in texts[0]  # "Alexa, stop" stops it, said at the start
+    assert LIB.say("played_intro") in texts[0]  # it plays on by itself (how to stop is said before it)
     assert texts[-1][-1] == routine.outro
     every = [text for step in texts for text in step]
     assert LIB.say("invitation") not in every  # nothing to say next to
     assert not any(optional.title in " ".join(every) for optional in routine.steps if optional.optional)
-    # between steps, a settling pause of the pace's own length
+    # between steps, a settling pause of the pace's own length; after the close the same, chimed
+    settle = LIB.paces[NORMAL].settle
     for script in scripts[:-1]:
-        assert script[-1] == Pause(LIB.paces[NORMAL].settle)
+        assert script[-1] == Pause(settle)
+    assert scripts[-1][-1] == Pause(settle, chime=True)
+
+
+@pytest.mark.parametrize("routine_id", sorted(LIB.routines))
+def test_a_played_routine_reads_no_step_numbers_but_says_what_comes_next(routine_id: str) -> None:
+    routine = LIB.routines[routine_id]
+    scripts = ENGINE.played(routine_id, NORMAL)
+    said = [p.text for script in scripts for p in script if isinstance(p, Text)]
+    assert not any(re.search(r"\bStep \d+ of \d+", text) for text in said)
+    assert not any(text.startswith("Still with") for text in said)
+    switch = LIB.say("switch_sides")
+    for step, script in zip(ENGINE.main_steps(routine_id), scripts[1:] and scripts, strict=False):
+        first = next(p.text for p in script if isinstance(p, Text))
+        title = routine.steps[step].title
+        if step == 0:
+            assert first == LIB.say("routine_start", routine=routine.name)
+        elif first != switch:  # the switch of sides leads into the second side by itself
+            assert title in first
+            assert first.startswith(LIB.prompts["played_step"].split("{")[0])
+
+
+def test_the_quieter_played_guide_says_every_other_breath_in_about_the_same_time() -> None:
+    routine = LIB.routines["down_training"]
+    exhales = {*BREATH_OUT, routine.exhale_cue, *(step.exhale_cue for step in routine.steps)}
+    rate = LIB.paces[NORMAL].rate
+
+    def breath_cues(script: tuple[Text | Pause, ...]) -> int:
+        return sum(1 for p in script if isinstance(p, Text) and (p.text in BREATH_IN or p.text in exhales))
+
+    for minutes in (None, 10):
+        full = ENGINE.played("down_training", NORMAL, minutes)
+        quiet = ENGINE.played("down_training", NORMAL, minutes, quiet=True)
+        for plain, hushed in zip(full, quiet, strict=True):
+            if breath_cues(plain) > 2:
+                assert breath_cues(hushed) <= breath_cues(plain) / 2 + 2
+        seconds = [sum(estimate_seconds(script, rate) for script in track) for track in (full, quiet)]
+        assert seconds[1] == pytest.approx(seconds[0], rel=0.08)
+
+
+def quiet_runs(script: tuple[Text | Pause, ...]) -> list[float]:
+    """The runs of silence a listener hears: words and chimes end them."""
+    runs, run = [], 0.0
+    for part in script:
+        if isinstance(part, Text):
+            runs.append(run)
+            run = 0.0
+        else:
+            run += part.seconds
+            if part.chime:
+                runs.append(run)
+                run = 0.0
+    return [*runs, run]
+
+
+@pytest.mark.parametrize("minutes", [None, 5, 10, 20])
+def test_a_long_quiet_ends_in_a_chime_and_so_does_the_close(minutes: int | None) -> None:
+    scripts = ENGINE.played("down_training", NORMAL, minutes)
+    routine = LIB.routines["down_training"]
+    chimed = [(step, p) for step, script in zip(ENGINE.main_steps("down_training"), scripts, strict=True)
+              for p in script if isinstance(p, Pause) and p.chime]  # fmt: skip
+    timing = ENGINE._timing("down_training", NORMAL, ENGINE.length("down_training", minutes), False, True)
+    long_quiets = [(step, silence) for step, (_, silence) in enumerate(timing) if silence >= 20]
+    assert [(step, p.seconds) for step, p in chimed[:-1]] == long_quiets
+    assert chimed[-1] == (len(routine.steps) - 1, Pause(LIB.paces[NORMAL].settle, chime=True))
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_without_a_bed_no_played_silence_runs_past_the_longest_and_a_soft_word_breaks_it(quiet: bool) -> None:
+    for minutes in (None, 5, 10, 20):
+        whole = ENGINE.played("down_training", NORMAL, minutes, quiet=quiet)
+        broken = ENGINE.played("down_training", NORMAL, minutes, quiet=quiet, longest_silence=36)
+        for plain, script in zip(whole, broken, strict=True):
+            assert max(quiet_runs(script)) <= 36
+            added = [p.text for p in script if isinstance(p, Text)][:None]
+            assert [t for t in added if t not in SILENCE_CUES] == [
+                p.text for p in plain if isinstance(p, Text)
+            ]
+            # the same time in all, and the chimes where they were
+            assert sum(p.seconds for p in script if isinstance(p, Pause)) == pytest.approx(
+                sum(p.seconds for p in plain if isinstance(p, Pause))
+            )
+            assert sum(1 for p in script if isinstance(p, Pause) and p.chime) == sum(
+                1 for p in plain if isinstance(p, Pause) and p.chime
+            )
+    resting = ENGINE.played("down_training", NORMAL, 20, longest_silence=36)[4]
+    assert sum(1 for p in resting if isinstance(p, Text) and p.text in SILENCE_CUES) >= 4
+
+
+def played_seconds(scripts: tuple[tuple[Text | Pause, ...], ...], pace: str = NORMAL) -> float:
+    """How long played audio lasts: its narration at the pace's words a minute, and its pauses."""
+    said = sum(
+        len(re.findall(r"[\w'’-]+", p.text)) for script in scripts for p in script if isinstance(p, Text)
+    )
+    return said * 60 / LIB.paces[pace].narration_wpm + sum(
+        p.seconds for script in scripts for p in script if isinstance(p, Pause)
+    )
 
 
 def test_a_played_relaxation_keeps_its_silences_whole() -> None:
     scripts = ENGINE.played("down_training", NORMAL, 20)
     longest = max(run for script in scripts for run in silent_runs(script))
     assert longest > MAX_SILENCE_RUN_SECONDS  # a resting minute is a minute, with no cue inside
-    played = sum(estimate_seconds(script, LIB.paces[NORMAL].rate) for script in scripts)
-    assert abs(played - 20 * 60) < 0.1 * 20 * 60
+    assert abs(played_seconds(scripts) - 20 * 60) < 0.02 * 20 * 60
+
+
+@pytest.mark.parametrize("pace", ["slow", NORMAL, "quick"])
+@pytest.mark.parametrize("minutes", [10, 20])
+def test_a_played_relaxation_of_n_minutes_lasts_n_minutes_at_its_narration_pace(
+    pace: str, minutes: int
+) -> None:
+    """Played, the narration is slower than Alexa's voice: the breaths and rests are planned
+    for it, so "a ten minute relaxation" still lasts about ten minutes."""
+    for quiet in (False, True):
+        scripts = ENGINE.played("down_training", pace, minutes, quiet=quiet)
+        assert abs(played_seconds(scripts, pace) - minutes * 60) < 0.03 * minutes * 60

@@ -17,37 +17,52 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import numpy as np
 import pytest
 from moto import mock_aws
 
+from pelvic_ease.audio import DEFAULT_SOUND, SOUNDS, Sound
 from pelvic_ease.content import LOCALES, Library, default_library
 from pelvic_ease.engine import Engine
-from pelvic_ease.speech import Pause, Script, Text, spoken_text
+from pelvic_ease.speech import Pause, Script, Text, spoken_text, words
 from render.__main__ import CACHE_CONTROL, main, upload
+from render.measure import integrated_lufs, speaking_seconds, true_peak_dbtp
 from render.mp3 import NotMp3, mp3_info
 from render.pipeline import (
     BITRATE_KBPS,
+    PLAIN,
+    SAMPLE_RATE,
     Report,
     Stitcher,
     encode_mp3,
     file_key,
+    mix_for,
+    played_scripts,
     render_file,
     render_library,
     track_rows,
 )
+from render.sound import SPEECH_PEAK_DBTP, TARGET_LUFS, Mix
 from render.synth import (
+    ESPEAK_FIRST_GAP_AT_SPEED,
+    ESPEAK_GAP_SECONDS_AT_SPEED,
+    ESPEAK_MIN_SPEED,
     ESPEAK_SAMPLE_RATE,
+    ESPEAK_SECONDS_PER_WORD_AT_SPEED,
     POLLY_MAX_CHARS,
     POLLY_SAMPLE_RATE,
     POLLY_VOICES,
+    POLLY_WORDS_PER_MINUTE,
     Espeak,
     Polly,
     SynthesisError,
+    espeak_speed_and_gap,
     polly_chunks,
     wav_pcm,
 )
 
 Row = tuple[str, str, int | None]
+NORMAL_WPM = default_library("en-US").pace("normal").narration_wpm
 
 
 def manifest_of(rendered_audio: Path) -> dict[str, Any]:
@@ -55,8 +70,13 @@ def manifest_of(rendered_audio: Path) -> dict[str, Any]:
     return data
 
 
-def rows_by_key(rows: list[dict[str, Any]]) -> dict[Row, list[dict[str, Any]]]:
-    return {(r["routine"], r["pace"], r["minutes"]): r["files"] for r in rows}
+def rows_by_key(rows: list[dict[str, Any]], sound: Sound = DEFAULT_SOUND) -> dict[Row, list[dict[str, Any]]]:
+    """The rows of one sound, by routine, pace and length."""
+    return {
+        (r["routine"], r["pace"], r["minutes"]): r["files"]
+        for r in rows
+        if (r["bed"], r["quiet"]) == (sound.bed, sound.quiet)
+    }
 
 
 def silence_runs(script: Script) -> list[float]:
@@ -81,7 +101,7 @@ def test_every_file_is_there_measured_and_in_the_format(rendered_audio: Path) ->
         info = mp3_info((folder / name).read_bytes())
         assert info.seconds * 1000 == pytest.approx(entry["ms"], rel=0.01), name
         assert info.bitrates == frozenset({BITRATE_KBPS}), name
-        assert (info.channels, info.sample_rate) == (1, ESPEAK_SAMPLE_RATE), name
+        assert (info.channels, info.sample_rate) == (1, SAMPLE_RATE), name
         cues = entry["cues"]
         assert cues, name
         assert all(a < b for a, b in itertools.pairwise(cues)), name
@@ -94,52 +114,61 @@ def test_the_manifest_has_every_track_with_a_file_per_main_step(rendered_audio: 
     manifest = manifest_of(rendered_audio)
     library = default_library(locale)
     engine = Engine(library)
-    rows = rows_by_key(manifest["locales"][locale])
     expected = {
         (routine.id, pace, minutes)
         for routine in library.routines.values()
         for pace in library.paces
         for minutes in (None, *routine.lengths)
     }
-    assert set(rows) == expected == set(track_rows(library))
+    assert len(manifest["locales"][locale]) == len(expected) * len(SOUNDS)
+    for sound in SOUNDS:  # with the bed and without, every breath spoken and every other one
+        rows = rows_by_key(manifest["locales"][locale], sound)
+        assert set(rows) == expected == set(track_rows(library))
+        for (routine, _, _), files in rows.items():
+            assert [f["step"] for f in files] == engine.main_steps(routine)
     assert any(routine.parent for routine in library.routines.values())  # focused ones too
-    for (routine, _, _), files in rows.items():
-        assert [f["step"] for f in files] == engine.main_steps(routine)
     assert manifest["voices"][locale] == "en-us"
 
 
 # -- silences stitched to exact length ------------------------------------------------------
 def test_a_files_length_is_its_silences_and_its_speech(rendered_audio: Path) -> None:
     library = default_library("en-US")
-    files = rows_by_key(manifest_of(rendered_audio)["locales"]["en-US"])[("down_training", "normal", 10)]
-    scripts = Engine(library).played("down_training", "normal", 10)
-    assert len(scripts) == len(files)
-    for script, entry in zip(scripts, files, strict=True):
-        silence_ms = 1000 * sum(p.seconds for p in script if isinstance(p, Pause))
-        assert silence_ms <= entry["ms"]
-        assert entry["ms"] - silence_ms > 0  # the speech
+    engine = Engine(library)
+    for sound in SOUNDS:
+        files = rows_by_key(manifest_of(rendered_audio)["locales"]["en-US"], sound)[
+            ("down_training", "normal", 10)
+        ]
+        scripts = played_scripts(engine, "down_training", "normal", 10, sound)
+        assert len(scripts) == len(files)
+        for script, entry in zip(scripts, files, strict=True):
+            silence_ms = 1000 * sum(p.seconds for p in script if isinstance(p, Pause))
+            assert silence_ms <= entry["ms"]
+            assert entry["ms"] - silence_ms > 0  # the speech
 
 
 def test_each_cue_starts_after_the_speech_and_silence_before_it(rendered_audio: Path, tmp_path: Path) -> None:
     """The step holding the longest rest, clip by clip: the gaps between cues are the clips
     and the pauses, to the ms, in the cache and made afresh."""
     library = default_library("en-US")
-    scripts = Engine(library).played("down_training", "normal", None)
+    scripts = played_scripts(Engine(library), "down_training", "normal", None, DEFAULT_SOUND)
     at = max(range(len(scripts)), key=lambda i: max(silence_runs(scripts[i])))
     script = scripts[at]
-    assert max(silence_runs(script)) > 60
-    synth = Espeak()
-    rate = library.pace("normal").rate
+    assert max(silence_runs(script)) > 40
+    assert 0 < at < len(scripts) - 1  # neither the first file (the bed leads in) nor the last
+    stitcher = Stitcher(Espeak())
     at_ms, expected = 0.0, []
     for part in script:
         if isinstance(part, Pause):
             at_ms += 1000 * part.seconds
         elif spoken_text(part.text):
             expected.append(at_ms)
-            clip = synth.synthesize(spoken_text(part.text), rate, "en-US")
-            at_ms += len(clip) / 2 / ESPEAK_SAMPLE_RATE * 1000
+            clip = stitcher.clip(spoken_text(part.text), NORMAL_WPM, "en-US")
+            at_ms += clip.size / SAMPLE_RATE * 1000
     cached = rows_by_key(manifest_of(rendered_audio)["locales"]["en-US"])[("down_training", "normal", None)]
-    fresh = render_file(Stitcher(synth), script, rate, "en-US", out=tmp_path, report=Report())
+    how = mix_for(DEFAULT_SOUND, first=False, last=False)
+    fresh = render_file(
+        Stitcher(Espeak()), script, NORMAL_WPM, "en-US", out=tmp_path, report=Report(), how=how
+    )
     assert fresh.made
     assert fresh.path == cached[at]["path"]
     for cues, ms in ((fresh.cues, fresh.ms), (cached[at]["cues"], cached[at]["ms"])):
@@ -148,8 +177,23 @@ def test_each_cue_starts_after_the_speech_and_silence_before_it(rendered_audio: 
     assert mp3_info((tmp_path / fresh.path).read_bytes()).seconds * 1000 == pytest.approx(at_ms, rel=0.01)
 
 
+def test_the_first_file_with_the_bed_lets_it_in_before_the_first_word(rendered_audio: Path) -> None:
+    rows = manifest_of(rendered_audio)["locales"]["en-US"]
+    with_bed = rows_by_key(rows)[("down_training", "normal", 10)]
+    without = rows_by_key(rows, Sound(bed=False))[("down_training", "normal", 10)]
+    assert with_bed[0]["cues"][0] == 2_000
+    assert without[0]["cues"][0] == 0
+    assert (
+        [f["cues"][0] for f in with_bed[1:]]
+        == [f["cues"][0] for f in without[1:]]
+        == [0] * (len(without) - 1)
+    )
+
+
 def test_a_resting_minute_is_a_minute(rendered_audio: Path) -> None:
-    """The spoken path breaks silence every 20 s with a cue; played audio holds it whole."""
+    """The spoken path breaks silence every 20 s with a cue; played audio holds it whole
+    (the engine's script), and the rendered file with the bed keeps a word for about once a
+    minute."""
     library = default_library("en-US")
     engine = Engine(library)
     longest = max(
@@ -160,35 +204,42 @@ def test_a_resting_minute_is_a_minute(rendered_audio: Path) -> None:
         for run in silence_runs(script)
     )
     assert longest > 20
-    # ... and the rendered file holds it: a gap between cues longer than 20 s
+    # ... and the rendered file holds long rests: gaps between cues of near a minute
     files = rows_by_key(manifest_of(rendered_audio)["locales"]["en-US"])[("down_training", "normal", None)]
     gaps = [b - a for f in files for a, b in zip(f["cues"], [*f["cues"][1:], f["ms"]], strict=True)]
-    assert max(gaps) > 60_000
+    assert max(gaps) > 40_000
 
 
 # -- files named by what made them ----------------------------------------------------------
 SCRIPT: Script = (Text("Breathe in"), Pause(4), Text("and let it go"), Pause(7))
 
 
-def test_file_key_follows_the_script_the_rate_and_the_voice() -> None:
+def test_file_key_follows_the_script_the_pace_the_voice_and_the_mix() -> None:
     espeak, polly = Espeak(), Polly(client=None)
-    key = file_key(SCRIPT, espeak, "en-US", 90)
-    assert file_key(SCRIPT, espeak, "en-US", 90) == key
-    assert file_key(tuple(SCRIPT), espeak, "en-GB", 90) == key  # espeak: one voice, shared files
-    assert file_key((Text("  Breathe in  "), *SCRIPT[1:]), espeak, "en-US", 90) == key  # same speech
+    key = file_key(SCRIPT, espeak, "en-US", 120)
+    assert file_key(SCRIPT, espeak, "en-US", 120) == key
+    assert file_key(tuple(SCRIPT), espeak, "en-GB", 120) == key  # espeak: one voice, shared files
+    assert file_key((Text("  Breathe in  "), *SCRIPT[1:]), espeak, "en-US", 120) == key  # same speech
+    assert file_key(SCRIPT, espeak, "en-US", 120, PLAIN) == key
     changed = [
-        file_key((Text("Breathe in slowly"), *SCRIPT[1:]), espeak, "en-US", 90),
-        file_key((SCRIPT[0], Pause(5), *SCRIPT[2:]), espeak, "en-US", 90),
-        file_key(SCRIPT[:-1], espeak, "en-US", 90),
-        file_key((SCRIPT[2], SCRIPT[1], SCRIPT[0], SCRIPT[3]), espeak, "en-US", 90),
-        file_key(SCRIPT, espeak, "en-US", 80),
-        file_key(SCRIPT, polly, "en-US", 90),
-        file_key(SCRIPT, polly, "en-GB", 90),
-        file_key(SCRIPT, polly, "en-AU", 90),
+        file_key((Text("Breathe in slowly"), *SCRIPT[1:]), espeak, "en-US", 120),
+        file_key((SCRIPT[0], Pause(5), *SCRIPT[2:]), espeak, "en-US", 120),
+        file_key((SCRIPT[0], Pause(4, chime=True), *SCRIPT[2:]), espeak, "en-US", 120),
+        file_key(SCRIPT[:-1], espeak, "en-US", 120),
+        file_key((SCRIPT[2], SCRIPT[1], SCRIPT[0], SCRIPT[3]), espeak, "en-US", 120),
+        file_key(SCRIPT, espeak, "en-US", 110),
+        file_key(SCRIPT, espeak, "en-US", 120, Mix(bed=True, first=False, last=False)),
+        file_key(SCRIPT, espeak, "en-US", 120, Mix(bed=True, first=True, last=False)),
+        file_key(SCRIPT, espeak, "en-US", 120, Mix(bed=True, first=False, last=True)),
+        file_key(SCRIPT, polly, "en-US", 120),
+        file_key(SCRIPT, polly, "en-GB", 120),
+        file_key(SCRIPT, polly, "en-AU", 120),
     ]
     assert len({key, *changed}) == len(changed) + 1
     # Polly: locales with the same voice share their files, others do not
-    assert file_key(SCRIPT, polly, "en-CA", 90) == file_key(SCRIPT, polly, "en-US", 90)
+    assert file_key(SCRIPT, polly, "en-CA", 120) == file_key(SCRIPT, polly, "en-US", 120)
+    # without the bed, where a file sits in its routine changes nothing
+    assert mix_for(Sound(bed=False), first=True, last=True) == PLAIN
 
 
 def test_file_key_of_equal_scripts_is_equal() -> None:
@@ -196,7 +247,7 @@ def test_file_key_of_equal_scripts_is_equal() -> None:
     espeak = Espeak()
     same = (Text("Breathe in"), Pause(4.0), Text("and let it go"), Pause(7.0))
     assert same == SCRIPT
-    assert file_key(same, espeak, "en-US", 90) == file_key(SCRIPT, espeak, "en-US", 90)
+    assert file_key(same, espeak, "en-US", 120) == file_key(SCRIPT, espeak, "en-US", 120)
 
 
 @pytest.fixture
@@ -222,13 +273,14 @@ def with_step_changed(library: Library, routine_id: str, step: int) -> Library:
 
 
 def test_a_render_remakes_only_what_changed(rendered_audio: Path, cache_copy: Path) -> None:
-    old = rows_by_key(manifest_of(rendered_audio)["locales"]["en-US"])
+    old = manifest_of(rendered_audio)["locales"]["en-US"]
+    old_paths = {f["path"] for row in old for f in row["files"]}
     before = set(os.listdir(cache_copy))
 
     manifest, report = render_library(Espeak(), cache_copy, locales=["en-US"])
     assert report.made == 0
-    assert report.reused == sum(len(files) for files in old.values())
-    assert rows_by_key(manifest["locales"]["en-US"]) == old
+    assert report.reused == len(old_paths) == len(report.paths)
+    assert manifest["locales"]["en-US"] == old
     assert set(os.listdir(cache_copy)) == before
 
     library = default_library("en-US")
@@ -240,20 +292,21 @@ def test_a_render_remakes_only_what_changed(rendered_audio: Path, cache_copy: Pa
         locales=["en-US"],
         libraries=lambda _: with_step_changed(library, "inner_thigh", step),
     )
-    new = rows_by_key(manifest["locales"]["en-US"])
-    remade = {(r, p, m) for r, p, m in new if r == "inner_thigh"}
-    assert (
-        report.made == len(remade) == len(library.paces) * (1 + len(library.routines["inner_thigh"].lengths))
-    )
-    assert report.reused == sum(len(files) for files in old.values()) - report.made
-    for row, files in new.items():
-        for new_file, old_file in zip(files, old[row], strict=True):
-            if row in remade and new_file["step"] == step:
+    new = manifest["locales"]["en-US"]
+    remade = set()
+    for old_row, new_row in zip(old, new, strict=True):
+        assert {**old_row, "files": None} == {**new_row, "files": None}
+        for new_file, old_file in zip(new_row["files"], old_row["files"], strict=True):
+            if new_row["routine"] == "inner_thigh" and new_file["step"] == step:
                 assert new_file["path"] != old_file["path"]
                 assert (cache_copy / new_file["path"]).exists()
                 assert new_file["path"] not in before
+                remade.add(new_file["path"])
             else:
-                assert new_file == old_file, (row, new_file["step"])
+                assert new_file == old_file, (new_row["routine"], new_row["pace"], new_file["step"])
+    # that step at every pace, in every sound (its breaths change with less talking)
+    assert report.made == len(remade) == len(library.paces) * len(SOUNDS)
+    assert report.reused == len(report.paths) - report.made
 
 
 # -- Polly ----------------------------------------------------------------------------------
@@ -284,12 +337,18 @@ def test_polly_requests_follow_polly_s_limits(
     polly: tuple[Any, list[dict[str, Any]]], tmp_path: Path
 ) -> None:
     client, requests = polly
-    manifest, report = render_library(Polly(client), tmp_path, locales=["en-GB"], libraries=only_inner_thigh)
+    # two worker processes: the files are made where Polly's client never goes
+    manifest, report = render_library(
+        Polly(client), tmp_path, locales=["en-GB"], libraries=only_inner_thigh, workers=2
+    )
     library = only_inner_thigh("en-GB")
     assert manifest["voices"] == {"en-GB": POLLY_VOICES["en-GB"]} == {"en-GB": "Amy"}
     assert manifest["synthesizer"] == "polly"
-    assert manifest["sample_rate"] == POLLY_SAMPLE_RATE
-    assert report.made == len(library.paces) * len(Engine(library).main_steps("inner_thigh"))
+    assert manifest["sample_rate"] == POLLY_SAMPLE_RATE == SAMPLE_RATE
+    paths = {f["path"] for row in manifest["locales"]["en-GB"] for f in row["files"]}
+    assert report.made == len(paths) == len(report.paths)
+    assert len(manifest["locales"]["en-GB"]) == len(library.paces) * len(SOUNDS)
+    assert all((tmp_path / path).exists() for path in paths)
     assert requests
     rates = set()
     for params in requests:
@@ -306,13 +365,17 @@ def test_polly_requests_follow_polly_s_limits(
         assert rate is not None
         rates.add(int(rate.group(1)))
         assert 0 < len(billable(params["Text"])) <= POLLY_MAX_CHARS
-    assert rates == {pace.rate for pace in library.paces.values()}
-    # what was asked for is what the scripts say, each clip once per rate
+    # the pace's words a minute as Polly's rate (moto's answer is silence: nothing to correct)
+    expected = {round(100 * pace.narration_wpm / POLLY_WORDS_PER_MINUTE) for pace in library.paces.values()}
+    assert rates == expected
+    assert all(50 <= rate < 100 for rate in rates)  # slower than Polly's own pace, as calm narration is
+    # what was asked for is what the scripts say, each clip once per pace
     engine = Engine(library)
     said = {
-        (spoken_text(part.text), pace.rate)
+        (spoken_text(part.text), round(100 * pace.narration_wpm / POLLY_WORDS_PER_MINUTE))
         for pace in library.paces.values()
-        for script in engine.played("inner_thigh", pace.id)
+        for sound in SOUNDS
+        for script in played_scripts(engine, "inner_thigh", pace.id, None, sound)
         for part in script
         if isinstance(part, Text) and spoken_text(part.text)
     }
@@ -446,23 +509,64 @@ def test_wav_pcm_refuses_what_is_not_16_bit_mono_wav(data: bytes) -> None:
         wav_pcm(data)
 
 
+class Beep:
+    """A synthesizer of one steady tone a word, at 8 kHz."""
+
+    name = "beep"
+    sample_rate = 8_000
+
+    def voice(self, locale: str) -> str:
+        return "beep"
+
+    def synthesize(self, text: str, words_per_minute: int, locale: str) -> bytes:
+        count = len(text) * 100
+        tone = 0.1 * np.sin(2 * np.pi * 440 * np.arange(count) / self.sample_rate)
+        return (tone * 32767).astype("<i2").tobytes()
+
+
 def test_stitcher_puts_silence_of_exact_length_between_clips() -> None:
-    class Beep:
-        name = "beep"
-        sample_rate = 8_000
-
-        def voice(self, locale: str) -> str:
-            return "beep"
-
-        def synthesize(self, text: str, rate: int, locale: str) -> bytes:
-            return b"\x01\x00" * (len(text) * 100)
-
-    pcm, cues = Stitcher(Beep()).stitch(
-        (Text("ab"), Pause(1.5), Text("  "), Pause(0.25), Text("abc")), 100, "en-US"
+    voice, cues, chimes = Stitcher(Beep()).stitch(
+        (Text("ab"), Pause(1.5), Text("  "), Pause(0.25, chime=True), Text("abc")), 120, "en-US"
     )
     assert cues == (0, 25 + 1500 + 250)
-    assert len(pcm) == 2 * (200 + 12_000 + 2_000 + 300)
-    assert pcm[400 : 400 + 2 * 14_000] == bytes(2 * 14_000)
+    assert voice.size == SAMPLE_RATE * (200 + 12_000 + 2_000 + 300) // 8_000
+    silence = voice[SAMPLE_RATE * 25 // 1000 : SAMPLE_RATE * 1775 // 1000]
+    assert not np.any(silence)
+    assert chimes == (0.025 + 1.5,)  # a short pause: its chime at its start
+    # a lead-in is silence before the first word
+    led, led_cues, _ = Stitcher(Beep()).stitch((Text("ab"),), 120, "en-US", lead_in=2.0)
+    assert led_cues == (2_000,)
+    assert not np.any(led[: 2 * SAMPLE_RATE])
+
+
+def test_a_clip_is_levelled_and_fitted_to_its_pace() -> None:
+    """A clip long enough to measure is asked for again until it speaks at the pace."""
+
+    class Drawl(Beep):
+        def __init__(self) -> None:
+            self.asked: list[int] = []
+
+        def synthesize(self, text: str, words_per_minute: int, locale: str) -> bytes:
+            self.asked.append(words_per_minute)
+            # this engine speaks a third slower than it is asked: one word every 0.75 s at 120
+            seconds = words(text) * 60 / (words_per_minute * 2 / 3)
+            t = np.arange(round(seconds * self.sample_rate)) / self.sample_rate
+            return (0.05 * np.sin(2 * np.pi * 300 * t) * 32767).astype("<i2").tobytes()
+
+    synth = Drawl()
+    clip = Stitcher(synth).clip("one two three four five six seven eight", 120, "en-US")
+    assert synth.asked[0] == 120
+    assert len(synth.asked) >= 2
+    assert abs(synth.asked[-1] - 180) <= 5  # asked faster, to be heard at 120
+    assert words("one two three four five six seven eight") / speaking_seconds(clip, SAMPLE_RATE) * 60 == (
+        pytest.approx(120, rel=0.03)
+    )
+    assert integrated_lufs(clip, SAMPLE_RATE) == pytest.approx(TARGET_LUFS, abs=0.5)
+    assert true_peak_dbtp(clip) <= SPEECH_PEAK_DBTP + 0.05
+    # a short clip is taken as first made
+    synth.asked.clear()
+    Stitcher(synth).clip("Rest.", 120, "en-US")
+    assert synth.asked == [120]
 
 
 def test_mp3_info_measures_what_the_encoder_makes() -> None:
@@ -479,3 +583,24 @@ def test_mp3_info_measures_what_the_encoder_makes() -> None:
 def test_mp3_info_refuses_what_is_not_mp3_frames(data: bytes) -> None:
     with pytest.raises(NotMp3):
         mp3_info(data)
+
+
+def test_espeak_is_asked_for_slower_speech_with_a_gap_between_words_below_its_slowest() -> None:
+    """espeak-ng speaks no slower than speed 80: below that a pause between words makes up the
+    rest. The slower the words a minute asked for, the longer each word lasts, all the way."""
+    asked = range(50, 200)
+    settings = [espeak_speed_and_gap(wpm) for wpm in asked]
+    assert all(speed >= ESPEAK_MIN_SPEED for speed, _ in settings)
+    assert all(gap == 0 for (_, gap), wpm in zip(settings, asked, strict=True) if wpm >= 90)
+    assert any(gap > 0 for _, gap in settings)
+    per_word = [
+        (
+            ESPEAK_SECONDS_PER_WORD_AT_SPEED
+            + (ESPEAK_FIRST_GAP_AT_SPEED if gap else 0)
+            + ESPEAK_GAP_SECONDS_AT_SPEED * gap
+        )
+        / speed
+        for speed, gap in settings
+    ]
+    assert all(a >= b - 0.01 for a, b in itertools.pairwise(per_word))
+    assert [round(60 / seconds) for seconds in per_word] == pytest.approx(list(asked), abs=3)

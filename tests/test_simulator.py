@@ -329,3 +329,31 @@ def test_the_played_preview_writes_the_routine_as_it_plays(
     assert mp3_info(out.read_bytes()).seconds * 1000 == pytest.approx(track.ms, rel=0.01)
     assert "min of audio" in capsys.readouterr().out
     assert preview.main(["down_training", "--played", "--minutes", "7", "--out", str(out)]) == 2
+
+
+def test_make_preview_alone_writes_the_relaxation_with_its_bed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rendered_audio: Path
+) -> None:
+    """Anyone can hear the bed: `make preview` with nothing named writes the ten minute
+    relaxation as it plays; --no-bed and --quiet write the other sounds."""
+    from pelvic_ease.audio import Manifest, Sound  # noqa: PLC0415
+    from render.measure import decode, longest_quiet_seconds  # noqa: PLC0415
+
+    monkeypatch.chdir(tmp_path)
+    assert preview.main([]) == 0
+    written = tmp_path / "down_training-normal-10.mp3"
+    tracks = Manifest.load(rendered_audio).tracks("en-US")
+    assert tracks is not None
+    track = tracks.get("down_training", "normal", 10)
+    assert track is not None
+    assert track.sound.bed
+    assert written.read_bytes() == b"".join(
+        (rendered_audio.parent / f.path).read_bytes() for f in track.files
+    )
+    samples, rate = decode(written.read_bytes())
+    assert longest_quiet_seconds(samples, rate) < 1.0  # the bed plays under every silence
+    assert preview.main(["down_training", "--played", "--minutes", "10", "--no-bed", "--quiet"]) == 0
+    quiet = tracks.get("down_training", "normal", 10, Sound(bed=False, quiet=True))
+    assert quiet is not None
+    hushed = tmp_path / "down_training-normal-10-nobed-quiet.mp3"
+    assert hushed.read_bytes() == b"".join((rendered_audio.parent / f.path).read_bytes() for f in quiet.files)

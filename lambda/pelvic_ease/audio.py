@@ -5,9 +5,14 @@ MP3 per main step of each routine, pace and length (``Engine.played`` gives the 
 and a manifest that maps each of those tracks to its files, their lengths, and where each
 cue starts. The skill reads the manifest once per container.
 
+Each track is rendered in four sounds (``SOUNDS``): with the ambient bed under the voice or
+without it, and with every breath guided or every other one ("less talking"). The default
+sound, what a listener gets unless they asked otherwise, has the bed and every breath.
+
 A stream's token says what plays and which play it belongs to::
 
     pe1~down_training~normal~10~2~Kq3x9a_b   (routine, pace, length or 0, file, play id)
+    pe1~down_training~normal~10~2~Kq3x9a_b~nobed-quiet   (... and a sound not the default)
 
 A play is one listening: a fresh start makes a new play id; pausing, resuming, next and
 previous keep it. The stored place keeps the token of the play under way, so an event
@@ -20,13 +25,16 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 TOKEN_PREFIX = "pe1"
 SEPARATOR = "~"
-MANIFEST_FORMAT = 1
+# 2: a row may name its sound ("bed", "quiet"); a row without them is the default sound,
+# as every row of format 1 was read.
+MANIFEST_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 # A resume from the stored place goes back to the start of the cue that was playing, but
 # never further back than this (a long silence): then only BACK_IN_SILENCE_MS.
 MAX_BACK_MS = 20_000
@@ -43,6 +51,26 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\.mp3")  # a file of ours: its hash
 
 class ManifestError(ValueError):
     """The manifest is missing or does not describe playable tracks."""
+
+
+@dataclass(frozen=True)
+class Sound:
+    """How a track sounds: with the ambient bed under the voice or not, and every breath
+    guided or every other one (the "less talking" guide)."""
+
+    bed: bool = True
+    quiet: bool = False
+
+    @property
+    def code(self) -> str:
+        """The sound as a token names it: ``bed``, ``nobed``, ``bed-quiet``, ``nobed-quiet``."""
+        return ("bed" if self.bed else "nobed") + ("-quiet" if self.quiet else "")
+
+
+DEFAULT_SOUND = Sound()
+SOUNDS = (DEFAULT_SOUND, Sound(bed=False), Sound(quiet=True), Sound(bed=False, quiet=True))
+# how a token names a sound; the default is never named, so every token has one spelling
+_SOUND_CODES = {sound.code: sound for sound in SOUNDS if sound != DEFAULT_SOUND}
 
 
 @dataclass(frozen=True)
@@ -72,6 +100,7 @@ class Track:
     pace: str
     minutes: int | None
     files: tuple[AudioFile, ...]
+    sound: Sound = DEFAULT_SOUND
 
     @property
     def ms(self) -> int:
@@ -84,17 +113,20 @@ class Track:
 
 @dataclass(frozen=True)
 class Token:
-    """What a stream's token says: the routine, pace, length, file and play it belongs to."""
+    """What a stream's token says: the routine, pace, length, file, play it belongs to and
+    the sound of the track (named only when it is not the default)."""
 
     routine: str
     pace: str
     minutes: int | None
     file: int
     play: str  # the play id
+    sound: Sound = DEFAULT_SOUND
 
     def __str__(self) -> str:
         fields = (TOKEN_PREFIX, self.routine, self.pace, str(self.minutes or 0), str(self.file), self.play)
-        return SEPARATOR.join(fields)
+        sound = () if self.sound == DEFAULT_SOUND else (self.sound.code,)
+        return SEPARATOR.join((*fields, *sound))
 
     @classmethod
     def parse(cls, text: object) -> Token | None:
@@ -102,21 +134,23 @@ class Token:
         if not isinstance(text, str) or len(text) > 128:
             return None
         parts = text.split(SEPARATOR)
-        if len(parts) != 6 or parts[0] != TOKEN_PREFIX:
+        if len(parts) not in (6, 7) or parts[0] != TOKEN_PREFIX:
             return None
-        _, routine, pace, minutes, file, play = parts
+        _, routine, pace, minutes, file, play = parts[:6]
+        sound = _SOUND_CODES.get(parts[6]) if len(parts) == 7 else DEFAULT_SOUND
         if not (
             _WHOLE.fullmatch(minutes)
             and _WHOLE.fullmatch(file)
             and routine
             and pace
             and _PLAY_ID.fullmatch(play)
+            and sound is not None
         ):
             return None
-        return cls(routine, pace, int(minutes) or None, int(file), play)
+        return cls(routine, pace, int(minutes) or None, int(file), play, sound)
 
     def at_file(self, file: int) -> Token:
-        return Token(self.routine, self.pace, self.minutes, file, self.play)
+        return Token(self.routine, self.pace, self.minutes, file, self.play, self.sound)
 
 
 def whole_ms(value: object, default: int = 0) -> int:
@@ -132,17 +166,23 @@ def new_play_id() -> str:
 
 @dataclass(frozen=True)
 class Tracks:
-    """Every track the manifest holds for one locale."""
+    """Every track the manifest holds for one locale: in the default sound, and in others."""
 
     tracks: dict[tuple[str, str, int | None], Track]
+    other_sounds: dict[Sound, dict[tuple[str, str, int | None], Track]] = field(default_factory=dict)
 
-    def get(self, routine: str, pace: str, minutes: int | None) -> Track | None:
-        return self.tracks.get((routine, pace, minutes))
+    def get(self, routine: str, pace: str, minutes: int | None, sound: Sound = DEFAULT_SOUND) -> Track | None:
+        tracks = self.tracks if sound == DEFAULT_SOUND else self.other_sounds.get(sound, {})
+        return tracks.get((routine, pace, minutes))
 
     def of(self, token: Token) -> Track | None:
         """The track a token names, if the token's file is one of its files."""
-        track = self.get(token.routine, token.pace, token.minutes)
+        track = self.get(token.routine, token.pace, token.minutes, token.sound)
         return track if track is not None and token.file < len(track.files) else None
+
+    def every(self) -> list[Track]:
+        """Every track, in every sound."""
+        return [*self.tracks.values(), *(t for tracks in self.other_sounds.values() for t in tracks.values())]
 
 
 @dataclass(frozen=True)
@@ -158,11 +198,11 @@ class Manifest:
     @classmethod
     def from_dict(cls, data: Any) -> Manifest:
         try:
-            if data["format"] != MANIFEST_FORMAT:
-                raise ManifestError(f"manifest format {data['format']!r}, expected {MANIFEST_FORMAT}")
+            if data["format"] not in READABLE_FORMATS:
+                raise ManifestError(f"manifest format {data['format']!r}, expected one of {READABLE_FORMATS}")
             locales: dict[str, Tracks] = {}
             for locale, rows in data["locales"].items():
-                tracks: dict[tuple[str, str, int | None], Track] = {}
+                by_sound: dict[Sound, dict[tuple[str, str, int | None], Track]] = {}
                 for row in rows:
                     files = tuple(
                         AudioFile(
@@ -173,9 +213,14 @@ class Manifest:
                     if not files or any(f.ms <= 0 or not _FILE_NAME.fullmatch(f.path) for f in files):
                         raise ManifestError(f"a track of {row['routine']} has no playable files")
                     minutes = int(row["minutes"]) if row.get("minutes") else None
-                    track = Track(str(row["routine"]), str(row["pace"]), minutes, files)
-                    tracks[(track.routine, track.pace, track.minutes)] = track
-                locales[str(locale)] = Tracks(tracks)
+                    bed, quiet = row.get("bed", True), row.get("quiet", False)
+                    if not isinstance(bed, bool) or not isinstance(quiet, bool):
+                        raise ManifestError(f"a track of {row['routine']} names its sound wrongly")
+                    sound = Sound(bed, quiet)
+                    track = Track(str(row["routine"]), str(row["pace"]), minutes, files, sound)
+                    by_sound.setdefault(sound, {})[(track.routine, track.pace, track.minutes)] = track
+                default = by_sound.pop(DEFAULT_SOUND, {})
+                locales[str(locale)] = Tracks(default, by_sound)
             return cls(locales, str(data.get("synthesizer", "")))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             if isinstance(error, ManifestError):

@@ -95,6 +95,7 @@ class Pace:
     rest: int
     rate: int
     settle: int  # seconds of quiet between steps when a routine plays straight through
+    narration_wpm: int  # words a minute of that audio's narration (render/ only)
 
 
 @dataclass(frozen=True)
@@ -430,7 +431,7 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
     paces: dict[str, Pace] = {}
     for pace_id, spec in (table.get("paces") or {}).items():
         at = f"{where} pace {pace_id}"
-        _check_keys(at, spec, {"name", "inhale", "exhale", "rest", "rate", "settle"})
+        _check_keys(at, spec, {"name", "inhale", "exhale", "rest", "rate", "settle", "narration_wpm"})
         pace = Pace(
             id=pace_id,
             name=_text(at, spec, "name"),
@@ -439,6 +440,7 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
             rest=_int(at, spec, "rest", 0, 10),
             rate=_int(at, spec, "rate", 20, 200),
             settle=_int(at, spec, "settle", 0, 30),
+            narration_wpm=_int(at, spec, "narration_wpm", 80, 200),
         )
         if pace.exhale < pace.inhale:
             raise ContentError(f"{at}: the exhale must be at least as long as the inhale")

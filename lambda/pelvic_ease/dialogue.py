@@ -366,8 +366,7 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
     length = t.engine.length(routine_id, minutes)
     track = played_track(t, routine_id, length)
     if track is not None:
-        words = join(lead, t.say("play_start", routine=t.name(routine_id)), t.say("play_safety"))
-        return play(t, track, 0, 0, words, skipped=0)
+        return play(t, track, 0, 0, join(lead, t.say("play_start", routine=t.name(routine_id))), skipped=0)
     if minutes is not None and length is None:
         lead = join(lead, t.say("length_fixed", routine=t.name(routine_id)))
     elif length is not None:

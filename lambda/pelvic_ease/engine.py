@@ -25,12 +25,16 @@ from .speech import (
     MAX_SILENCE_RUN_SECONDS,
     Pause,
     Script,
+    Text,
     cap_silence,
     estimate_seconds,
     even_split,
     say,
+    words,
 )
 
+# A step's quiet this long or longer is a long quiet: played audio marks its end with a chime.
+LONG_QUIET_SECONDS = MAX_SILENCE_RUN_SECONDS
 # Segments are sized to leave room, within the 240 s response cap, for what a handler may
 # put in front of them (the disclaimer, a resume or pace sentence).
 SEGMENT_BUDGET_SECONDS = 180
@@ -230,16 +234,28 @@ class Engine:
             return self.segment(before, pace_id, minutes, quiet=quiet), True
         return self.step_start(position, pace_id, minutes, quiet=quiet), False
 
-    def played(self, routine_id: str, pace_id: str | None, minutes: int | None = None) -> tuple[Script, ...]:
+    def played(
+        self,
+        routine_id: str,
+        pace_id: str | None,
+        minutes: int | None = None,
+        *,
+        quiet: bool = False,
+        longest_silence: float | None = None,
+    ) -> tuple[Script, ...]:
         """The routine as audio that plays straight through, one script per main step (an
-        optional extra is only ever asked about, so it is not played): from the opening,
-        which says how to stop, to the close. Silences are as long as the practice needs."""
+        optional extra is only ever asked about, so it is not played): from the opening to
+        the close. Silences are as long as the practice needs; a step's quiet of
+        ``LONG_QUIET_SECONDS`` or more, and the close, end in a chime (``Pause.chime``).
+        ``quiet``: the "less talking" guide (every other breath unspoken).
+        ``longest_silence``: for audio with nothing under the voice, no unbroken silence
+        longer than this, with a soft word from ``silence_cues`` where two runs meet."""
         pace = self.library.pace(pace_id).id
         length = self.length(routine_id, minutes)
-        breaths_and_silence = self._timing(routine_id, pace, length, False)
-        return tuple(
+        breaths_and_silence = self._timing(routine_id, pace, length, quiet, True)
+        scripts = tuple(
             self._step_scripts(
-                StepKey(routine_id, step, pace, length, False),
+                StepKey(routine_id, step, pace, length, quiet),
                 *breaths_and_silence[step],
                 1,
                 OPENING,
@@ -247,6 +263,10 @@ class Engine:
             )[0]
             for step in self.main_steps(routine_id)
         )
+        if longest_silence is None:
+            return scripts
+        cues = self.library.prompts["silence_cues"].split("|")
+        return tuple(cap_silence(script, cues, longest_silence) for script in scripts)
 
     # -- durations --------------------------------------------------------------------
     def seconds_left(
@@ -313,25 +333,37 @@ class Engine:
         )
 
     def _plan_timing(
-        self, routine_id: str, pace_id: str, minutes: int | None, quiet: bool
+        self, routine_id: str, pace_id: str, minutes: int | None, quiet: bool, played: bool = False
     ) -> tuple[tuple[int, int], ...]:
         """(breaths, seconds of silence) per step: as written, or scaled together so the
-        routine lasts about ``minutes``."""
+        routine lasts about ``minutes``. ``played``: as audio that plays straight through
+        lasts (its main steps, the settling between them, the narration at the pace's
+        ``narration_wpm``)."""
         routine = self.library.routines[routine_id]
         written = tuple((step.breaths, step.silence) for step in routine.steps)
         if minutes is None:
             return written
-        rate = self.library.paces[pace_id].rate
+        pace = self.library.paces[pace_id]
+        steps = self.main_steps(routine_id) if played else range(len(written))
+
+        def estimate(script: Script) -> float:
+            if not played:
+                return estimate_seconds(script, pace.rate)
+            spoken = sum(words(part.text) for part in script if isinstance(part, Text))
+            return spoken * 60 / pace.narration_wpm + sum(p.seconds for p in script if isinstance(p, Pause))
 
         def seconds(plan: tuple[tuple[int, int], ...]) -> float:
             return sum(
-                estimate_seconds(
+                estimate(
                     self._step_scripts(
-                        StepKey(routine_id, index, pace_id, None, quiet), *plan[index], 1, OPENING
-                    )[0],
-                    rate,
+                        StepKey(routine_id, index, pace_id, None, quiet),
+                        *plan[index],
+                        1,
+                        OPENING,
+                        played=played,
+                    )[0]
                 )
-                for index in range(len(plan))
+                for index in steps
             )
 
         talk = seconds(tuple((0, 0) for _ in written))
@@ -392,6 +424,14 @@ class Engine:
             return lib.say("step_header_side", side=side, **fields)
         return lib.say("step_header", **fields)
 
+    def _transition(self, step: Step) -> str:
+        """How a step that plays on from the one before begins: its title, in a few words."""
+        lib = self.library
+        if step.side:
+            side = lib.say("side_second" if step.side == SECOND_SIDE else "side_first")
+            return lib.say("played_step_side", title=step.title, side=side)
+        return lib.say("played_step", title=step.title)
+
     def _step_scripts(
         self,
         key: StepKey,
@@ -424,16 +464,20 @@ class Engine:
         )
         switch = say(lib.say("switch_sides")) if switching else ()
         where = step.setup if variant == RESUMED and step.setup else step.position
-        narration = (
-            opening
-            + switch
-            + say(self._header(routine, step_index, continued=False), where, step.instruction, step.caution)
-        )
+        if played:
+            # no "Step 3 of 6" inside audio that plays on: a plain word of what comes next,
+            # or nothing where the opening or the switch of sides already leads in
+            header = "" if opening or switch else self._transition(step)
+        else:
+            header = self._header(routine, step_index, continued=False)
+        narration = opening + switch + say(header, where, step.instruction, step.caution)
         continued = say(self._header(routine, step_index, continued=True))
         invitation = say(lib.say("invitation"))
         cues = lib.prompts["silence_cues"].split("|")
         units = [self._breath(routine, step, pace, i, key.quiet) for i in range(breath_count)]
-        if silence:
+        if silence and played:
+            units.append((Pause(silence, chime=silence >= LONG_QUIET_SECONDS),))
+        elif silence:
             units += [(Pause(run),) for run in even_split(silence, MAX_SILENCE_RUN_SECONDS)]
         # Near-equal shares of the breaths and quiet runs, the larger shares first.
         count = len(units)
@@ -441,7 +485,10 @@ class Engine:
         scripts, taken = [], 0
         if played:
             last_main = step_index == max(self.main_steps(key.routine_id))
-            tail = say(routine.outro) if last_main else (Pause(pace.settle),)
+            # between steps a settling pause; after the close, the same with a chime
+            tail = (
+                (*say(routine.outro), Pause(pace.settle, chime=True)) if last_main else (Pause(pace.settle),)
+            )
             return [narration + tuple(part for unit in units for part in unit) + tail]
         for i, share in enumerate(shares):
             head = narration if i == 0 else continued

@@ -34,9 +34,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Pause:
-    """A silence, in seconds."""
+    """A silence, in seconds. ``chime``: a long quiet ends here, and audio that plays
+    straight through marks its end with a soft chime (SSML has none: the spoken path
+    never sets it)."""
 
     seconds: float
+    chime: bool = False
 
 
 Part = Text | Pause
@@ -82,7 +85,8 @@ def even_split(seconds: float, most: float) -> list[float]:
 def cap_silence(script: Script, cues: list[str], most: float = MAX_SILENCE_RUN_SECONDS) -> Script:
     """``script`` with no unbroken silence longer than ``most``: a long pause is cut into
     near-equal runs, and wherever a run would grow too long a soft cue (taken from
-    ``cues`` in turn) is spoken between its pauses."""
+    ``cues`` in turn) is spoken between its pauses. A pause's chime stays at its end, and
+    the quiet counts afresh after it (the chime is heard)."""
     out: list[Part] = []
     run = 0.0
     said = 0
@@ -92,13 +96,15 @@ def cap_silence(script: Script, cues: list[str], most: float = MAX_SILENCE_RUN_S
             if part.text.strip():
                 run = 0.0
             continue
-        for piece in even_split(part.seconds, most):
+        pieces = even_split(part.seconds, most)
+        for index, piece in enumerate(pieces):
             if run and run + piece > most:
                 out.append(Text(cues[said % len(cues)]))
                 said += 1
                 run = 0.0
-            out.append(Pause(piece))
-            run += piece
+            chime = part.chime and index == len(pieces) - 1
+            out.append(Pause(piece, chime) if chime else Pause(piece))
+            run = 0.0 if chime else run + piece
     return tuple(out)
 
 
