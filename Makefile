@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio site certify ca-bundle audit bench test lint typecheck complexity unit clean \
+.PHONY: demo chat preview render-audio site certify ca-bundle audit bench understanding test lint typecheck complexity unit clean \
 	build-SkillFunction \
 	validate build scan deploy-checks
 
@@ -82,6 +82,10 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)
+
+# The corpus of what people say, and the share that gets the right behaviour (docs/understanding.md).
+understanding: $(STAMP)
+	$(PY) -m tests.understanding $(ARGS)
 
 # Known vulnerabilities in the pinned environment (runtime and development). It fails on
 # any finding; packages the vulnerability service cannot look up are listed, not hidden.

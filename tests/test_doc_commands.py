@@ -20,6 +20,7 @@ TYPED = {"make chat": "open pelvic ease\n/quit\n"}
 NOT_OFFLINE = {
     "make test": "the suite itself",
     "make bench": "minutes; tests/test_bench.py runs it on a tiny configuration",
+    "make understanding": "every sentence of the corpus in five states; tests/test_understanding.py does it",
     "make build": "installs the SAM CLI from the package index; CI runs it (make deploy-checks)",
     "make deploy-checks": "installs the SAM CLI and checkov; CI runs it",
     'make chat ARGS="--endpoint': "needs DynamoDB Local running on localhost:8000",

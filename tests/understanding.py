@@ -15,9 +15,9 @@ The states: ``menu`` (just opened), ``massage`` (the daily massage, lower belly,
 ten minute relaxation, spoken on a device without a player) and ``playback`` (that
 relaxation playing straight through; the sentence is said as "Alexa, tell Pelvic Ease ...").
 
-    .venv/bin/python -m tests.understanding            # the table, every locale
-    .venv/bin/python -m tests.understanding en-GB -v   # one locale, and every sentence missed
-    .venv/bin/python -m tests.understanding --holdout  # the held-out sentences
+    make understanding                       # the table, every locale
+    make understanding ARGS="en-GB -v"       # one locale, and every sentence missed
+    make understanding ARGS=--holdout        # the held-out sentences
 """
 
 from __future__ import annotations
