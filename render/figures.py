@@ -32,8 +32,9 @@ from typing import Any
 import numpy as np
 
 from pelvic_ease.audio import SOUNDS, Sound
-from pelvic_ease.content import LOCALES, default_library
+from pelvic_ease.content import default_library
 from pelvic_ease.engine import Engine
+from pelvic_ease.markets import LOCALES
 from pelvic_ease.speech import Pause, Script, Text, spoken_text, words
 
 from . import measure

@@ -22,8 +22,9 @@ import pytest
 from moto import mock_aws
 
 from pelvic_ease.audio import DEFAULT_SOUND, SOUNDS, Sound
-from pelvic_ease.content import LOCALES, Library, default_library
+from pelvic_ease.content import Library, default_library
 from pelvic_ease.engine import Engine
+from pelvic_ease.markets import LOCALES
 from pelvic_ease.speech import Pause, Script, Text, spoken_text, words
 from render.__main__ import CACHE_CONTROL, main, upload
 from render.measure import integrated_lufs, speaking_seconds, true_peak_dbtp
