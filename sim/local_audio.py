@@ -42,7 +42,18 @@ def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
         )
     path = folder / MANIFEST
     write_manifest(manifest, path)
+    publish_pictures(folder)
     return path
+
+
+def publish_pictures(folder: Path) -> None:
+    """The pictures a screen shows beside a playing routine, where the deployed audio host
+    has them (publish/site.py), so the simulated device can show them too."""
+    from publish import images, site  # noqa: PLC0415
+
+    pictures = folder / site.PREFIX
+    if not all((pictures / picture.path).is_file() for picture in images.PICTURES):
+        images.write_all(pictures)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -38,17 +38,30 @@ def fetch_length_ms(url: str) -> int:
     return round(mp3_info(data).seconds * 1000)
 
 
+def fetch_picture_size(url: str) -> tuple[int, int]:
+    """Fetch a PNG the screen would show and read its width and height (only local files)."""
+    if not url.startswith(LOCAL_HTTP):
+        raise PlayerError(f"the emulated player fetches only local files, not {url}")
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        head = answer.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n":
+        raise PlayerError(f"{url} is not a PNG")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 @dataclass
 class Stream:
     token: str
     url: str
     offset: int  # where it starts, ms
+    screen: str = ""  # what a screen shows while it plays (its metadata), "" if none
 
 
 @dataclass
 class Player:
     clock: Clock
     measure: Callable[[str], int] = fetch_length_ms
+    look: Callable[[str], tuple[int, int]] = fetch_picture_size
     conversation: Conversation | None = None
     token: str | None = None
     url: str | None = None
@@ -59,6 +72,7 @@ class Player:
     nearly_sent: bool = False
     queued: Stream | None = None
     log: list[str] = field(default_factory=list)
+    screen: str = ""  # what the device's screen shows (the playing stream's metadata)
 
     # -- where it is ------------------------------------------------------------------
     @property
@@ -82,7 +96,8 @@ class Player:
         if self.token is None:
             return "nothing"
         where = f"{clock_time(self.offset)} of {clock_time(self.length)}"
-        return f"{self.token} at {where} ({self.activity.lower()})"
+        shown = f"; the screen shows {self.screen}" if self.screen else ""
+        return f"{self.token} at {where} ({self.activity.lower()}){shown}"
 
     # -- reports ----------------------------------------------------------------------
     def report(self, kind: str, **extra: Any) -> Reply:
@@ -117,7 +132,12 @@ class Player:
         url = stream["url"]
         if not str(url).startswith(("https://", *LOCAL_HTTP)):
             raise PlayerError(f"a device plays only HTTPS streams, not {url}")
-        new = Stream(stream["token"], url, int(stream.get("offsetInMilliseconds", 0)))
+        new = Stream(
+            stream["token"],
+            url,
+            int(stream.get("offsetInMilliseconds", 0)),
+            self.shown(directive["audioItem"]),
+        )
         if directive["playBehavior"] == "ENQUEUE":
             playing = self.token if self.activity == PLAYING else None
             if stream.get("expectedPreviousToken") != playing:
@@ -132,8 +152,24 @@ class Player:
             self.report("PlaybackStopped")
         self.begin(new)
 
+    def shown(self, item: dict[str, Any]) -> str:
+        """What a screen would show for an audio item: its title and subtitle, and its art and
+        background, each fetched and checked to be the size the directive says."""
+        metadata = item.get("metadata") or {}
+        pictures = []
+        for name in ("art", "backgroundImage"):
+            for source in (metadata.get(name) or {}).get("sources") or []:
+                width, height = self.look(source["url"])
+                if (width, height) != (source.get("widthPixels"), source.get("heightPixels")):
+                    raise PlayerError(f"{source['url']} is {width} x {height}, not as its metadata says")
+                pictures.append(f"{name} {width}x{height}")
+        words = " / ".join(str(metadata[key]) for key in ("title", "subtitle") if metadata.get(key))
+        return f"{words} [{', '.join(pictures)}]" if pictures else words
+
     def begin(self, stream: Stream) -> None:
-        self.token, self.url = stream.token, stream.url
+        self.token, self.url, self.screen = stream.token, stream.url, stream.screen
+        if stream.screen:
+            self.log.append(f"[screen] {stream.screen}")
         self.length = self.measure(stream.url)
         self.at, self.since, self.nearly_sent = min(stream.offset, self.length), self.clock.now, False
         self.activity = PLAYING

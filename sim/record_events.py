@@ -84,6 +84,7 @@ SCRIPT: list[tuple[str | None, str]] = [
 AUDIO_SCRIPT: list[tuple[str | None, str]] = [
     (None, "open pelvic ease"),
     ("play_style", "play it straight through"),
+    ("background_sound", "without background sound"),
     (None, "open pelvic ease"),
     ("start_played_routine", "a ten minute relaxation"),
     (None, "/wait 200"),

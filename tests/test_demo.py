@@ -57,6 +57,8 @@ def test_script_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
                 "/person alex",
                 "open pelvic ease",
                 "/intent StartRoutineIntent area=psoas",
+                "/expect hands-free",  # the demo's device has a player: asked how to play it
+                "/intent AMAZON.NoIntent",  # no: guided step by step
                 "/expect step 1 of 9",
                 "/drop",
                 "/wait 2d",

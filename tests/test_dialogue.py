@@ -77,6 +77,7 @@ SHORT = {
     d.ANOTHER_OFFER: "more?",
     d.REMINDER_OFFER: "remind?",
     d.REMINDER_TIME: "time?",
+    d.PLAY_OFFER: "play?",
 }
 
 
@@ -135,6 +136,7 @@ cues          menu     menu     routine  extra?   pain     routine  menu     men
 home          menu     menu     menu     menu     menu     menu     menu     menu     menu     menu
 fallback      menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   menu
 play_style    menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
+background    menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
 set_reminder  menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 move_reminder menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 end_reminder  menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
@@ -189,6 +191,7 @@ cues          menu     menu
 home          menu     menu
 fallback      remind?  time?
 play_style    menu     menu
+background    menu     menu
 set_reminder  more?    more?
 move_reminder more?    more?
 end_reminder  more?    more?
@@ -200,13 +203,70 @@ ended         END      END
 """
 
 
+# Before the first massage on a device with an audio player: "Shall it play straight through?"
+# (here the relaxation was suggested: yes plays it, no or "step by step" speaks it, remembered)
+EXPECTED_PLAY_OFFER = """
+              play?
+launch        resume?
+resume        routine*
+start         routine*
+list          menu
+disclaimer    menu
+yes           routine*
+no            routine*
+next          play?
+previous      menu
+repeat        play?
+start_over    menu
+pause         END
+help          menu
+stop          END
+done          END
+wait          END
+pain          offer?
+skip          menu
+pace          menu
+repeat_slowly play?
+report        menu
+last_step     menu
+how_long      menu
+safety        offer?
+symptom       END
+question      menu
+why           menu
+whats_next    resume?
+thanks        END
+asleep        resume?
+volume        menu
+music         menu
+no_ball       menu
+other_side    menu
+later         END
+why_no_kegels menu
+by_length     offer?
+cues          menu
+home          menu
+fallback      play?
+play_style    routine*
+background    menu
+set_reminder  menu
+move_reminder menu
+end_reminder  menu
+has_reminder  menu
+time_said     menu
+consent       menu
+unknown       menu
+ended         END
+"""
+
+
 def test_table_has_a_row_for_every_intent_and_a_default_in_each() -> None:
     for intent, row in d.TABLE.items():
         assert d.ANY in row, intent
         assert set(row) - {d.ANY} <= set(d.MODES), intent
 
 
-CONVERSATION_MODES = tuple(mode for mode in d.MODES if mode not in d.REMINDER_MODES)
+CONVERSATION_MODES = tuple(mode for mode in d.MODES if mode not in (*d.REMINDER_MODES, d.PLAY_OFFER))
 
 
 def print_table(modes: tuple[str, ...] = CONVERSATION_MODES) -> str:
@@ -220,11 +280,12 @@ def print_table(modes: tuple[str, ...] = CONVERSATION_MODES) -> str:
 def test_every_state_and_intent_goes_where_the_table_says() -> None:
     assert print_table() == EXPECTED.strip("\n")
     assert print_table(d.REMINDER_MODES) == EXPECTED_REMINDER.strip("\n")
+    assert print_table((d.PLAY_OFFER,)) == EXPECTED_PLAY_OFFER.strip("\n")
 
 
 MOVES = {
     d.RESUME, d.START, d.YES, d.NO, d.NEXT, d.PREVIOUS, d.START_OVER, d.PAIN, d.SKIP, d.LAST_STEP,
-    d.SYMPTOM, d.ASLEEP, d.OTHER_SIDE, d.NO_BALL, d.WHATS_NEXT,
+    d.SYMPTOM, d.ASLEEP, d.OTHER_SIDE, d.NO_BALL, d.WHATS_NEXT, d.PLAY_STYLE,
 }  # fmt: skip
 SPOKEN = [intent for intent in INTENTS if intent != d.ENDED]  # nothing can be said to a closed session
 RECORDS = {

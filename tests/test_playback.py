@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pelvic_ease.audio import AudioLibrary, Token, Track
+from pelvic_ease.content import default_library
 from pelvic_ease.memory_table import MemoryTable
 from pelvic_ease.repository import DynamoTable, ProgressKey
 from sim.driver import Conversation, Reply
@@ -20,6 +21,7 @@ from sim.player import PLAYING, STOPPED, Player
 from tests.support import Clock
 
 Handler = Callable[..., dict[str, Any]]
+LIB = default_library()
 
 
 def device(handler: Handler, clock: Clock, user_id: str | None = None) -> tuple[Conversation, Player]:
@@ -108,7 +110,7 @@ def cue_before(track: Track, file: int, offset: int) -> int:
     return max(c for c in track.files[file].cues if c <= offset)
 
 
-def test_paused_at_7_31_and_resumed_the_next_day_on_another_device_at_the_start_of_that_cue(
+def test_paused_at_7_31_and_resumed_minutes_later_on_another_device_at_the_start_of_that_cue(
     played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
 ) -> None:
     conv, player = device(played, clock)
@@ -128,7 +130,7 @@ def test_paused_at_7_31_and_resumed_the_next_day_on_another_device_at_the_start_
     assert abs(before + record["offset"] - 451_000) < 0.01 * 451_000
     assert record["step"] == track.files[at.file].step
 
-    clock.advance(days=1)
+    clock.advance(seconds=5 * 60)  # a short break: on from the cue it stopped in
     other, other_player = device(played, clock, user_id=conv.user_id)
     reply = other.say("ask pelvic ease to resume")
     assert "picking up where you left off in the down-training relaxation" in reply.text.lower()
@@ -146,6 +148,52 @@ def test_paused_at_7_31_and_resumed_the_next_day_on_another_device_at_the_start_
     player.report("PlaybackStopped")
     player.report("PlaybackFinished")
     assert stored(table, other) == now_stored
+
+
+def test_after_a_long_break_a_played_resume_starts_the_step_again_saying_how_to_lie_first(
+    played: Handler, clock: Clock, table: DynamoTable, audio_library: AudioLibrary
+) -> None:
+    conv, _ = device(played, clock)
+    start_relaxation(conv)
+    conv.wait(7 * 60 + 31)
+    conv.say("alexa pause")
+    at = Token.parse(stored(table, conv)["play"])
+    assert at is not None
+    clock.advance(days=1)
+    reply = conv.say("ask pelvic ease to resume")
+    assert stream(reply)["offsetInMilliseconds"] == 0  # not mid-breath: the step from its start
+    assert token(reply).file == at.file
+    step = relaxation(audio_library).files[at.file].step
+    setup = LIB.routines["down_training"].steps[step].setup
+    assert setup
+    assert setup in reply.text  # spoken in Alexa's voice before the audio
+
+
+def test_every_play_tells_a_screen_the_routine_the_step_and_the_pictures(
+    played: Handler, clock: Clock, audio_library: AudioLibrary, audio_url: str
+) -> None:
+    conv, player = device(played, clock)
+    first = token(start_relaxation(conv))
+    conv.wait(relaxation(audio_library).ms / 1000 + 5)
+    directives = [d for r in conv.replies for d in plays(r)]
+    assert len(directives) == len(relaxation(audio_library).files)  # the first, then each queued
+    for directive in directives:
+        metadata = directive["audioItem"]["metadata"]
+        played_token = Token.parse(directive["audioItem"]["stream"]["token"])
+        assert played_token is not None
+        assert played_token.play == first.play
+        step = relaxation(audio_library).files[played_token.file].step
+        title = LIB.routines["down_training"].steps[step].title
+        assert metadata["title"] == "Down-training relaxation"
+        assert metadata["subtitle"] == f"Step {step + 1} of 6: {title}"
+        for name, size in (("art", (480, 480)), ("backgroundImage", (1024, 640))):
+            (source,) = metadata[name]["sources"]
+            assert source["url"].startswith(audio_url)  # on the audio host, beside the files
+            assert (source["widthPixels"], source["heightPixels"]) == size
+            assert metadata[name]["contentDescription"]
+    # the emulated player fetched each picture and found it the size the directive says
+    assert player.screen.startswith("Down-training relaxation / Step 6 of 6")
+    assert "art 480x480, backgroundImage 1024x640" in player.screen
 
 
 def test_next_previous_and_start_over_land_on_step_boundaries(
@@ -268,12 +316,48 @@ def test_it_hurts_while_playing_stops_the_audio(played: Handler, clock: Clock, t
     assert stored(table, conv)["hurt"] == 1  # the stopped report, now stale, did not undo it
 
 
-def test_massages_are_step_by_step_until_asked_to_play_straight_through(
+def test_the_first_massage_asks_once_how_it_should_play_and_step_by_step_is_remembered(
     played: Handler, clock: Clock, table: DynamoTable
 ) -> None:
     conv, _ = device(played, clock)
     conv.say("open pelvic ease")
     reply = conv.say("massage my inner thighs")
+    # GIVEN a device with an audio player: asked once, in a short question, before it starts
+    assert "play straight through, hands-free" in reply.text
+    assert reply.session_open
+    assert not plays(reply)
+    reply = conv.say("step by step")
+    assert "step 1 of 4" in reply.text.lower()
+    assert not plays(reply)
+    assert stored(table, conv)["playback"] == "guided"
+    # remembered: the next massage starts at once; the relaxation still plays straight through
+    conv.say("stop")
+    reply = conv.say("ask pelvic ease to massage my lower back")
+    assert "step 1 of" in reply.text.lower()
+    conv.say("stop")
+    assert token(conv.say("ask pelvic ease for a ten minute relaxation")).routine == "down_training"
+
+
+def test_yes_to_the_offer_plays_the_massage_straight_through_and_is_remembered(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    conv.say("open pelvic ease")
+    conv.say("massage my hips")
+    reply = conv.say("yes")
+    assert token(reply).routine == "daily_massage.hips"
+    assert "Alexa, tell Pelvic Ease it hurts" in reply.text  # said before the audio, never in it
+    assert not reply.session_open
+    assert stored(table, conv)["playback"] == "straight"
+
+
+def test_massages_are_step_by_step_until_asked_to_play_straight_through(
+    played: Handler, clock: Clock, table: DynamoTable
+) -> None:
+    conv, _ = device(played, clock)
+    conv.say("open pelvic ease")
+    conv.say("massage my inner thighs")
+    reply = conv.say("no")
     assert "step 1 of 4" in reply.text.lower()
     assert reply.session_open
     assert not plays(reply)
@@ -350,6 +434,7 @@ def test_in_a_conversation_pause_means_the_conversation_not_the_stopped_audio(
     conv.say("open pelvic ease")
     conv.say("no")
     conv.say("massage my inner thighs")
+    conv.say("step by step")
     reply = conv.say("pause")  # inside the session: the spoken routine pauses
     assert "keeping your place" in reply.text
     assert not reply.audio_directives
@@ -403,6 +488,8 @@ def test_a_spoken_routine_started_while_our_stream_plays_stops_the_stream(
     start_relaxation(conv)
     conv.wait(30)
     reply = conv.say("ask pelvic ease to massage my inner thighs")
+    assert "hands-free" in reply.text  # asked first how it should play: the audio plays on meanwhile
+    reply = conv.say("step by step")
     assert reply.session_open
     assert {"type": "AudioPlayer.Stop"} in reply.audio_directives
     assert player.activity == STOPPED
@@ -414,6 +501,7 @@ def test_play_it_straight_through_after_it_hurts_keeps_waiting_for_skip_or_end(
     conv, _ = device(played, clock)
     conv.say("open pelvic ease")
     conv.say("massage my inner thighs")
+    conv.say("step by step")
     conv.say("next")
     conv.say("it hurts")
     reply = conv.say("play it straight through")

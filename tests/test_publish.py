@@ -23,6 +23,7 @@ from ask_smapi_model.v1.skill.manifest.skill_manifest_envelope import SkillManif
 from moto import mock_aws
 from PIL import Image
 
+from pelvic_ease import audio
 from pelvic_ease.progress import Progress
 from pelvic_ease.settings import Settings
 from publish import certify, images, legal, point_skill, prune_versions, site
@@ -67,6 +68,12 @@ def test_the_pictures_have_the_documented_sizes_and_come_out_the_same_every_time
 
 
 # -- one source for the legal pages and the storage doc ---------------------------------------
+def test_the_skill_names_the_pictures_where_the_site_puts_them() -> None:
+    # the Play directive's art and background (audio.py) are the published files, at their sizes
+    for named, picture in ((audio.ART, images.ART), (audio.BACKGROUND, images.BACKGROUND)):
+        assert named == (site.PREFIX + picture.path, picture.width, picture.height)
+
+
 def test_every_stored_field_is_named_once_in_the_source() -> None:
     named = [field for item in legal.load()["stored"] for field in item["fields"]]
     assert sorted(named) == sorted(f.name for f in dataclasses.fields(Progress))

@@ -42,6 +42,11 @@ BACK_IN_SILENCE_MS = 3_000
 # "Previous" this far into a step goes to its start; nearer the start, to the step before.
 PREVIOUS_RESTARTS_AFTER_MS = 5_000
 MAX_OFFSET_MS = 86_400_000  # no file of ours is a day long: anything beyond is not an offset
+# What a screen shows beside a playing stream (AudioItemMetadata's art and background image):
+# published beside the audio at fixed paths (make site: publish/site.py, publish/images.py),
+# each with its width and height in pixels.
+ART = ("site/images/art-480.png", 480, 480)
+BACKGROUND = ("site/images/background-1024x640.png", 1024, 640)
 # Plain HTTP is a stream address only on this machine (the simulator's own file server).
 LOCAL_HTTP = ("http://127.0.0.1:", "http://localhost:")
 _WHOLE = re.compile(r"[0-9]{1,6}")

@@ -39,11 +39,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from .audio import Token, Track, Tracks, new_play_id
+from .audio import Sound, Token, Track, Tracks, new_play_id
 from .content import Library
 from .engine import Engine, Position, Segment
 from .moves import Stream, into_stream, routine_end
-from .progress import DAY, EVERY_CUE, FEWER_CUES, STEPS, STRAIGHT, Change, DayOf, Progress, utc_day
+from .progress import (
+    BED_OFF,
+    BED_ON,
+    DAY,
+    EVERY_CUE,
+    FEWER_CUES,
+    GUIDED,
+    STEPS,
+    STRAIGHT,
+    Change,
+    DayOf,
+    Progress,
+    utc_day,
+)
 from .reminders import (
     FORBIDDEN,
     NO_PERMISSION,
@@ -67,6 +80,9 @@ RESUME_OFFER, HURT_OFFER, SUGGEST_OFFER, ANOTHER_OFFER = (
     "another_offer",
 )
 REMINDER_OFFER, REMINDER_TIME = "reminder_offer", "reminder_time"
+# asked, before the first massage on a device with an audio player, whether it should play
+# straight through (State.suggested: the massage and length asked for)
+PLAY_OFFER = "play_offer"
 REMINDER_MODES = (REMINDER_OFFER, REMINDER_TIME)
 MODES = (
     OUTSIDE,
@@ -81,6 +97,7 @@ MODES = (
     ANOTHER_OFFER,
     REMINDER_OFFER,
     REMINDER_TIME,
+    PLAY_OFFER,
 )
 # A routine is under way in this session: its place is the one being spoken.
 UNDER_WAY = (ROUTINE, EXTRA_OFFER, PAIN_PAUSE, SWITCH_OFFER)
@@ -95,6 +112,7 @@ REPEAT_SLOWLY, REPORT, WAIT, DONE, LAST_STEP = "repeat_slowly", "report", "wait"
 HOW_LONG, SAFETY, WHY_NO_KEGELS, BY_LENGTH = "how_long", "safety", "why_no_kegels", "by_length"
 CUES, HOME, FALLBACK, UNKNOWN = "cues", "home", "fallback", "unknown"
 PLAY_STYLE = "play_style"  # "play it straight through", "step by step"
+BACKGROUND = "background"  # "without background sound", "with background sound"
 SET_REMINDER, CHANGE_REMINDER = "set_reminder", "move_reminder"
 CANCEL_REMINDER, REMINDER_STATUS = "end_reminder", "has_reminder"
 TIME_SAID = "time_said"  # a time said on its own ("8 pm"): the answer to "what time?"
@@ -140,6 +158,7 @@ class Heard:
     part: str | None = None  # the BODY_PART id a symptom is in ("my chest is tight")
     condition: str | None = None  # a condition said or asked about (None: a general question)
     topic: str | None = None  # the TOPIC id of a question
+    bed: str | None = None  # BED_ON or BED_OFF: the ambient bed under played routines
 
 
 @dataclass(frozen=True)
@@ -160,6 +179,9 @@ class Facts:
     stream: tuple[Token, int] | None = None  # this device's stream of ours and its offset (ms), when it plays
 
 
+# A played routine resumed after a break this long starts its step again, from how to get into
+# position, rather than mid-breath where it stopped.
+RESUME_AFRESH_SECONDS = 600
 # A played place this recent is what "it hurts" is about, though no session is under way.
 PLAYED_RECENTLY_SECONDS = 1_800
 
@@ -324,7 +346,43 @@ def played_track(t: Decision, routine_id: str, length: int | None) -> Track | No
         return None
     if style != STRAIGHT and not is_relaxation(t, routine_id):
         return None
-    return tracks.get(routine_id, t.library.pace(t.progress.pace).id, length)
+    pace = t.library.pace(t.progress.pace).id
+    # the sound the listener chose (the bed or not, every breath or every other one); a
+    # library rendered before the other sounds has only the default
+    sound = Sound(bed=t.progress.bed != BED_OFF, quiet=t.progress.quiet)
+    return tracks.get(routine_id, pace, length, sound) or tracks.get(routine_id, pace, length)
+
+
+def hands_free_unasked(t: Decision, routine_id: str, length: int | None) -> bool:
+    """A massage that could play straight through here, for a listener who has never said how
+    they like routines to play: asked once, in a short question, before it starts."""
+    if t.progress.playback is not None or t.state.mode == PLAY_OFFER or is_relaxation(t, routine_id):
+        return False
+    chosen = replace(t, facts=replace(t.facts, progress=replace(t.progress, playback=STRAIGHT)))
+    return played_track(chosen, routine_id, length) is not None
+
+
+def play_offer_answered(t: Decision) -> Outcome:
+    """Yes, no, "play it straight through" or "step by step" to the offer: remembered, and the
+    massage started that way."""
+    if t.state.suggested is None:
+        return menu(t)
+    straight = t.heard.intent == YES or (t.heard.intent == PLAY_STYLE and t.heard.style != STEPS)
+    style = STRAIGHT if straight else GUIDED  # no: massages step by step, the relaxation still plays
+    change = t.change(playback=style)
+    chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+    outcome = start(chosen, *t.state.suggested)
+    # the choice goes with the start's own change (one write), or alone
+    both = Change(**{**vars(outcome.change), "playback": style}) if outcome.change else change
+    return replace(outcome, change=both)
+
+
+def repeat_play_offer(t: Decision) -> Outcome:
+    if t.state.suggested is None:
+        return menu(t)
+    routine_id, _ = t.state.suggested
+    question = t.say("play_offer", routine=t.name(routine_id))
+    return t.reply(question, t.say("play_offer_reprompt"), PLAY_OFFER)
 
 
 def played_from(t: Decision, routine_id: str, step: int) -> tuple[Track, int] | None:
@@ -349,7 +407,7 @@ def play(
     audio plays on its own) and the place moves there, with the stream's token."""
     notice, heard = disclaimer(t)
     t.counts.append("RoutinePlayed")
-    token = Token(track.routine, track.pace, track.minutes, file, new_play_id())
+    token = Token(track.routine, track.pace, track.minutes, file, new_play_id(), track.sound)
     change = into_stream(
         track, token, offset, skipped, t.facts.now, disclaimer_version=heard, playback=playback
     )
@@ -360,10 +418,15 @@ def play(
 def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
     """A routine from its opening (a fresh run: nothing skipped), played straight through
     where it plays so."""
+    length = t.engine.length(routine_id, minutes)
+    if hands_free_unasked(t, routine_id, length):
+        question = t.say("play_offer", routine=t.name(routine_id))
+        return t.reply(
+            join(lead, question), t.say("play_offer_reprompt"), PLAY_OFFER, suggested=(routine_id, length)
+        )
     t.counts.append("RoutineStarted")
     pace = t.progress.pace
     quiet = t.progress.quiet
-    length = t.engine.length(routine_id, minutes)
     track = played_track(t, routine_id, length)
     if track is not None:
         return play(t, track, 0, 0, join(lead, t.say("play_start", routine=t.name(routine_id))), skipped=0)
@@ -410,9 +473,15 @@ def resume_played(t: Decision, position: Position, lead: Script = ()) -> Outcome
     track, file = found
     stored = Token.parse(t.progress.play)
     offset = 0
-    if stored is not None and stored.file == file and t.facts.tracks and t.facts.tracks.of(stored) == track:
+    a_break = t.facts.now - t.progress.updated_at >= RESUME_AFRESH_SECONDS
+    same = (
+        stored is not None and stored.file == file and t.facts.tracks and t.facts.tracks.of(stored) == track
+    )
+    if same and not a_break:
         offset = track.files[file].back_to_cue(t.progress.offset)
     words = join(lead, t.say("resume_intro", **t.fields(position)))
+    if offset == 0:  # the step from its start: first, how to get into position from scratch
+        words = join(words, say(t.engine.routine(position.routine_id).steps[track.files[file].step].setup))
     return play(t, track, file, offset, words, skipped=t.progress.skipped)
 
 
@@ -1038,7 +1107,23 @@ def cues(t: Decision) -> Outcome:
         return back_to_routine(t, t.say("cues_unclear"))
     fewer = amount == "less"
     change = t.change(cues=FEWER_CUES if fewer else EVERY_CUE)
-    return back_to_routine(t, t.say("cues_fewer" if fewer else "cues_every"), change)
+    words = t.say("cues_fewer" if fewer else "cues_every")
+    if t.facts.playing and t.facts.fresh and t.under_way is None:  # what plays is not changed
+        return replace(t.end(join(words, t.say("sound_next_time"))), change=change)
+    return back_to_routine(t, words, change)
+
+
+def background_sound(t: Decision) -> Outcome:
+    """ "Without background sound", "with background sound": the ambient bed under the voice of
+    a routine played straight through, remembered (while one plays here, from the next time)."""
+    setting = t.heard.bed
+    if setting not in (BED_ON, BED_OFF):
+        return back_to_routine(t, t.say("bed_unclear"))
+    change = t.change(bed=setting)
+    words = t.say("bed_off" if setting == BED_OFF else "bed_on")
+    if t.facts.playing and t.facts.fresh and t.under_way is None:
+        return replace(t.end(join(words, t.say("sound_next_time"))), change=change)
+    return back_to_routine(t, words, change)
 
 
 def play_style(t: Decision) -> Outcome:
@@ -1436,6 +1521,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         RESUME_OFFER: resume,
         HURT_OFFER: skip_hurt,
         SUGGEST_OFFER: start_suggested,
+        PLAY_OFFER: play_offer_answered,
         ANY: yes_at_menu,
     },
     NO: {
@@ -1448,6 +1534,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         RESUME_OFFER: menu,
         HURT_OFFER: try_again_gently,
         SUGGEST_OFFER: menu,
+        PLAY_OFFER: play_offer_answered,
         ANY: stop_here,
     },
     NEXT: {
@@ -1457,6 +1544,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         SWITCH_OFFER: advance,
         RESUME_OFFER: resume,
         HURT_OFFER: skip_hurt,
+        PLAY_OFFER: question_again,
         ANY: resume_if_any,
     },
     PREVIOUS: {PAIN_PAUSE: ask_pain_again, ANY: back},
@@ -1471,6 +1559,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         ANOTHER_OFFER: another_again,
         REMINDER_OFFER: reminder_offer_again,
         REMINDER_TIME: ask_time,
+        PLAY_OFFER: repeat_play_offer,
         ANY: menu,
     },
     START_OVER: {ANY: start_over},
@@ -1511,9 +1600,11 @@ TABLE: dict[str, dict[str, Transition]] = {
         SUGGEST_OFFER: question_again,
         REMINDER_OFFER: question_again,
         REMINDER_TIME: question_again,
+        PLAY_OFFER: question_again,
         ANY: fallback,
     },
-    PLAY_STYLE: {ANY: play_style},
+    PLAY_STYLE: {PLAY_OFFER: play_offer_answered, ANY: play_style},
+    BACKGROUND: {ANY: background_sound},
     SET_REMINDER: {ANY: set_reminder},
     CHANGE_REMINDER: {ANY: set_reminder},
     CANCEL_REMINDER: {ANY: cancel_reminder},

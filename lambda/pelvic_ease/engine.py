@@ -369,9 +369,16 @@ class Engine:
         talk = seconds(tuple((0, 0) for _ in written))
         timed = seconds(written) - talk
         factor = max(0.0, (minutes * 60 - talk) / timed) if timed > 0 else 1.0
+        # whole breaths: the total rounded once, each step's share by the largest remainder, so
+        # the rounding of six steps does not add up to most of a minute
+        exact = [breaths * factor for breaths, _ in written]
+        counts = [int(share) for share in exact]
+        by_remainder = sorted(range(len(exact)), key=lambda i: exact[i] - counts[i], reverse=True)
+        for index in by_remainder[: round(sum(exact)) - sum(counts)]:
+            counts[index] += 1
         return tuple(
-            (max(1, round(breaths * factor)) if breaths else 0, round(silence * factor))
-            for breaths, silence in written
+            (max(1, count) if breaths else 0, round(silence * factor))
+            for count, (breaths, silence) in zip(counts, written, strict=True)
         )
 
     def _count_parts(self, key: StepKey) -> int:

@@ -29,6 +29,7 @@ PACE_SLOT = "pace"
 TIME_SLOT = "time"
 AMOUNT_SLOT = "amount"
 STYLE_SLOT = "style"
+SETTING_SLOT = "setting"
 SYMPTOM_SLOT = "symptom"
 PART_SLOT = "part"
 CONDITION_SLOT = "condition"
@@ -132,6 +133,10 @@ def style(turn: Turn) -> dict[str, Any]:
     return {"style": STEPS if resolved_id(turn.handler_input, STYLE_SLOT) == STEPS else STRAIGHT}
 
 
+def background(turn: Turn) -> dict[str, Any]:
+    return {"bed": resolved_id(turn.handler_input, SETTING_SLOT)}
+
+
 def time(turn: Turn) -> dict[str, Any]:
     return {"time": slot_value(turn.handler_input, TIME_SLOT)}
 
@@ -206,6 +211,7 @@ INTENTS: dict[str, Meaning] = {
     "ChooseByLengthIntent": Meaning(dialogue.BY_LENGTH, length),
     "LessTalkingIntent": Meaning(dialogue.CUES, amount),
     "PlayStyleIntent": Meaning(dialogue.PLAY_STYLE, style),
+    "BackgroundSoundIntent": Meaning(dialogue.BACKGROUND, background),
     "SetReminderIntent": Meaning(dialogue.SET_REMINDER, time),
     "ChangeReminderIntent": Meaning(dialogue.CHANGE_REMINDER, time),
     "ReminderTimeIntent": Meaning(dialogue.TIME_SAID, time),

@@ -45,7 +45,11 @@ MAX_ALERT = 200  # an Alexa reminder's id (alertToken): opaque, longer than our 
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 FEWER_CUES, EVERY_CUE = "fewer", "every"
-STRAIGHT, STEPS = "straight", "steps"  # how routines play: straight through as audio, or step by step
+BED_ON, BED_OFF = "on", "off"  # the ambient bed under a played routine's voice
+# How routines play on a device with an audio player: every one straight through as audio,
+# every one step by step, or (asked before the first massage, and answered no) massages step
+# by step and the relaxation straight through, as when nothing was said.
+STRAIGHT, STEPS, GUIDED = "straight", "steps", "guided"
 # one place: valid together or dropped together
 PLACE = ("routine", "step", "segment", "minutes", "skipped", "hurt", "play", "offset")
 ALWAYS = ("version", "disclaimer_version", "updated_at", "completed")  # stored even when empty
@@ -196,6 +200,8 @@ class Progress:
     playback: str | None = field(default=None, metadata={"kind": TEXT})
     # "fewer": the listener asked for less talking (every other breath guided)
     cues: str | None = field(default=None, metadata={"kind": TEXT})
+    # "off": the listener asked for played routines without the ambient bed under the voice
+    bed: str | None = field(default=None, metadata={"kind": TEXT})
     # epoch seconds of the last move of the place
     updated_at: int = field(default=0, metadata={"kind": COUNT})
     completed: dict[str, int] = field(default_factory=dict, metadata={"kind": COUNTS})
@@ -378,14 +384,17 @@ class Change:
     hurt: bool = field(default=False, metadata={"kind": FLAG})  # stopped at this place because it hurt
     completed: str | None = field(default=None, metadata={"kind": TEXT})
     practised: bool = field(default=False, metadata={"kind": FLAG})
-    pace: str | None = field(default=None, metadata={"kind": TEXT})
-    cues: str | None = field(default=None, metadata={"kind": TEXT})  # FEWER_CUES or EVERY_CUE
+    # A preference chosen: kept on the record under the same name (``usual``: the value that
+    # is the default, kept as no value at all).
+    pace: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})
+    cues: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True, "usual": EVERY_CUE})
+    bed: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True, "usual": BED_ON})
     disclaimer_version: int = field(default=0, metadata={"kind": COUNT})
     play: str | None = field(default=None, metadata={"kind": TEXT})  # the stream at the new place
     offset: int = field(default=0, metadata={"kind": COUNT})  # where in that stream, ms
     # applied only if the record's place is this play id
     same_play: str | None = field(default=None, metadata={"kind": TEXT})
-    playback: str | None = field(default=None, metadata={"kind": TEXT})  # STRAIGHT or STEPS
+    playback: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})  # STRAIGHT, STEPS
     # the user's day number of a practice day (None: ``at``'s UTC day)
     day: int | None = field(default=None, metadata={"kind": OPTIONAL_DAY})
     reminder: str | None = field(default=None, metadata={"kind": ALERT})  # a daily reminder set: its id
@@ -414,12 +423,13 @@ class Change:
                 play=self.play,
                 offset=self.offset,
             )
-        if self.playback:
-            progress = replace(progress, playback=self.playback)
-        if self.pace:
-            progress = replace(progress, pace=self.pace)
-        if self.cues:
-            progress = replace(progress, cues=FEWER_CUES if self.cues == FEWER_CUES else None)
+        chosen: dict[str, Any] = {
+            spec.name: None if value == spec.metadata.get("usual") else value
+            for spec in PREFERENCES
+            if (value := getattr(self, spec.name))
+        }
+        if chosen:
+            progress = replace(progress, **chosen)
         if self.disclaimer_version > progress.disclaimer_version:
             progress = replace(progress, disclaimer_version=self.disclaimer_version)
         if self.completed:
@@ -460,6 +470,7 @@ class Change:
 
 
 REQUIRED = {"at", "write_id"}  # in every change's wire form
+PREFERENCES = tuple(spec for spec in fields(Change) if spec.metadata.get("prefers"))
 
 
 def applied(progress: Progress, changes: Iterable[Change]) -> Progress:

@@ -33,10 +33,11 @@ from ask_sdk_model.interfaces.audioplayer import (
 )
 from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 from ask_sdk_model.interfaces.connections import SendRequestDirective
+from ask_sdk_model.interfaces.display import Image, ImageInstance
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
-from .audio import AudioLibrary, Token, Tracks, whole_ms
+from .audio import ART, BACKGROUND, AudioLibrary, Token, Tracks, whole_ms
 from .budget import Budget
 from .content import Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State
@@ -337,9 +338,6 @@ class Turn:
 
     def play(self, stream: Stream, enqueue_after: str | None = None) -> None:
         """An AudioPlayer.Play: replacing whatever plays, or queued after ``enqueue_after``."""
-        token = Token.parse(stream.token)
-        routine = self.library.routines.get(token.routine) if token else None
-        title = routine.name if routine else ""
         item = AudioItem(
             stream=AudioStream(
                 token=stream.token,
@@ -347,10 +345,34 @@ class Turn:
                 offset_in_milliseconds=stream.offset,
                 expected_previous_token=enqueue_after,
             ),
-            metadata=AudioItemMetadata(title=title, subtitle=self.library.say("skill_name")),
+            metadata=self.screen(Token.parse(stream.token)),
         )
         behavior = PlayBehavior.ENQUEUE if enqueue_after else PlayBehavior.REPLACE_ALL
         self.handler_input.response_builder.add_directive(PlayDirective(behavior, item))
+
+    def screen(self, token: Token | None) -> AudioItemMetadata:
+        """What a screen shows while ``token`` plays: the routine, the step, the art and the
+        background image (published beside the audio)."""
+        routine = self.library.routines.get(token.routine) if token else None
+        track = self.deps.audio.tracks(self.library.locale)
+        played = track.of(token) if track is not None and token is not None else None
+        if routine is None or played is None or token is None:
+            return AudioItemMetadata(title=self.library.say("skill_name"))
+        step = played.files[token.file].step
+        subtitle = self.library.say(
+            "screen_subtitle", step=step + 1, total=len(routine.steps), title=routine.steps[step].title
+        )
+        return AudioItemMetadata(
+            title=routine.name[:1].upper() + routine.name[1:],
+            subtitle=subtitle,
+            art=self.picture(ART, "screen_art"),
+            background_image=self.picture(BACKGROUND, "screen_background"),
+        )
+
+    def picture(self, picture: tuple[str, int, int], description: str) -> Image:
+        path, width, height = picture
+        source = ImageInstance(url=self.deps.audio.url(path), width_pixels=width, height_pixels=height)
+        return Image(content_description=self.library.say(description), sources=[source])
 
     def stop_audio(self) -> None:
         self.handler_input.response_builder.add_directive(StopDirective())
