@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 import http.server
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .driver import ROOT
+from .serving import serving
 
 CACHE = ROOT / ".cache" / "audio"
 MANIFEST = "manifest.json"
@@ -55,10 +55,5 @@ def audio_server(folder: Path = CACHE) -> Iterator[str]:
     """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL, ending in /."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server, "audio-server"):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from .serving import serving
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TABLE = "pelvic-ease-local-progress"
 FAKE_CREDENTIALS = {
@@ -73,6 +75,32 @@ def child_environment(url: str, table: str = LOCAL_TABLE, **extra: str) -> dict[
 
 
 @contextmanager
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port, for as long as the block lasts; yields its URL.
+
+    moto keeps its state per process, so every server in a process (and ``mock_aws``) sees
+    the same tables; the server is reset when it starts."""
+    # What moto's ThreadedMotoServer runs, on a loop that stops within 20 ms (sim/serving.py):
+    # its own waits up to 0.5 s to see a stop.
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    with serving(server, "moto-server"):
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        # start from an empty account
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
+        yield url
+
+
+@contextmanager
 def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
     """Start moto's DynamoDB server on a free loopback port, create the table, yield the URL.
 
@@ -80,22 +108,14 @@ def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
     so nothing can reach AWS. The environment is restored afterwards.
     """
     import boto3  # noqa: PLC0415
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # moto keeps its state per process: start every server from an empty account.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
     saved = {key: os.environ.get(key) for key in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB"]}
-    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB=url)
     try:
-        create_table_from_template(boto3.client("dynamodb"), table_name)
-        yield url
+        with moto_endpoint() as url:
+            os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB=url)
+            create_table_from_template(boto3.client("dynamodb"), table_name)
+            yield url
     finally:
-        server.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
