@@ -14,7 +14,7 @@ import pytest
 
 from pelvic_ease import app
 from pelvic_ease.content import load_library
-from sim import chat, preview
+from sim import chat, local_dynamodb, preview
 from sim.driver import APPROXIMATION_THRESHOLD, ROOT, InteractionModel, Resolved
 from sim.local_dynamodb import moto_server
 from sim.ssml_reader import read_ssml
@@ -314,3 +314,17 @@ def test_the_played_preview_writes_the_routine_as_it_plays(
     assert mp3_info(out.read_bytes()).seconds * 1000 == pytest.approx(track.ms, rel=0.01)
     assert "min of audio" in capsys.readouterr().out
     assert preview.main(["down_training", "--played", "--minutes", "7", "--out", str(out)]) == 2
+
+
+def test_the_template_is_parsed_again_when_its_text_changes_and_each_caller_gets_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tests build a table from template.yaml for every test: its parse is kept, never stale
+    shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
+    monkeypatch.setattr(local_dynamodb, "ROOT", tmp_path)
+    first = local_dynamodb.load_template()
+    first["Resources"].clear()  # a caller changing its copy changes no one else's
+    assert "ProgressTable" in local_dynamodb.load_template()["Resources"]
+    template = tmp_path / "template.yaml"
+    template.write_text(template.read_text().replace("ProgressTable:", "RenamedTable:", 1))
+    assert "RenamedTable" in local_dynamodb.load_template()["Resources"]
