@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -125,10 +127,9 @@ def render_file(
     pcm, cues = stitcher.stitch(script, rate, locale)
     ms = round(len(pcm) / 2 * 1000 / synth.sample_rate)
     data = encode_mp3(pcm, synth.sample_rate)
-    partial = mp3.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(mp3)  # never a half-written file under its final name
-    sidecar.write_text(json.dumps({"ms": ms, "cues": list(cues)}))
+    write_atomically(mp3, data)
+    # the sidecar last: a file whose sidecar exists is whole, and is reused
+    write_atomically(sidecar, json.dumps({"ms": ms, "cues": list(cues)}).encode())
     report.made += 1
     report.bytes += len(data)
     report.audio_seconds += ms / 1000
@@ -196,6 +197,17 @@ def render_library(
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    partial.replace(path)
+    write_atomically(path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader, or another process writing the same file
+    at once, never sees part of it: first under a name of this write's own, then renamed
+    over ``path`` (a rename within a folder replaces the file in one step)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        with partial.open("xb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # gone after the rename; a failed write leaves nothing

@@ -21,7 +21,10 @@ MANIFEST = "manifest.json"
 
 def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
     """Render whatever is not rendered yet (the first time, about a minute) and write the
-    manifest; return its path."""
+    manifest; return its path. One process renders into ``folder`` at a time (test workers,
+    make chat and make demo share the cache): another waits, then finds the files made."""
+    from filelock import FileLock  # noqa: PLC0415
+
     from render.pipeline import render_library, write_manifest  # noqa: PLC0415
     from render.synth import Espeak  # noqa: PLC0415
 
@@ -31,7 +34,11 @@ def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
         if live:
             print(f"\r(rendering audio: {track})".ljust(72), end="", file=sys.stderr, flush=True)
 
-    manifest, report = render_library(Espeak(), folder, on_track=note)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder.with_name(f"{folder.name}.lock")):  # beside the folder: not one of its files
+        manifest, report = render_library(Espeak(), folder, on_track=note)
+        path = folder / MANIFEST
+        write_manifest(manifest, path)
     if live:
         print("\r".ljust(72) + "\r", end="", file=sys.stderr, flush=True)
     if report.made and not quiet:
@@ -40,8 +47,6 @@ def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
             f"kept in {folder} for next time)",
             file=sys.stderr,
         )
-    path = folder / MANIFEST
-    write_manifest(manifest, path)
     return path
 
 
