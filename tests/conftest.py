@@ -125,3 +125,27 @@ def played(
     app.use_skill(build_skill(settings, table=table, clock=clock, audio=audio_library))
     yield app.lambda_handler
     app.use_skill(None)
+
+
+@pytest.fixture(scope="session")
+def artifact(tmp_path_factory: pytest.TempPathFactory, rendered_audio: Path) -> Path:
+    """The Lambda artifact, built by the Makefile target `sam build` runs (carrying the locally
+    rendered manifest), read-only as Lambda has it. Built once a run: xdist's workers share
+    the run's temporary folder, and the first to take the lock builds for all."""
+    from filelock import FileLock  # noqa: PLC0415
+
+    from bench.run import build_artifact  # noqa: PLC0415
+
+    run_folder = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        run_folder = run_folder.parent  # each worker's folder is in the run's
+    folder = run_folder / "artifact" / "SkillFunction"
+    built = run_folder / "artifact.built"
+    with FileLock(run_folder / "artifact.lock"):
+        if not built.exists():
+            build_artifact(folder, manifest=rendered_audio)
+            # read-only (the children also run with -B, since root may write anyway)
+            for path in [folder, *folder.rglob("*")]:
+                path.chmod(path.stat().st_mode & ~0o222)
+            built.touch()
+    return folder
