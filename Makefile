@@ -53,8 +53,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# The suite on parallel workers (pytest-xdist), each with its own moto server; tests that share
+# the one artifact build run on one worker (xdist_group "artifact"). Bytecode is written (into
+# the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set, as on these
+# machines: otherwise every worker and child compiles every module, and pytest rewrites every
+# test's asserts, again on every run.
+TEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(PY) -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)

@@ -67,6 +67,8 @@ def runtime_python() -> Path | None:
 
 
 AUDIO_BASE_URL = "https://d111111abcdef8.cloudfront.net/"
+# every test here runs the one artifact build (conftest.artifact): on the same worker, which builds it
+pytestmark = pytest.mark.xdist_group("artifact")
 
 
 def answer(artifact: Path, *, hooks: bool, events: list[str]) -> dict[str, Any]:

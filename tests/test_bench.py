@@ -66,6 +66,7 @@ def test_the_table_says_when_no_hooks_are_registered() -> None:
     )
 
 
+@pytest.mark.xdist_group("artifact")  # on the worker that builds it (tests/test_artifact.py)
 def test_bench_runs_and_reports_every_figure(
     tmp_path: Path, artifact: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
