@@ -77,8 +77,15 @@ complexity: $(STAMP)
 	$(VENV)/bin/xenon --max-absolute D --max-modules A --max-average A lambda/pelvic_ease
 	$(VENV)/bin/xenon --max-absolute D --max-modules B --max-average A render sim bench tools publish
 
+
+# The suite on parallel workers (pytest-xdist), each with its own moto server; tests that share
+# the one artifact build run on one worker (xdist_group "artifact"). Bytecode is written (into
+# the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set, as on these
+# machines: otherwise every worker and child compiles every module, and pytest rewrites every
+# test's asserts, again on every run.
+TEST_WORKERS ?= 2
 unit: $(STAMP)
-	$(PY) -m pytest
+	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: $(STAMP)
 	$(PY) bench/run.py $(ARGS)

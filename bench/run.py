@@ -152,10 +152,12 @@ def runtime_python() -> Path:
     return python
 
 
-def build_artifact(target: Path) -> Path:
-    """The deployed artifact, built by the target `sam build` runs."""
+def build_artifact(target: Path, manifest: Path | None = None) -> Path:
+    """The deployed artifact, built by the target `sam build` runs; ``manifest``: the audio
+    manifest it carries (default: the Makefile's, build/audio/manifest.json, if there)."""
     subprocess.run(
-        ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={target}", f"PYTHON={sys.executable}"],
+        ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={target}", f"PYTHON={sys.executable}",
+         *([f"AUDIO_MANIFEST={manifest}"] if manifest else [])],
         cwd=ROOT, check=True, capture_output=True,
     )  # fmt: skip
     return target

@@ -25,6 +25,7 @@ import math
 import os
 import re
 import resource
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -244,10 +245,9 @@ def write_file(
     out: Path, name: str, data: bytes, ms: int, cues: tuple[int, ...], *, report: Report
 ) -> Rendered:
     mp3, sidecar = out / f"{name}.mp3", out / f"{name}.json"
-    partial = mp3.with_suffix(".part")
-    partial.write_bytes(data)
-    partial.replace(mp3)  # never a half-written file under its final name
-    sidecar.write_text(json.dumps({"ms": ms, "cues": list(cues)}))
+    write_atomically(mp3, data)  # never a half-written file under its final name
+    # the sidecar last: a file whose sidecar exists is whole, and is reused
+    write_atomically(sidecar, json.dumps({"ms": ms, "cues": list(cues)}).encode())
     report.made += 1
     report.bytes += len(data)
     report.audio_seconds += ms / 1000
@@ -480,6 +480,17 @@ def entry(out: Path, planned: dict[str, Any], rendered: dict[str, Rendered]) -> 
 
 def write_manifest(manifest: dict[str, Any], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    partial.write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    partial.replace(path)
+    write_atomically(path, json.dumps(manifest, indent=1, sort_keys=True).encode())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader, or another process writing the same file
+    at once, never sees part of it: first under a name of this write's own, then renamed
+    over ``path`` (a rename within a folder replaces the file in one step)."""
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part")
+    try:
+        with partial.open("xb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)  # gone after the rename; a failed write leaves nothing

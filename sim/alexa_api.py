@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from .serving import serving
+
 REMINDERS = "/v1/alerts/reminders"
 _REMINDER = re.compile(r"^/v1/alerts/reminders/(?P<token>[^/]+)$")
 _TIME_ZONE = re.compile(r"^/v2/devices/(?P<device>[^/]+)/settings/System\.timeZone$")
@@ -245,13 +247,7 @@ def alexa_api(time_zone: str = "America/New_York") -> Iterator[FakeAlexaApi]:
         context.load_cert_chain(cert_path, key_path)
         server = _Server(("127.0.0.1", 0), _handler_for(api))
         server.socket = context.wrap_socket(server.socket, server_side=True)
-        thread = threading.Thread(target=server.serve_forever, name="fake-alexa-api", daemon=True)
-        thread.start()
         api.url = f"https://127.0.0.1:{server.server_address[1]}"
         api.ca_path = str(cert_path)
-        try:
+        with serving(server, "fake-alexa-api"):
             yield api
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(timeout=5)

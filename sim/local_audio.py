@@ -7,13 +7,13 @@ from __future__ import annotations
 import functools
 import http.server
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from .driver import ROOT
+from .serving import serving
 
 CACHE = ROOT / ".cache" / "audio"
 MANIFEST = "manifest.json"
@@ -21,7 +21,10 @@ MANIFEST = "manifest.json"
 
 def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
     """Render whatever is not rendered yet (the first time, about a minute) and write the
-    manifest; return its path."""
+    manifest; return its path. One process renders into ``folder`` at a time (test workers,
+    make chat and make demo share the cache): another waits, then finds the files made."""
+    from filelock import FileLock  # noqa: PLC0415
+
     from render.pipeline import render_library, write_manifest  # noqa: PLC0415
     from render.synth import Espeak  # noqa: PLC0415
 
@@ -31,7 +34,12 @@ def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
         if live:
             print(f"\r(rendering audio: {track})".ljust(72), end="", file=sys.stderr, flush=True)
 
-    manifest, report = render_library(Espeak(), folder, on_track=note)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(folder.with_name(f"{folder.name}.lock")):  # beside the folder: not one of its files
+        manifest, report = render_library(Espeak(), folder, on_track=note)
+        path = folder / MANIFEST
+        write_manifest(manifest, path)
+        publish_pictures(folder)
     if live:
         print("\r".ljust(72) + "\r", end="", file=sys.stderr, flush=True)
     if report.made and not quiet:
@@ -40,9 +48,6 @@ def ensure_rendered(folder: Path = CACHE, quiet: bool = False) -> Path:
             f"kept in {folder} for next time)",
             file=sys.stderr,
         )
-    path = folder / MANIFEST
-    write_manifest(manifest, path)
-    publish_pictures(folder)
     return path
 
 
@@ -66,10 +71,5 @@ def audio_server(folder: Path = CACHE) -> Iterator[str]:
     """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL, ending in /."""
     handler = functools.partial(_QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server, "audio-server"):
         yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import urllib.request
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from .serving import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_TABLE = "pelvic-ease-local-progress"
@@ -39,9 +42,18 @@ def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any
 _CfnLoader.add_multi_constructor("!", _tag)
 
 
+_parsed: dict[str, tuple[str, dict[str, Any]]] = {}
+
+
 def load_template() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.load((ROOT / "template.yaml").read_text(encoding="utf-8"), Loader=_CfnLoader)
-    return data
+    """template.yaml as data. The file is read every time, but parsed only when its text
+    changed (the YAML parse is 45 ms; the tests build a table from it for every test)."""
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    cached = _parsed.get("template.yaml")
+    if cached is None or cached[0] != text:
+        cached = (text, yaml.load(text, Loader=_CfnLoader))
+        _parsed["template.yaml"] = cached
+    return copy.deepcopy(cached[1])  # a caller may change its copy
 
 
 def create_table_from_template(client: Any, table_name: str) -> None:
@@ -73,6 +85,32 @@ def child_environment(url: str, table: str = LOCAL_TABLE, **extra: str) -> dict[
 
 
 @contextmanager
+def moto_endpoint() -> Iterator[str]:
+    """moto's server on a free loopback port, for as long as the block lasts; yields its URL.
+
+    moto keeps its state per process, so every server in a process (and ``mock_aws``) sees
+    the same tables; the server is reset when it starts."""
+    # What moto's ThreadedMotoServer runs, on a loop that stops within 20 ms (sim/serving.py):
+    # its own waits up to 0.5 s to see a stop.
+    from moto.moto_server.werkzeug_app import (  # noqa: PLC0415
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server  # noqa: PLC0415
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    with serving(server, "moto-server"):
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        # start from an empty account
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
+        yield url
+
+
+@contextmanager
 def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
     """Start moto's DynamoDB server on a free loopback port, create the table, yield the URL.
 
@@ -80,22 +118,14 @@ def moto_server(table_name: str = LOCAL_TABLE) -> Iterator[str]:
     so nothing can reach AWS. The environment is restored afterwards.
     """
     import boto3  # noqa: PLC0415
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per HTTP request
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    # moto keeps its state per process: start every server from an empty account.
-    urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=10).close()
     saved = {key: os.environ.get(key) for key in [*FAKE_CREDENTIALS, "AWS_ENDPOINT_URL_DYNAMODB"]}
-    os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB=url)
     try:
-        create_table_from_template(boto3.client("dynamodb"), table_name)
-        yield url
+        with moto_endpoint() as url:
+            os.environ.update(FAKE_CREDENTIALS, AWS_ENDPOINT_URL_DYNAMODB=url)
+            create_table_from_template(boto3.client("dynamodb"), table_name)
+            yield url
     finally:
-        server.stop()
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -71,22 +71,8 @@ def runtime_python() -> Path | None:
 
 
 AUDIO_BASE_URL = "https://d111111abcdef8.cloudfront.net/"
-
-
-@pytest.fixture(scope="module")
-def artifact(tmp_path_factory: pytest.TempPathFactory, rendered_audio: Path) -> Path:
-    folder = tmp_path_factory.mktemp("artifact") / "SkillFunction"
-    build = ["make", "-s", "build-SkillFunction", f"ARTIFACTS_DIR={folder}", f"PYTHON={sys.executable}"]
-    subprocess.run(
-        [*build, f"AUDIO_MANIFEST={rendered_audio}"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    # As Lambda has it: read-only (the children also run with -B, since root may write anyway).
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod(path.stat().st_mode & ~0o222)
-    return folder
+# every test here runs the one artifact build (conftest.artifact): on the same worker, which builds it
+pytestmark = pytest.mark.xdist_group("artifact")
 
 
 def answer(artifact: Path, *, hooks: bool, events: list[str], tls: bool = False) -> dict[str, Any]:

@@ -71,7 +71,10 @@ def test_the_table_says_when_no_hooks_are_registered() -> None:
     )
 
 
-def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.xdist_group("artifact")  # on the worker that builds it (tests/test_artifact.py)
+def test_bench_runs_and_reports_every_figure(
+    tmp_path: Path, artifact: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "results.json"
     quick = [
         "--runs",
@@ -86,7 +89,8 @@ def test_bench_runs_and_reports_every_figure(tmp_path: Path, capsys: pytest.Capt
         "2",
         "--no-instructions",
     ]
-    assert run.main([*quick, "--render", "tiny", "--json", str(out)]) == 0
+    # the artifact test_artifact.py checks (build_artifact builds it), not a second build
+    assert run.main([*quick, "--artifact", str(artifact), "--render", "tiny", "--json", str(out)]) == 0
     use_skill(None)
     results = json.loads(out.read_text())
     assert set(results) == {

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 import numpy as np
 import pytest
+from filelock import FileLock, Timeout
 from moto import mock_aws
 
 from pelvic_ease.audio import DEFAULT_SOUND, SOUNDS, Sound
@@ -26,6 +27,7 @@ from pelvic_ease.content import Library, default_library
 from pelvic_ease.engine import Engine
 from pelvic_ease.markets import LOCALES
 from pelvic_ease.speech import Pause, Script, Text, spoken_text, words
+from render import pipeline
 from render.__main__ import CACHE_CONTROL, main, upload
 from render.measure import integrated_lufs, speaking_seconds, true_peak_dbtp
 from render.mp3 import NotMp3, mp3_info
@@ -61,6 +63,7 @@ from render.synth import (
     polly_chunks,
     wav_pcm,
 )
+from sim.local_audio import ensure_rendered
 
 Row = tuple[str, str, int | None]
 NORMAL_WPM = default_library("en-US").pace("normal").narration_wpm
@@ -308,6 +311,63 @@ def test_a_render_remakes_only_what_changed(rendered_audio: Path, cache_copy: Pa
     # that step at every pace, in every sound (its breaths change with less talking)
     assert report.made == len(remade) == len(library.paces) * len(SOUNDS)
     assert report.reused == len(report.paths) - report.made
+
+
+# -- more than one process at once (the test workers, make chat, make demo) -----------------
+def test_two_writers_of_one_file_at_once_each_write_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "a.mp3"
+    rename = os.replace
+
+    def another_writer_first(source: Any, destination: Any) -> None:
+        # between this write and its rename, another process writes the same file
+        monkeypatch.setattr(pipeline.os, "replace", rename)
+        pipeline.write_atomically(target, b"theirs")
+        assert target.read_bytes() == b"theirs"
+        rename(source, destination)
+
+    monkeypatch.setattr(pipeline.os, "replace", another_writer_first)
+    pipeline.write_atomically(target, b"ours")
+    assert target.read_bytes() == b"ours"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.mp3"]  # no partial file left
+
+
+def test_a_failed_write_leaves_the_file_as_it_was_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "manifest.json"
+    target.write_bytes(b"before")
+
+    def full_disk(source: Any, destination: Any) -> None:
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(pipeline.os, "replace", full_disk)
+    with pytest.raises(OSError, match="no space"):
+        pipeline.write_atomically(target, b"after")
+    assert target.read_bytes() == b"before"
+    assert [p.name for p in tmp_path.iterdir()] == ["manifest.json"]
+
+
+def test_one_process_at_a_time_renders_into_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "audio"
+    lock = tmp_path / "audio.lock"  # beside the folder, so not one of the files it serves
+    rendered: list[Path] = []
+
+    def render(synth: Any, out: Path, **_: Any) -> tuple[dict[str, Any], Report]:
+        with pytest.raises(Timeout):  # another process would wait here
+            FileLock(lock).acquire(timeout=0)
+        rendered.append(out)
+        return {"format": 1, "locales": {}}, Report()
+
+    monkeypatch.setattr(pipeline, "render_library", render)
+    path = ensure_rendered(folder, quiet=True)
+    assert rendered == [folder]
+    assert json.loads(path.read_text()) == {"format": 1, "locales": {}}
+    FileLock(lock).acquire(timeout=0)  # and let go once done
+    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
 
 
 # -- Polly ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from pelvic_ease.content import load_library
 from pelvic_ease.skill import use_skill
-from sim import chat, preview
+from sim import chat, local_dynamodb, preview
 from sim.driver import APPROXIMATION_THRESHOLD, ROOT, InteractionModel, Resolved
 from sim.local_dynamodb import moto_server
 from sim.ssml_reader import read_ssml
@@ -360,3 +360,17 @@ def test_make_preview_alone_writes_the_relaxation_with_its_bed(
     assert quiet is not None
     hushed = tmp_path / "down_training-normal-10-nobed-quiet.mp3"
     assert hushed.read_bytes() == b"".join((rendered_audio.parent / f.path).read_bytes() for f in quiet.files)
+
+
+def test_the_template_is_parsed_again_when_its_text_changes_and_each_caller_gets_its_own_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the tests build a table from template.yaml for every test: its parse is kept, never stale
+    shutil.copy(ROOT / "template.yaml", tmp_path / "template.yaml")
+    monkeypatch.setattr(local_dynamodb, "ROOT", tmp_path)
+    first = local_dynamodb.load_template()
+    first["Resources"].clear()  # a caller changing its copy changes no one else's
+    assert "ProgressTable" in local_dynamodb.load_template()["Resources"]
+    template = tmp_path / "template.yaml"
+    template.write_text(template.read_text().replace("ProgressTable:", "RenamedTable:", 1))
+    assert "RenamedTable" in local_dynamodb.load_template()["Resources"]
