@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from pelvic_ease import app  # noqa: E402
-from pelvic_ease.audio import AudioLibrary, Manifest, Token  # noqa: E402
+from pelvic_ease.audio import ART, BACKGROUND, AudioLibrary, Manifest, Token  # noqa: E402
 from pelvic_ease.content import Library, default_library  # noqa: E402
 from pelvic_ease.markets import LOCALES  # noqa: E402
 from pelvic_ease.memory_table import MemoryTable  # noqa: E402
@@ -526,6 +526,11 @@ class CountingTable(MemoryTable):
         super().put(key, record, expected_version)
 
 
+def named_size(url: str) -> tuple[int, int]:
+    """A picture's size as the Play directive names it: the bench's audio host is never fetched."""
+    return next((width, height) for path, width, height in (ART, BACKGROUND) if url.endswith(path))
+
+
 def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> dict[str, Any]:
     """Each play, on its own device: a ten minute relaxation starts, is paused half a minute
     in, resumed, and plays to its end; the player reports all along, through the real
@@ -578,7 +583,7 @@ def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> d
     users = [f"amzn1.ask.account.PLAY{i}" for i in range(plays)]
     with silenced():
         for user in users:
-            player = Player(clock, measure=lengths.__getitem__)
+            player = Player(clock, measure=lengths.__getitem__, look=named_size)
             conv = Conversation(timed, user_id=user, player=player)
             conv.say("open pelvic ease")
             conv.say("a ten minute relaxation")  # plays: PlaybackStarted

@@ -367,7 +367,7 @@ def test_one_process_at_a_time_renders_into_the_cache(
     assert rendered == [folder]
     assert json.loads(path.read_text()) == {"format": 1, "locales": {}}
     FileLock(lock).acquire(timeout=0)  # and let go once done
-    assert [p.name for p in folder.iterdir()] == ["manifest.json"]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.json", "site"]  # and the pictures
 
 
 # -- Polly ----------------------------------------------------------------------------------
