@@ -279,8 +279,6 @@ def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: in
     most one was skipped; then the offer of another."""
     day = t.facts.local_day(t.facts.now)
     change = routine_end(t.engine, routine_id, skipped, t.facts.now, day=day, disclaimer_version=heard)
-    if change.completed:
-        t.counts.append("RoutineCompleted")
     after = change.applied_to(t.progress)
     streak = after.streak(t.facts.now, t.facts.local_day) if change.practised else 0
     praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
@@ -337,7 +335,7 @@ def play(
     audio plays on its own) and the place moves there, with the stream's token."""
     notice, heard = disclaimer(t)
     t.counts.append("RoutinePlayed")
-    token = Token(track.routine, track.pace, track.minutes, file, new_play_id())
+    token = Token(track.routine, track.pace, track.minutes, file, new_play_id(t.facts.now))
     change = into_stream(
         track, token, offset, skipped, t.facts.now, disclaimer_version=heard, playback=playback
     )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget
 from .observability import logger
-from .progress import Change, Progress, applied, kind
+from .progress import Change, Progress, applied, completions, kind
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -68,6 +68,14 @@ class SaveFailed(Exception):
         super().__init__("progress not saved")
         self.progress = progress
         self.unsaved = unsaved
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A save that succeeded: the record as stored, and the routines it counted as finished."""
+
+    progress: Progress
+    completed: tuple[str, ...] = ()
 
 
 class ForgetIncomplete(Exception):
@@ -373,6 +381,11 @@ class ProgressRepository:
         those it already holds (our own write that landed although its answer was lost).
         Returns the record as stored; raises SaveFailed when time or retries run out.
         """
+        return self.store(key, base, changes, budget).progress
+
+    def store(self, key: ProgressKey, base: Progress, changes: Sequence[Change], budget: Budget) -> Stored:
+        """``save``, also telling which routines the changes counted as finished in the write
+        that stored them (a played change is decided against the record it lands on)."""
         changes = tuple(changes)
         current = base
         seen: Progress | None = None  # the stored record, once a conflict has shown it
@@ -381,14 +394,16 @@ class ProgressRepository:
             try:
                 record = target.to_dict() | {"version": current.version + 1}
                 self._attempt(partial(self.table.put, key, record, current.version), budget)
-                return replace(target, version=current.version + 1)
+                return Stored(replace(target, version=current.version + 1), completions(current, changes))
             except Conflict as conflict:
                 logger.info(
                     "progress changed since it was read; applying this turn's change to the newer record"
                 )
-                current = seen = self._salvaged(conflict.current)
+                tried, current = current, self._salvaged(conflict.current)
+                seen = current
                 if all(change.write_id in current.recent_writes for change in changes):
-                    return current  # every change is stored already: ours landed
+                    # every change is stored already: ours landed, on the record it was tried on
+                    return Stored(current, completions(tried, changes))
                 target = applied(current, changes)
                 delay = random.uniform(*CONFLICT_BACKOFF) if attempt else 0.0
                 if not budget.allows(delay + self.table.attempt_seconds):

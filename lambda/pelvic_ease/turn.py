@@ -27,6 +27,7 @@ from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
 from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
+from . import playback
 from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
 from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .budget import Budget
@@ -87,6 +88,7 @@ class Turn:
         self.read_failed = False  # the record could not be read this turn: progress() is a blank
         self._saved = False  # save() ran this turn
         self._progress: Progress | None = None  # this turn's record, once read or saved
+        self._read_fresh = False  # this turn's record was read from the store, this turn
         self._zone: tuple[str | None] | None = None  # the device's time zone, once looked up
 
     # -- state ------------------------------------------------------------------------
@@ -140,10 +142,37 @@ class Turn:
 
     def progress(self) -> Progress:
         """The user's record: from the session, else one read of the store, at most once a turn
-        (a failed read is not retried within the turn)."""
+        (a failed read is not retried within the turn). Read from the store, it first gets
+        what the device's player says it did and the record lacks (``recovered``)."""
         if self._progress is None:
             self._progress = self._load_progress()
+            if self._read_fresh:
+                self._recover_played()
         return self._progress
+
+    def _recover_played(self) -> None:
+        """A stream of ours that finished or stopped, by this request's context, that the
+        record does not show (its report could not be stored in its own turn; Alexa never
+        sends a report again): stored now, with this turn. Not for a player's report itself,
+        which carries its own word."""
+        request_type = str(getattr(self.handler_input.request_envelope.request, "object_type", ""))
+        if request_type.startswith("AudioPlayer."):
+            return
+        token, offset, activity = self.device_stream()
+        report = playback.Report(playback.STOPPED, token, offset)
+        change = playback.implied(
+            self.engine,
+            self.deps.audio.tracks(self.library.locale),
+            report,
+            activity,
+            self.now,
+            day_of=self.local_day,
+        )
+        if change is not None and not unchanged(self.progress(), (change,)):
+            logger.info(
+                "a played stream's report the record lacks is stored now", extra={"activity": activity}
+            )
+            self.save(change)
 
     def _load_progress(self) -> Progress:
         cached = self._session.get("progress")
@@ -158,6 +187,7 @@ class Turn:
             logger.exception("could not read progress; going on without it this turn")
             self.read_failed = True
             return Progress()
+        self._read_fresh = True
         self._session["progress"] = progress.to_dict()
         return self._checked(progress)
 
@@ -185,8 +215,16 @@ class Turn:
         self._saved = True
         base = self.progress()
         own = applied(base, changes)
+        if self._read_fresh and unchanged(base, changes):
+            # read this turn, and nothing here changes it (every change is in it already, or is
+            # a report the record's place has moved past): no write
+            self._session.pop("unsaved", None)
+            return base
         try:
-            progress = self.deps.repository.save(self.key, base, changes, self.budget)
+            stored = self.deps.repository.store(self.key, base, changes, self.budget)
+            progress = stored.progress
+            for _ in stored.completed:
+                count("RoutineCompleted")  # only once it is stored
             self._session.pop("unsaved", None)
         except SaveFailed as failure:
             self.save_failed = True
@@ -364,3 +402,8 @@ class Turn:
 
 def wall_clock() -> float:
     return time.time()
+
+
+def unchanged(progress: Progress, changes: tuple[Change, ...]) -> bool:
+    """``changes`` applied to ``progress`` change nothing in it but the write ids it keeps."""
+    return replace(applied(progress, changes), recent_writes=progress.recent_writes) == progress
