@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from ask_sdk_core.exceptions import ApiClientException
@@ -20,6 +20,7 @@ from ask_sdk_model.services import ApiClientRequest
 
 from pelvic_ease import app
 from pelvic_ease.alexa_api import API_SECONDS, AlexaReminders, TimedApiClient, reminder_time
+from pelvic_ease.audio import AudioLibrary, Track
 from pelvic_ease.content import default_library, load_library
 from pelvic_ease.progress import DAY, MAX_ALERT, Change, Progress
 from pelvic_ease.reminders import DailyTime
@@ -27,7 +28,17 @@ from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill, use_skill
 from sim.alexa_api import FakeAlexaApi, alexa_api
-from sim.driver import CONSENT_TOKEN, DEFAULT_SKILL_ID, Clock, Conversation, LambdaContext, Reply, time_value
+from sim.driver import (
+    CONSENT_TOKEN,
+    DEFAULT_SKILL_ID,
+    Clock,
+    Conversation,
+    LambdaContext,
+    Reply,
+    exact_model,
+    time_value,
+)
+from sim.player import Player
 from tests.conftest import stored_items
 from tests.support import TABLE_NAME, dynamodb_item_size
 from tests.test_observability import captured_logs
@@ -630,7 +641,10 @@ def test_a_failed_call_names_no_token(api: FakeAlexaApi) -> None:
 
 def test_a_year_of_practice_with_the_longest_reminder_id_stays_one_write_unit() -> None:
     start = 1_795_000_000
-    progress = Progress(disclaimer_version=1, pace="slow", reminder="r" * MAX_ALERT, reminder_declined=1)
+    longest_zone = max(available_timezones(), key=len)
+    progress = Progress(
+        disclaimer_version=1, pace="slow", reminder="r" * MAX_ALERT, reminder_declined=1, zone=longest_zone
+    )
     for day in range(365):
         progress = Change(start + day * DAY, moved=True, completed="daily_massage", day=day).applied_to(
             progress
@@ -652,3 +666,149 @@ def test_an_unsaved_reminder_change_survives_the_session() -> None:
         Change(1_795_000_000, moved=True, completed="down_training", practised=True, day=20_775),
     ):
         assert Change.from_dict(json.loads(json.dumps(change.to_dict()))) == change
+
+
+# -- the last known time zone (issue 25) -------------------------------------------------------------
+def relaxation(library: AudioLibrary) -> Track:
+    tracks = library.tracks("en-US")
+    track = tracks.get("down_training", "normal", 10) if tracks is not None else None
+    assert track is not None
+    return track
+
+
+def day_number(when: datetime) -> int:
+    return when.date().toordinal() - datetime(1970, 1, 1).toordinal()
+
+
+def test_a_failed_time_zone_read_counts_the_day_in_the_last_known_zone(
+    skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any
+) -> None:
+    # GIVEN a user in Tokyo who practised at 8 pm (the zone read, and kept in the record)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    api.time_zone = "Asia/Tokyo"
+    clock.now = datetime(2026, 11, 20, 20, 0, tzinfo=tokyo).timestamp()
+    conv = talk(skill, api)
+    conv.say("open pelvic ease")
+    routine_to_end(conv)
+    conv.say("no")
+    assert stored(dynamodb).zone == "Asia/Tokyo"
+    # WHEN they practise at 8 the next morning and the settings API fails (still the 20th in
+    # New York, the en-US stand-in)
+    clock.now = datetime(2026, 11, 21, 8, 0, tzinfo=tokyo).timestamp()
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    end = routine_to_end(conv)
+    # THEN the day is theirs: two days, a streak of two
+    day = day_number(datetime(2026, 11, 20))
+    assert stored(dynamodb).days == (day, day + 1)
+    assert LIB.say("streak_at_end", streak=2) in end.text
+
+
+def test_a_failed_time_zone_read_is_tried_once_more_when_a_reminder_needs_it(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    routine_to_end(conv)  # the day's read fails: the locale's zone stands in
+    reply = conv.say("remind me every day at 8 pm")  # later in the session: read again
+    assert reply.text.startswith(LIB.say("reminder_set", time="8 p.m."))
+    [created] = api.calls("POST", REMINDERS)
+    assert created.body["trigger"]["timeZoneId"] == "America/Los_Angeles"
+    assert len(api.calls("GET", "/v2/devices/")) == 2
+
+
+def test_a_time_zone_read_that_fails_again_is_not_tried_a_third_time_in_the_session(
+    skill: Handler, api: FakeAlexaApi
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    api.fail_next(500, times=2, on="/v2/devices/")
+    routine_to_end(conv)
+    assert conv.say("remind me every day at 8 pm").text.startswith(LIB.say("reminder_no_zone"))
+    assert conv.say("remind me every day at 8 pm").text.startswith(LIB.say("reminder_no_zone"))
+    assert len(api.calls("GET", "/v2/devices/")) == 2  # the day's read, and one more
+
+
+def test_a_locale_we_do_not_serve_counts_days_in_utc(skill: Handler, clock: Clock, dynamodb: Any) -> None:
+    # 23:30 in New York (en-US's stand-in) is already the next day in UTC
+    clock.now = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    conv = Conversation(skill, model=exact_model(DEFAULT_SKILL_ID, "en-US"), locale="fr-FR")
+    conv.say("open pelvic ease")
+    routine_to_end(conv)
+    assert stored(dynamodb).days == (day_number(datetime(2026, 11, 21)),)
+
+
+@pytest.fixture
+def played_skill(
+    table: DynamoTable, clock: Clock, api: FakeAlexaApi, audio_library: AudioLibrary
+) -> Iterator[Handler]:
+    """The real handler with the rendered audio and the fake Alexa APIs (time-out 0.5 s)."""
+    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    use_skill(build_skill(settings, table=table, clock=clock, api_client=client, audio=audio_library))
+    yield app.lambda_handler
+    use_skill(None)
+
+
+def test_a_played_routines_end_short_of_time_is_stored_without_asking_the_time_zone(
+    played_skill: Handler,
+    *,
+    api: FakeAlexaApi,
+    clock: Clock,
+    dynamodb: Any,
+    audio_library: AudioLibrary,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a relaxation played into its last file; the record keeps no time zone yet
+    conv = Conversation(played_skill, alexa_api=api, player=Player(clock))
+    conv.say("ask pelvic ease for a ten minute relaxation")
+    track = relaxation(audio_library)
+    conv.wait((track.ms - track.files[-1].ms) / 1000 + 10)
+    assert stored(dynamodb).zone is None
+    # WHEN its end comes to a turn with 4.5 s left, and a read of the time zone would take 2 s
+    api.delay_next(1.0, on="/v2/devices/")
+    monkeypatch.setattr(
+        LambdaContext,
+        "get_remaining_time_in_millis",
+        lambda self: 4_500 - 2_000 * len(api.calls("GET", "/v2/devices/")),
+    )
+    conv.wait(track.ms / 1000)
+    # THEN the read is not made (the write after it would not fit): the end is stored
+    assert api.calls("GET", "/v2/devices/") == []
+    assert stored(dynamodb).completed == {"down_training": 1}
+
+
+def test_a_players_report_counts_its_day_in_the_records_zone_without_asking(
+    played_skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any, audio_library: AudioLibrary
+) -> None:
+    api.time_zone = "Asia/Tokyo"
+    conv = Conversation(played_skill, alexa_api=api, player=Player(clock))
+    conv.say("open pelvic ease")
+    routine_to_end(conv)  # the day read the zone: the record keeps it
+    conv.say("no")
+    assert stored(dynamodb).zone == "Asia/Tokyo"
+    reads = len(api.calls("GET", "/v2/devices/"))
+    clock.now = datetime(2026, 11, 21, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
+    conv.say("ask pelvic ease for a ten minute relaxation")
+    conv.wait(relaxation(audio_library).ms / 1000 + 30)
+    assert len(api.calls("GET", "/v2/devices/")) == reads  # the reports asked nothing
+    assert day_number(datetime(2026, 11, 21)) in stored(dynamodb).days
+
+
+def test_a_kept_time_zone_this_runtime_does_not_know_is_not_used(
+    skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any
+) -> None:
+    # 23:30 in New York (the en-US fallback) is the next day in UTC
+    clock.now = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    conv = talk(skill, api)
+    conv.say("open pelvic ease")
+    conv.end_session()
+    item = stored_items(dynamodb)[0]
+    item["zone"] = {"S": "Nowhere/Atlantis"}  # kept by an older runtime, unknown to this one
+    dynamodb.put_item(TableName=TABLE_NAME, Item=item)
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    end = routine_to_end(conv)
+    assert end.text.endswith(LIB.say("another_offer"))
+    assert stored(dynamodb).days == (day_number(datetime(2026, 11, 20)),)

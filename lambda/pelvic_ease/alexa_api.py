@@ -165,16 +165,15 @@ def _failure(operation: str, error: Exception) -> str:
     return kind
 
 
-def read_time_zone(handler_input: HandlerInput, budget: Budget) -> str | None:
-    """The device's time zone (the Alexa settings API), or None if it cannot be read."""
+def read_time_zone(
+    handler_input: HandlerInput, budget: Budget, after_seconds: float = AFTER_CALL_SECONDS
+) -> str | None:
+    """The device's time zone (the Alexa settings API), or None if it cannot be read; not
+    asked unless, at its slowest, the call leaves ``after_seconds`` for what must follow it."""
     context = handler_input.request_envelope.context
     device = context.system.device if context and context.system else None
     device_id = device.device_id if device else None
-    if (
-        not device_id
-        or not _api_reachable(handler_input)
-        or not budget.allows(API_SECONDS + AFTER_CALL_SECONDS)
-    ):
+    if not device_id or not _api_reachable(handler_input) or not budget.allows(API_SECONDS + after_seconds):
         return None
     try:
         name = str(handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id))

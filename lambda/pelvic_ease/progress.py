@@ -6,8 +6,9 @@ hurt, so a resume can offer to leave that step out), the pace and the chosen len
 the place last moved, an item version for optimistic locking, how many times each routine
 was finished, the practice days (the last DAY_WINDOW days as day numbers, counted in the
 user's time zone; older days only as a count), the ids of the last few writes (so a write
-that landed is never applied twice), the daily reminder's id (nothing else about it) and
-whether the listener said no to the offer of one. Nothing the user said.
+that landed is never applied twice), the daily reminder's id (nothing else about it),
+whether the listener said no to the offer of one, and the device's time zone as last read
+(so days stay the user's when it cannot be read). Nothing the user said.
 
 The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
 session copy, the stored item and the validation all follow from it.
@@ -205,6 +206,8 @@ class Progress:
     reminder: str | None = field(default=None, metadata={"kind": ALERT})
     # 1: the listener said no to the offer of a daily reminder (it is never offered again)
     reminder_declined: int = field(default=0, metadata={"kind": COUNT})
+    # the device's time zone as last read (IANA name): days are counted in it when a read fails
+    zone: str | None = field(default=None, metadata={"kind": TEXT})
 
     @property
     def quiet(self) -> bool:
@@ -403,6 +406,7 @@ class Change:
     reminder: str | None = field(default=None, metadata={"kind": ALERT})  # a daily reminder set: its id
     forget_reminder: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found deleted
     decline_reminder: bool = field(default=False, metadata={"kind": FLAG})  # no to the offer of one
+    zone: str | None = field(default=None, metadata={"kind": TEXT})  # the device's time zone, as read
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -425,6 +429,8 @@ class Change:
             progress = replace(progress, cues=FEWER_CUES if self.cues == FEWER_CUES else None)
         if self.disclaimer_version > progress.disclaimer_version:
             progress = replace(progress, disclaimer_version=self.disclaimer_version)
+        if self.zone:
+            progress = replace(progress, zone=self.zone)
         return self._noted(self._counted(self._reminded(progress), completed, practised))
 
     def _noted(self, progress: Progress) -> Progress:

@@ -28,7 +28,7 @@ from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
 from . import playback
-from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
+from .alexa_api import AFTER_CALL_SECONDS, AlexaReminders, api_access, known_zone, read_time_zone, zone_info
 from .audio import AudioLibrary, Token, Tracks, whole_ms
 from .budget import Budget
 from .content import Library, default_library, supported_locale
@@ -45,6 +45,7 @@ from .speech import Script, join, render, say
 
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 ZONE_KEY = "zone"  # session attribute: the device's time zone ("" when it could not be read)
+ZONE_RETRIED = "zone_again"  # session attribute: a failed read was tried once more, for a reminder
 
 
 class Contents:
@@ -209,11 +210,15 @@ class Turn:
 
     def save(self, change: Change | None = None) -> Progress:
         """Store ``change`` (and any change an earlier turn could not store) and return the
-        record as the user now has it, stored or not; it is kept in the session either way."""
+        record as the user now has it, stored or not; it is kept in the session either way.
+        A time zone read in this session that the record does not keep goes with the change."""
         unsaved = self._unsaved()
+        base = self.progress()
+        read = self._zone_read()
+        if change is not None and read is not None and read[0] is not None and read[0] != base.zone:
+            change = replace(change, zone=read[0])
         changes = (*unsaved, change) if change else unsaved
         self._saved = True
-        base = self.progress()
         own = applied(base, changes)
         if self._read_fresh and unchanged(base, changes):
             # read this turn, and nothing here changes it (every change is in it already, or is
@@ -263,22 +268,56 @@ class Turn:
             self.save()
 
     # -- the user's time zone and reminders ---------------------------------------------
-    def time_zone(self) -> str | None:
-        """The device's time zone from the Alexa settings API, read at most once a session
-        (kept in the session attributes, a failed read too); None if it is not known."""
+    def _read_zone(self, after_seconds: float) -> str | None:
+        """Read the device's time zone now (kept in the session, a failed read too)."""
+        zone = read_time_zone(self.handler_input, self.budget, after_seconds)
+        self._session[ZONE_KEY] = zone or ""
+        self._zone = (zone,)
+        return zone
+
+    def _zone_read(self) -> tuple[str | None] | None:
+        """The zone as read this session: (its name, or None if the read failed), or None if
+        it has not been read."""
         if self._zone is None:
             cached = self._session.get(ZONE_KEY)
             if isinstance(cached, str):
                 self._zone = (cached if cached and known_zone(cached) else None,)
-            else:
-                zone = read_time_zone(self.handler_input, self.budget)
-                self._session[ZONE_KEY] = zone or ""
-                self._zone = (zone,)
-        return self._zone[0]
+        return self._zone
+
+    def _last_known_zone(self) -> str | None:
+        """The zone the record keeps, as last read (None if there is none, or no longer known)."""
+        zone = self.progress().zone
+        return zone if zone and known_zone(zone) else None
+
+    def time_zone(self) -> str | None:
+        """The zone the user's days are counted in: as read this session (at most once); for a
+        request with no session (the player's report), the record's last known zone without
+        asking; read only if the write after it still fits in the turn; else the record's
+        last known zone. None: neither is known (the locale's zone stands in)."""
+        read = self._zone_read()
+        if read is None:
+            known = self._last_known_zone()
+            if known is not None and self.handler_input.request_envelope.session is None:
+                return known  # a report: its day is known, the turn's time is kept for its write
+            read = (self._read_zone(self.deps.repository.table.attempt_seconds),)
+        return read[0] or self._last_known_zone()
+
+    def reminder_zone(self) -> str | None:
+        """The zone a reminder is set in: as read from Alexa this session, never the last known
+        one nor a guess; a read that failed is tried once more in the session."""
+        read = self._zone_read()
+        if read is not None and read[0] is None and not self._session.get(ZONE_RETRIED):
+            self._session[ZONE_RETRIED] = True
+            read = None
+        if read is None:
+            read = (self._read_zone(AFTER_CALL_SECONDS),)
+        return read[0]
 
     def local_day(self, at: int) -> int:
-        """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``."""
-        name = self.time_zone() or fallback_zone(self.library.locale)
+        """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``;
+        where no zone is known, the request's market's (UTC for a locale we do not serve)."""
+        locale = getattr(self.handler_input.request_envelope.request, "locale", None)
+        name = self.time_zone() or fallback_zone(locale)
         return datetime.fromtimestamp(at, zone_info(name)).date().toordinal() - EPOCH_DAY
 
     @property
@@ -290,7 +329,7 @@ class Turn:
         return AlexaReminders(
             self.handler_input,
             self.budget,
-            zone=self.time_zone,
+            zone=self.reminder_zone,
             text=self.library.say("reminder_text"),
             now=self.now,
         )
