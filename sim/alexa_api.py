@@ -8,6 +8,7 @@ and can be told to answer the next requests with an error or to answer too late:
 
     api.fail_next(429)          the next request is answered 429 (or 401, 403, 404, 500 ...)
     api.delay_next(3.0)         the next request is answered after 3 s (past the client's time-out)
+    api.trickle_next(0.05)      the next answer comes a byte at a time, 0.05 s apart
     api.delete_in_app(token)    the user deleted the reminder in the Alexa app
     api.revoke() / grant()      the reminders permission taken back / given
 
@@ -53,6 +54,7 @@ class Fault:
     status: int | None  # answer with this status (None: answer normally, late)
     delay: float = 0.0
     on: str = ""  # only a request whose path starts with this
+    trickle: float = 0.0  # seconds between the bytes of the answer
 
 
 class FakeAlexaApi:
@@ -85,6 +87,12 @@ class FakeAlexaApi:
         with self._lock:
             self._faults.extend(Fault(None, seconds, on) for _ in range(times))
 
+    def trickle_next(self, seconds_per_byte: float, times: int = 1, on: str = "") -> None:
+        """The next ``times`` answers (to requests whose path starts with ``on``) are sent a
+        byte at a time, ``seconds_per_byte`` apart: each read of the client gets a byte soon."""
+        with self._lock:
+            self._faults.extend(Fault(None, on=on, trickle=seconds_per_byte) for _ in range(times))
+
     def delete_in_app(self, token: str) -> None:
         self.reminders.pop(token, None)
 
@@ -99,12 +107,22 @@ class FakeAlexaApi:
 
     # -- answering -------------------------------------------------------------------------
     def answer(self, method: str, path: str, authorization: str, body: Any) -> tuple[int, Any]:
+        return self.answered(method, path, authorization, body)[:2]
+
+    def answered(self, method: str, path: str, authorization: str, body: Any) -> tuple[int, Any, float]:
+        """(status, payload, seconds between the answer's bytes)."""
         authorized = authorization == f"Bearer {self.access_token}"
         with self._lock:
             self.requests.append(Recorded(method, path, body, authorized))
             fault = next((f for f in self._faults if path.startswith(f.on)), None)
             if fault is not None:
                 self._faults.remove(fault)
+        status, payload = self._answer(method, path, authorized, body, fault)
+        return status, payload, fault.trickle if fault is not None else 0.0
+
+    def _answer(
+        self, method: str, path: str, authorized: bool, body: Any, fault: Fault | None
+    ) -> tuple[int, Any]:
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         if fault is not None and fault.status is not None:
@@ -172,14 +190,19 @@ def _handler_for(api: FakeAlexaApi) -> type[BaseHTTPRequestHandler]:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode("utf-8", "replace")
-            status, payload = api.answer(self.command, self.path, self.headers.get("Authorization", ""), body)
+            status, payload, trickle = api.answered(
+                self.command, self.path, self.headers.get("Authorization", ""), body
+            )
             data = b"" if payload is None else json.dumps(payload).encode()
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                for start in range(0, len(data), 1 if trickle else len(data) or 1):
+                    self.wfile.write(data[start : start + 1] if trickle else data)
+                    self.wfile.flush()
+                    time.sleep(trickle)
             except OSError:  # the client gave up waiting (a delayed answer): nobody to tell
                 self.close_connection = True
 

@@ -9,6 +9,8 @@ cards, the session, what is stored, and the requests the fake received.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -19,7 +21,7 @@ from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_model.services import ApiClientRequest
 
 from pelvic_ease import app
-from pelvic_ease.alexa_api import API_SECONDS, AlexaReminders, TimedApiClient, reminder_time
+from pelvic_ease.alexa_api import API_SECONDS, DEADLINE_THREAD, AlexaReminders, TimedApiClient, reminder_time
 from pelvic_ease.audio import AudioLibrary, Track
 from pelvic_ease.content import default_library, load_library
 from pelvic_ease.progress import DAY, MAX_ALERT, Change, Progress
@@ -498,11 +500,35 @@ def test_the_access_and_consent_tokens_never_reach_a_log_line(
 # -- the pieces -------------------------------------------------------------------------------------------
 def test_the_api_client_refuses_plain_http_and_has_a_time_out() -> None:
     client = TimedApiClient()
-    assert client.timeout.total == API_SECONDS <= 2.0
+    assert client.total_seconds == API_SECONDS <= 2.0  # the whole call, by the wall clock
     with pytest.raises(ApiClientException, match="non-HTTPS"):
         client.invoke(
             ApiClientRequest(url="http://127.0.0.1:9/v1/alerts/reminders", method="GET", headers=[])
         )
+
+
+def test_an_answer_that_trickles_in_is_cut_off_at_the_calls_deadline(api: FakeAlexaApi) -> None:
+    # GIVEN an answer sent a byte at a time: every socket read gets a byte well inside any
+    # read time-out, and the whole answer would take seconds
+    api.grant()
+    api.reminders["amzn1.alert.reminder.1"] = {
+        "trigger": {"type": "SCHEDULED_ABSOLUTE"},
+        "padding": "x" * 100,
+    }
+    api.trickle_next(0.05)
+    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
+    request = ApiClientRequest(
+        url=f"{api.url}{REMINDERS}/amzn1.alert.reminder.1",
+        method="GET",
+        headers=[("Authorization", f"Bearer {api.access_token}")],
+    )
+    started = time.monotonic()
+    # WHEN it is read, THEN the call ends at its deadline, for the whole call
+    with pytest.raises(ApiClientException, match="no answer from the Alexa API"):
+        client.invoke(request)
+    assert time.monotonic() - started < 0.5 + 0.4
+    assert client.invoke(request).status_code == 200  # and the next call is whole
+    assert DEADLINE_THREAD not in [t.name for t in threading.enumerate()]  # no watchdog left waiting
 
 
 def test_a_reminder_read_back_gives_its_time() -> None:

@@ -2,15 +2,22 @@
 through ask-sdk's own service clients, with an API client that has time-outs.
 
 ask-sdk's DefaultApiClient (requests) waits for ever; a Lambda turn has 7 s. ``TimedApiClient``
-implements the SDK's ``ApiClient`` over urllib3 (which botocore has loaded already) with a
-connect and a total time-out, HTTPS only, and no retries. Every call is also started only if
-the turn's budget leaves time to store what it did and to speak. The access token goes only
-into the Authorization header: it is never logged, nor put in an exception's message.
+implements the SDK's ``ApiClient`` over the standard library's HTTPS client with a deadline
+for the whole call by the wall clock (a socket time-out bounds each read only: an answer
+that trickles in a byte at a time would hold the turn for ever), HTTPS only, and no retries.
+Every call is also started only if the turn's budget leaves time to store what it did and to
+speak. The access token goes only into the Authorization header: it is never logged, nor put
+in an exception's message.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import socket
+import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -18,7 +25,6 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import certifi
-import urllib3
 from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse, ServiceException
@@ -56,6 +62,7 @@ API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting i
 # the write of what it did (the reminder's id) still has to fit.
 AFTER_CALL_SECONDS = 1.0
 REMINDERS_PATH = "/v1/alerts/reminders/{alertToken}"
+DEADLINE_THREAD = "alexa-api-deadline"  # the watchdog of one call, gone when the call is
 STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
 
 
@@ -77,9 +84,11 @@ def known_zone(name: str) -> bool:
 
 
 class TimedApiClient(ApiClient):
-    """ask-sdk's ApiClient with time-outs: HTTPS only, one attempt, ``total_seconds`` at most.
-    ``ca_certs``: the certificates to trust (certifi's by default; a local fake's own CA in
-    tests and the simulator)."""
+    """ask-sdk's ApiClient with a deadline: HTTPS only, one attempt, and the whole call
+    (connecting, the TLS handshake, the request, the answer's head and body) ``total_seconds``
+    at most by the wall clock: a watchdog shuts the connection when it is due, whatever read
+    is waiting. ``ca_certs``: the certificates to trust (certifi's by default; a local fake's
+    own CA in tests and the simulator)."""
 
     def __init__(
         self,
@@ -88,42 +97,59 @@ class TimedApiClient(ApiClient):
         total_seconds: float = API_SECONDS,
         ca_certs: str | None = None,
     ) -> None:
-        self.timeout = urllib3.Timeout(connect=connect_seconds, total=total_seconds)
+        self.connect_seconds = connect_seconds
+        self.total_seconds = total_seconds
         self._ca_certs = ca_certs
-        self._made: urllib3.PoolManager | None = None
+        self._made: ssl.SSLContext | None = None
 
     @property
-    def _pool(self) -> urllib3.PoolManager:
+    def _tls(self) -> ssl.SSLContext:
         """Made on the first call to an Alexa API, not with the skill: most turns make none
         (and certifi finds its bundle through importlib.resources)."""
         if self._made is None:
-            self._made = urllib3.PoolManager(
-                cert_reqs="CERT_REQUIRED",
-                ca_certs=self._ca_certs or certifi.where(),
-                retries=False,
-                timeout=self.timeout,
-            )
+            self._made = ssl.create_default_context(cafile=self._ca_certs or certifi.where())
         return self._made
 
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
-        url = str(request.url or "")
-        if urlsplit(url).scheme != "https":
+        url = urlsplit(str(request.url or ""))
+        if url.scheme != "https" or not url.hostname:
             raise ApiClientException("Requests against non-HTTPS endpoints are not allowed.")
-        headers = dict(request.headers or [])
         body = request.body
-        data = json.dumps(body).encode() if body is not None and not isinstance(body, str) else body
+        data = body.encode() if isinstance(body, str) else None if body is None else json.dumps(body).encode()
+        path = url.path + (f"?{url.query}" if url.query else "")
+        connection = http.client.HTTPSConnection(
+            url.hostname, url.port, timeout=min(self.connect_seconds, self.total_seconds), context=self._tls
+        )
+        watchdog = threading.Timer(self.total_seconds, _cut, args=(connection,))
+        watchdog.name, watchdog.daemon = DEADLINE_THREAD, True
+        watchdog.start()
         try:
-            answer = self._pool.request(str(request.method), url, headers=headers, body=data)
-        except urllib3.exceptions.HTTPError as error:
-            # the error's own text names the host and the time-out, never the headers
-            raise ApiClientException(f"{type(error).__name__}: no answer from the Alexa API") from None
-        text = answer.data.decode("utf-8", "replace")
+            connection.request(str(request.method), path, body=data, headers=dict(request.headers or []))
+            answer = connection.getresponse()
+            text = answer.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as error:
+            # the error's own text names neither the headers nor the token
+            raise ApiClientException(
+                f"{type(error).__name__}: no answer from the Alexa API in time"
+            ) from None
+        finally:
+            watchdog.cancel()
+            connection.close()
         return ApiClientResponse(
-            headers=list(answer.headers.items()),
+            headers=answer.getheaders(),
             status_code=answer.status,
             # an empty body must not fail the SDK's JSON parsing (it reads None as no body)
             body=text or None,  # type: ignore[arg-type]  # annotated as str, None is handled
         )
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """The call's deadline: shut its socket, so whatever read waits on it ends at once (during
+    the handshake the socket is still the plain one, and shutting it ends the handshake)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def has_reminder_permission(handler_input: HandlerInput) -> bool:
