@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -61,7 +62,7 @@ API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting i
 # Started only if, at its slowest, the call leaves this much more than the turn's reserve:
 # the write of what it did (the reminder's id) still has to fit.
 AFTER_CALL_SECONDS = 1.0
-REMINDERS_PATH = "/v1/alerts/reminders/{alertToken}"
+REMINDERS = "/v1/alerts/reminders"
 DEADLINE_THREAD = "alexa-api-deadline"  # the watchdog of one call, gone when the call is
 STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
 
@@ -134,6 +135,7 @@ class TimedApiClient(ApiClient):
             ) from None
         finally:
             watchdog.cancel()
+            watchdog.join()  # gone at once when cancelled: no thread is left waiting
             connection.close()
         return ApiClientResponse(
             headers=answer.getheaders(),
@@ -269,6 +271,12 @@ class AlexaReminders:
             return Failed(_failure(operation, error))
 
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
+        """The skill's one reminder, every day at ``time``. The reminders the skill has are
+        listed first (the record's id may be missing: its write failed; or stale: deleted in
+        the Alexa app), so a retry or a second consent answer never makes a second one: the one
+        there is moved, or, if there is none, one is made and the list read again (a created
+        reminder whose answer was lost is found; two made at once by two consent answers are
+        brought down to the oldest, which both keep)."""
         if not _api_reachable(self.handler_input):
             return ReminderResult(UNAVAILABLE)  # no API to ask: no permission question either
         if not has_reminder_permission(self.handler_input):
@@ -276,56 +284,122 @@ class AlexaReminders:
         zone = self.zone()
         if zone is None:
             return ReminderResult(NO_ZONE)  # never a reminder at a guessed hour
-        if existing:
-            updated = self._call(
-                "update_reminder", lambda c: c.update_reminder(existing, self.request(time, zone))
-            )
-            if not isinstance(updated, Failed):
-                return ReminderResult(OK, token=existing)
-            if updated.status != NOT_FOUND:
-                return ReminderResult(updated.status)
-            # deleted in the Alexa app: a new one is made below
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)  # whether one exists is not known: nothing made
+        if listed:
+            return self._moved(self._one_of(listed, existing), time, zone, created=False)
         created = self._call("create_reminder", lambda c: c.create_reminder(self.request(time, zone)))
-        if isinstance(created, Failed):
-            return ReminderResult(created.status)
-        token = getattr(created, "alert_token", None)
-        if not isinstance(token, str) or not token:
-            logger.warning("a reminder was created without an id")
-            return ReminderResult(UNAVAILABLE)
-        return ReminderResult(OK, token=token, created=True)
+        # made, perhaps, though its answer was lost; or made twice, by two answers at once
+        after = self._listed()
+        if isinstance(after, Failed) or not after:
+            token = None if isinstance(created, Failed) else getattr(created, "alert_token", None)
+            if isinstance(token, str) and token:
+                return ReminderResult(OK, token=token, created=True)  # the next put or cancel tidies
+            return ReminderResult(created.status if isinstance(created, Failed) else UNAVAILABLE)
+        return self._moved(self._one_of(after, existing), time, zone, created=True)
 
-    def delete(self, token: str) -> ReminderResult:
-        deleted = self._call("delete_reminder", lambda c: c.delete_reminder(token))
-        return ReminderResult(deleted.status if isinstance(deleted, Failed) else OK)
+    def _moved(
+        self, reminder: dict[str, Any], time: DailyTime, zone: str, *, created: bool
+    ) -> ReminderResult:
+        """``reminder`` (the skill's one) at ``time`` every day: moved there unless it is."""
+        token = str(reminder["alertToken"])
+        if reminder_time(reminder) == time:
+            return ReminderResult(OK, token=token, created=created)
+        updated = self._call("update_reminder", lambda c: c.update_reminder(token, self.request(time, zone)))
+        if isinstance(updated, Failed):
+            return ReminderResult(updated.status)
+        return ReminderResult(OK, token=token, created=created)
 
-    def read(self, token: str) -> ReminderResult:
-        """The reminder's time, read as plain JSON: ask-sdk-model 1.82 cannot deserialise a
-        reminder it reads back (ALEXA.md), so the SDK client's own ``invoke`` is asked for an
-        object rather than its GetReminderResponse."""
+    def _one_of(self, listed: list[dict[str, Any]], existing: str | None) -> dict[str, Any]:
+        """The reminder the skill keeps (the record's, else the oldest: what every turn that
+        lists the same reminders chooses), the others deleted."""
+        keep = next((r for r in listed if r["alertToken"] == existing), None) or min(
+            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
+        )
+        for extra in listed:
+            if extra is not keep:
+                self._call("delete_reminder", partial(_delete, str(extra["alertToken"])))
+        return keep
+
+    def delete(self, existing: str | None) -> ReminderResult:
+        """Every reminder the skill has for the user deleted (OK), or there was none
+        (NOT_FOUND). A delete whose answer was lost is checked by listing again."""
+        if existing is None and not has_reminder_permission(self.handler_input):
+            return ReminderResult(NOT_FOUND)  # none stored, and none could have been made
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)  # what is left is not known: nothing is said gone
+        if not listed:
+            return ReminderResult(NOT_FOUND)
+        failures = [
+            failed
+            for reminder in listed
+            if isinstance(
+                failed := self._call("delete_reminder", partial(_delete, reminder["alertToken"])), Failed
+            )
+        ]
+        if not failures:
+            return ReminderResult(OK)
+        left = self._listed()  # a delete whose answer was lost (or gone already: 404) may have done it
+        return ReminderResult(OK if left == [] else failures[0].status)
+
+    def read(self, existing: str | None) -> ReminderResult:
+        """The skill's reminder and its time (the record's if it is there, else the oldest),
+        read as plain JSON: ask-sdk-model 1.82 cannot deserialise a reminder it reads back
+        (ALEXA.md), so the SDK client's own ``invoke`` is asked for an object."""
+        if existing is None and not has_reminder_permission(self.handler_input):
+            return ReminderResult(NOT_FOUND)
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)
+        if not listed:
+            return ReminderResult(NOT_FOUND)
+        reminder = next((r for r in listed if r["alertToken"] == existing), None) or min(
+            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
+        )
+        return ReminderResult(OK, token=str(reminder["alertToken"]), time=reminder_time(reminder))
+
+    def _listed(self) -> list[dict[str, Any]] | Failed:
+        """Every reminder the skill has for this user (GET /v1/alerts/reminders, as plain JSON),
+        or why they could not be listed."""
         access = api_access(self.handler_input)
         if access is None:
-            return ReminderResult(UNAVAILABLE)
+            return Failed(UNAVAILABLE)
         endpoint, access_token = access
         answer = self._call(
-            "get_reminder",
+            "list_reminders",
             lambda c: cast(Any, c).invoke(
                 method="GET",
                 endpoint=endpoint,
-                path=REMINDERS_PATH,
+                path=REMINDERS,
                 query_params=[],
                 header_params=[
                     ("Content-type", "application/json"),
                     ("Authorization", f"Bearer {access_token}"),
                 ],
-                path_params={"alertToken": token},
+                path_params={},
                 response_definitions=[],
                 body=None,
                 response_type="object",
             ),
         )
         if isinstance(answer, Failed):
-            return ReminderResult(answer.status)
-        return ReminderResult(OK, token=token, time=reminder_time(getattr(answer, "body", None)))
+            return answer
+        body = getattr(answer, "body", None)
+        alerts = body.get("alerts", []) if isinstance(body, dict) else None
+        if not isinstance(alerts, list):
+            logger.warning("the reminders could not be read from the answer", extra={"operation": "list"})
+            return Failed(UNAVAILABLE)
+        return [
+            a
+            for a in alerts
+            if isinstance(a, dict) and isinstance(a.get("alertToken"), str) and a["alertToken"]
+        ]
+
+
+def _delete(token: str, client: ReminderManagementServiceClient) -> Any:
+    return client.delete_reminder(token)
 
 
 @dataclass(frozen=True)

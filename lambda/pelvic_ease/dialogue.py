@@ -1090,28 +1090,31 @@ def time_said(t: Decision) -> Outcome:
 
 
 def cancel_reminder(t: Decision) -> Outcome:
-    """ "Cancel my reminder": deleted (one already deleted in the Alexa app is forgotten)."""
+    """ "Cancel my reminder": every reminder of ours deleted, the one the record knows or not
+    (its id may not have been stored); one already deleted in the Alexa app is forgotten."""
     token = t.progress.reminder
-    if token is None:
-        return follow_up(t, t.say("reminder_none"))
     result = t.facts.reminders.delete(token)
-    if result.ok or result.status == NOT_FOUND:
+    if result.ok or (result.status == NOT_FOUND and token is not None):
         return follow_up(t, t.say("reminder_cancelled"), t.change(forget_reminder=True))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_none"))
     return reminder_failed(t, result.status)
 
 
 def reminder_status(t: Decision) -> Outcome:
-    """ "Do I have a reminder": its time, read from Alexa, or that there is none."""
+    """ "Do I have a reminder": its time, read from Alexa (the record's id kept up to date), or
+    that there is none."""
     token = t.progress.reminder
-    if token is None:
-        return follow_up(t, t.say("reminder_none"))
     result = t.facts.reminders.read(token)
+    known = t.change(reminder=result.token) if result.ok and result.token != token else None
     if result.ok and result.time is not None:
-        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)))
+        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)), known)
     if result.ok:
-        return follow_up(t, t.say("reminder_status_unread"))
-    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_status_unread"), known)
+    if result.status == NOT_FOUND and token is not None:
         return follow_up(t, t.say("reminder_gone"), t.change(forget_reminder=True))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_none"))
     return reminder_failed(t, result.status)
 
 
