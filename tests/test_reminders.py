@@ -477,6 +477,34 @@ def test_an_api_error_on_set_is_a_short_answer_and_the_routine_goes_on(
     assert "Step 2 of" in conv.say("next").text
 
 
+@pytest.mark.parametrize("status", [400, 409])
+def test_a_request_the_reminders_api_refuses_is_not_told_as_try_again_later(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any, status: int
+) -> None:
+    conv = talk(skill, api, granted=True)
+    api.fail_next(status, method="POST", on=REMINDERS)
+    reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert reply.text == LIB.say("reminder_refused")
+    assert "try again" not in reply.text.lower()
+    assert api.reminders == {}
+
+
+def test_the_reminder_speaks_in_the_market_its_words_are_from(skill: Handler, api: FakeAlexaApi) -> None:
+    # a device in a market we do not serve hears the en-US content: its reminder says so
+    conv = Conversation(
+        skill,
+        model=exact_model(DEFAULT_SKILL_ID, "en-US"),
+        locale="en-NZ",
+        alexa_api=api,
+        reminders_granted=True,
+    )
+    conv.say("ask pelvic ease to remind me every day at 8 pm")
+    [created] = api.calls("POST", REMINDERS)
+    assert created.body["alertInfo"]["spokenInfo"]["content"] == [
+        {"locale": "en-US", "text": LIB.say("reminder_text")}
+    ]
+
+
 def test_a_401_asks_for_the_permission(skill: Handler, api: FakeAlexaApi) -> None:
     conv = talk(skill, api, granted=True)
     api.revoke()  # taken back in the Alexa app: the envelope still says granted

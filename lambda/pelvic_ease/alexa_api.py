@@ -50,6 +50,7 @@ from .reminders import (
     NO_ZONE,
     NOT_FOUND,
     OK,
+    REFUSED,
     SCOPE,
     THROTTLED,
     UNAVAILABLE,
@@ -64,7 +65,7 @@ API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting i
 AFTER_CALL_SECONDS = 1.0
 REMINDERS = "/v1/alerts/reminders"
 DEADLINE_THREAD = "alexa-api-deadline"  # the watchdog of one call, gone when the call is
-STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
+STATUS = {400: REFUSED, 401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 409: REFUSED, 429: THROTTLED}
 
 
 def zone_info(name: str) -> tzinfo:
@@ -224,15 +225,17 @@ class AlexaReminders:
         *,
         zone: Callable[[], str | None],
         text: str,
+        locale: str,
         now: int,
     ) -> None:
+        """``text``: what Alexa says when the reminder comes, in ``locale`` (the content's
+        market: the request's own may be one we do not serve, or malformed)."""
         self.handler_input = handler_input
         self.budget = budget
         self.zone = zone
         self.text = text
+        self.locale = locale
         self.now = now
-        locale = getattr(handler_input.request_envelope.request, "locale", None)
-        self.locale = locale if isinstance(locale, str) else "en-US"
 
     def _client(self) -> ReminderManagementServiceClient | None:
         """The SDK's client, if a call may be made now (an API to reach, time to wait for it)."""

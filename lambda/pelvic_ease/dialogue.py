@@ -50,6 +50,7 @@ from .reminders import (
     NO_ZONE,
     NOT_FOUND,
     PERIODS,
+    REFUSED,
     THROTTLED,
     DailyTime,
     NoReminders,
@@ -1068,6 +1069,8 @@ def reminder_failed(t: Decision, status: str) -> Outcome:
         return follow_up(t, t.say("reminder_forbidden"), card=True)
     if status == NO_ZONE:
         return follow_up(t, t.say("reminder_no_zone"))
+    if status == REFUSED:  # trying again would not help: not "try again later"
+        return follow_up(t, t.say("reminder_refused"))
     return follow_up(t, t.say("reminder_busy" if status == THROTTLED else "reminder_unavailable"))
 
 

@@ -67,6 +67,7 @@ THROTTLED = "throttled"  # 429
 UNAVAILABLE = "unavailable"  # 5xx, a time-out, no API to call, no time left in the turn
 NOT_FOUND = "not_found"  # 404: the reminder was deleted (in the Alexa app)
 NO_ZONE = "no_zone"  # the device's time zone could not be read: no reminder at a guessed hour
+REFUSED = "refused"  # 400, 409: the request itself was refused; trying again will not change it
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget
-from .observability import logger
+from .observability import log_failure, logger
 from .progress import Change, Progress, applied, completions, kind
 
 if TYPE_CHECKING:
@@ -409,8 +409,8 @@ class ProgressRepository:
                 if not budget.allows(delay + self.table.attempt_seconds):
                     break
                 self.sleep(delay)
-            except StoreUnavailable:
-                logger.exception("could not save progress")
+            except StoreUnavailable as error:
+                log_failure("could not save progress", error)
                 break
         landed = seen.recent_writes if seen else ()
         unsaved = tuple(change for change in changes if change.write_id not in landed)
@@ -424,15 +424,15 @@ class ProgressRepository:
         while True:
             try:
                 keys, start = self._attempt(partial(self.table.keys_page, user, start), budget)
-            except StoreUnavailable:
-                logger.exception("could not list the account's records")
+            except StoreUnavailable as error:
+                log_failure("could not list the account's records", error)
                 raise ForgetIncomplete(f"deleted {deleted}, could not list the rest") from None
             for key in keys:
                 try:
                     self._attempt(partial(self.table.delete, key), budget)
                     deleted += 1
-                except StoreUnavailable:
-                    logger.exception("could not delete a record")
+                except StoreUnavailable as error:
+                    log_failure("could not delete a record", error)
                     failures += 1
             if not start:
                 break

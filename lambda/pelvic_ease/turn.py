@@ -36,7 +36,7 @@ from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State
 from .engine import Engine
 from .markets import BASE_LOCALE, fallback_zone
 from .moves import Stream
-from .observability import count, logger
+from .observability import count, log_failure, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .reminders import SCOPE, Reminders
 from .repository import ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
@@ -184,8 +184,8 @@ class Turn:
                 logger.warning("session progress is malformed; reading the store again")
         try:
             progress = self.deps.repository.load(self.key, self.budget)
-        except (StoreUnavailable, UnknownUser):
-            logger.exception("could not read progress; going on without it this turn")
+        except (StoreUnavailable, UnknownUser) as error:
+            log_failure("could not read progress; going on without it this turn", error)
             self.read_failed = True
             return Progress()
         self._read_fresh = True
@@ -237,8 +237,8 @@ class Turn:
             # the session keeps the last stored version, so the next write is conditional on it
             progress = replace(failure.progress, version=base.version)
             self._session["unsaved"] = [c.to_dict() for c in failure.unsaved]
-        except UnknownUser:
-            logger.exception("no user to save progress for")
+        except UnknownUser as error:
+            log_failure("no user to save progress for", error)
             self.save_failed = True
             progress = own
         # This session goes on from its own place, even where another device's newer move
@@ -331,6 +331,7 @@ class Turn:
             self.budget,
             zone=self.reminder_zone,
             text=self.library.say("reminder_text"),
+            locale=self.library.locale,
             now=self.now,
         )
 
