@@ -13,9 +13,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo chat preview render-audio site certify ca-bundle audit bench understanding test lint typecheck complexity unit clean \
-	build-SkillFunction \
-	validate build scan deploy-checks
+.PHONY: demo chat preview render-audio site certify ca-bundle audit bench understanding test lint typecheck complexity unit soak \
+	clean build-SkillFunction validate build scan deploy-checks
 
 $(STAMP): requirements-dev.txt lambda/requirements.txt constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -100,6 +99,15 @@ audit: $(STAMP)
 	$(PY) -m pip_audit --progress-spinner off --skip-editable
 
 test: lint typecheck complexity unit
+
+# Minutes, so not in make test (which runs both at a small size): the soak, 500 users hearing
+# a played relaxation and 100 a spoken massage, 50 at a time (the deployed concurrency),
+# through the fault proxy with a few percent of DynamoDB calls faulted (completions heard must
+# equal completions stored); and the fuzz of more than 10,000 player reports over more than
+# 100 plays (any order, repeated, two at once, late from old devices).
+soak: $(STAMP)
+	$(PY) -m tests.soak --played 500 --spoken 100 --concurrency 50
+	$(PY) -m tests.player_fuzz --plays 100 --events 10000
 
 # The deploy tools, each in an environment of its own with its pins (tools/requirements-*.txt):
 # the SAM CLI and checkov pin their own boto3 and cfn-lint, which would fight the project's.

@@ -6,10 +6,15 @@ starts (PlaybackStarted), nears its end (PlaybackNearlyFinished, NEARLY_MS befor
 stopped (PlaybackStopped, with the offset) or ends (PlaybackFinished), and a queued stream
 then starts. It measures each file it is asked to play by fetching its URL and reading
 the MP3 frames, so it plays what was rendered, not what the manifest says.
+
+``at_once``: where a queued file follows the one that ended, the two reports (the end of one,
+the start of the next) are sent at the same moment from two threads, as Alexa sends them,
+without waiting for either answer: two Lambda invocations race on the user's record.
 """
 
 from __future__ import annotations
 
+import threading
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,6 +78,7 @@ class Player:
     queued: Stream | None = None
     log: list[str] = field(default_factory=list)
     screen: str = ""  # what the device's screen shows (the playing stream's metadata)
+    at_once: bool = False  # a file's end and the next one's start reported at the same moment
 
     # -- where it is ------------------------------------------------------------------
     @property
@@ -175,6 +181,50 @@ class Player:
         self.activity = PLAYING
         self.report("PlaybackStarted")
 
+    def boundary(self, queued: Stream) -> list[Reply]:
+        """The file playing ended and ``queued`` starts: both reported at once, from two
+        threads (the replies in that order: the end's, then the start's)."""
+        assert self.conversation is not None
+        conversation = self.conversation
+        ended = {
+            "type": "AudioPlayer.PlaybackFinished",
+            "token": self.token,
+            "offsetInMilliseconds": self.length,
+        }
+        self.log.append(f"[player] PlaybackFinished {self.token} at {clock_time(self.length)}")
+        self.token, self.url = queued.token, queued.url
+        self.length = self.measure(queued.url)
+        self.at, self.since, self.nearly_sent = min(queued.offset, self.length), self.clock.now, False
+        self.activity = PLAYING
+        started = {
+            "type": "AudioPlayer.PlaybackStarted",
+            "token": self.token,
+            "offsetInMilliseconds": self.at,
+        }
+        self.log.append(f"[player] PlaybackStarted {self.token} at {clock_time(self.at)}")
+        replies: list[Reply | BaseException | None] = [None, None]
+
+        def send(index: int, request: dict[str, Any]) -> None:
+            try:
+                replies[index] = conversation.send_event(request)
+            except BaseException as error:  # raised below, in the caller's thread
+                replies[index] = error
+
+        threads = [threading.Thread(target=send, args=(i, r)) for i, r in enumerate((ended, started))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        answered: list[Reply] = []
+        for reply in replies:
+            if isinstance(reply, BaseException):
+                raise reply
+            assert reply is not None
+            answered.append(reply)
+        for reply in answered:
+            self.carry_out(reply)
+        return answered
+
     def stop(self) -> None:
         if self.activity != PLAYING:
             return
@@ -196,9 +246,12 @@ class Player:
             elif finish_at <= end:
                 self.clock.now = max(self.clock.now, finish_at)
                 self.at, self.activity = self.length, FINISHED
+                queued, self.queued = self.queued, None
+                if queued is not None and self.at_once:
+                    self.boundary(queued)
+                    continue
                 self.report("PlaybackFinished")
-                if self.queued is not None:
-                    queued, self.queued = self.queued, None
+                if queued is not None:
                     self.begin(queued)
             else:
                 break

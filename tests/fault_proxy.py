@@ -8,6 +8,11 @@ the failures a network really produces, with botocore's own error handling in th
     with moto_server() as upstream, FaultProxy(upstream) as proxy:
         proxy.inject("lose_response", "PutItem", times=1)
         client = ...create_client("dynamodb", endpoint_url=proxy.url, ...)
+
+It also makes races happen on purpose: ``rendezvous`` holds the next requests of an operation
+until they have all arrived (two turns read the same version of a record), then lets them
+through one at a time in a chosen order (which of two writes lands first), the faults drawn
+in that order (so "the first write's answer is lost" is a rule with ``times=1``).
 """
 
 from __future__ import annotations
@@ -19,9 +24,9 @@ import struct
 import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 __all__ = ["FAULTS", "FaultProxy"]
@@ -189,6 +194,22 @@ class _Rule:
     remaining: int | None
     probability: float
     seconds: float
+    match: bytes | None = None  # only a request whose body holds these bytes
+
+
+@dataclass
+class _Rendezvous:
+    """Requests of one operation held until ``parties`` have arrived (or ``seconds`` passed),
+    then let through one at a time, in the order ``order`` gives their bodies."""
+
+    operation: str
+    parties: int
+    seconds: float
+    order: Callable[[bytes], Any] | None
+    match: bytes | None
+    arrived: list[tuple[bytes, object]] = field(default_factory=list)
+    closed: bool = False  # no more parties join: the queue below is final
+    queue: list[object] = field(default_factory=list)  # tickets, in the order they go
 
 
 @dataclass
@@ -237,6 +258,8 @@ class FaultProxy:
         # read timed out) does not stop its request: the write may still land later.
         self._forwarding = 0
         self._idle = threading.Condition(self._lock)
+        self._meetings: list[_Rendezvous] = []
+        self._turns = threading.Condition(self._lock)
 
     def start(self) -> FaultProxy:
         if self._listener is not None or self._stopping.is_set():
@@ -251,6 +274,9 @@ class FaultProxy:
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
+            for meeting in list(self._meetings):
+                self._close(meeting)
+            self._turns.notify_all()
             listener, self._listener = self._listener, None
             for sock in self._sockets:
                 _shutdown(sock)
@@ -281,8 +307,11 @@ class FaultProxy:
         times: int | None = None,
         probability: float = 1.0,
         seconds: float = 0.0,
+        *,
+        match: bytes | None = None,
     ) -> None:
-        """Add a rule after the existing ones: the first rule that matches a request applies."""
+        """Add a rule after the existing ones: the first rule that matches a request applies.
+        ``match``: only requests whose body holds these bytes (one user's key, say)."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; one of {sorted(FAULTS)}")
         if times is not None and times < 0:
@@ -292,15 +321,47 @@ class FaultProxy:
         if seconds < 0:
             raise ValueError("seconds must not be negative")
         with self._lock:
-            self._rules.append(_Rule(fault, operation, times, probability, seconds))
+            self._rules.append(_Rule(fault, operation, times, probability, seconds, match))
 
-    def clear(self) -> None:
-        """Remove every rule and release the requests held by "hang"."""
+    def rendezvous(
+        self,
+        operation: str,
+        parties: int = 2,
+        seconds: float = 0.6,
+        order: Callable[[bytes], Any] | None = None,
+        *,
+        match: bytes | None = None,
+    ) -> None:
+        """The next ``parties`` requests of ``operation`` wait for each other (at most
+        ``seconds``: a party that never comes does not hold the others longer), then go on one
+        at a time, each forwarded and answered before the next: in the order ``order`` gives
+        their bodies (a sort key), else as they arrived. Their faults are drawn in that order.
+        ``match``: only requests whose body holds these bytes take part. Keep ``seconds`` under
+        the client's read timeout, or the held client gives up."""
+        if parties < 2:
+            raise ValueError("a rendezvous needs at least two parties")
+        if seconds <= 0:
+            raise ValueError("seconds must be positive")
         with self._lock:
+            self._meetings.append(_Rendezvous(operation, parties, seconds, order, match))
+
+    def clear(self, match: bytes | None = None) -> None:
+        """Remove every rule and rendezvous, and release the requests held by "hang".
+        ``match``: only the rules and rendezvous made with that ``match`` (nothing is released)."""
+        with self._lock:
+            if match is not None:
+                self._rules = [rule for rule in self._rules if rule.match != match]
+                for meeting in [m for m in self._meetings if m.match == match]:
+                    self._close(meeting)
+                self._turns.notify_all()
+                return
             self._rules.clear()
+            for meeting in list(self._meetings):
+                self._close(meeting)
             self._generation += 1
             for sock in self._hung:
                 _shutdown(sock)
+            self._turns.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Wait until no request is on its way to the upstream: every write a client sent, even
@@ -356,10 +417,13 @@ class FaultProxy:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.close()
 
-    def _decide(self, operation: str) -> tuple[str, float, int]:
+    def _decide(self, request: _Message) -> tuple[str, float, int]:
+        operation = request.operation
         with self._lock:
             for rule in self._rules:
                 if rule.operation is not None and rule.operation != operation:
+                    continue
+                if rule.match is not None and rule.match not in request.body:
                     continue
                 if rule.remaining is not None and rule.remaining <= 0:
                     continue
@@ -371,6 +435,56 @@ class FaultProxy:
                 return rule.fault, rule.seconds, self._generation
             self.log.append((operation, "pass"))
             return "pass", 0.0, self._generation
+
+    def _close(self, meeting: _Rendezvous) -> None:
+        """No more parties: fix the order the arrived ones go in (under the lock)."""
+        if meeting.closed:
+            return
+        meeting.closed = True
+        if meeting in self._meetings:
+            self._meetings.remove(meeting)
+        arrived = meeting.arrived
+        if meeting.order is not None:
+            key = meeting.order
+            arrived = sorted(arrived, key=lambda party: key(party[0]))  # stable: ties by arrival
+        meeting.queue = [ticket for _, ticket in arrived]
+
+    def _meet(self, request: _Message) -> tuple[_Rendezvous, object] | None:
+        """Join the first open rendezvous for this request's operation and wait for this
+        request's turn; None if there is none."""
+        with self._turns:
+            meeting = next(
+                (
+                    m
+                    for m in self._meetings
+                    if m.operation == request.operation and (m.match is None or m.match in request.body)
+                ),
+                None,
+            )
+            if meeting is None:
+                return None
+            ticket = object()
+            meeting.arrived.append((request.body, ticket))
+            if len(meeting.arrived) >= meeting.parties:
+                self._close(meeting)
+                self._turns.notify_all()
+            elif not self._turns.wait_for(lambda: meeting.closed, meeting.seconds):
+                self._close(meeting)  # the others did not come in time
+                self._turns.notify_all()
+            self._turns.wait_for(
+                lambda: self._stopping.is_set() or not meeting.queue or meeting.queue[0] is ticket
+            )
+            return meeting, ticket
+
+    def _done(self, turn: tuple[_Rendezvous, object] | None) -> None:
+        """This request of a rendezvous is through: the next one may go."""
+        if turn is None:
+            return
+        meeting, ticket = turn
+        with self._turns:
+            if ticket in meeting.queue:
+                meeting.queue.remove(ticket)
+            self._turns.notify_all()
 
     def _serve(self, client: socket.socket) -> None:
         connection = _Connection(client, _Reader(client))
@@ -386,9 +500,17 @@ class FaultProxy:
             self._forget(client, reset=connection.reset)
 
     def _answer(self, connection: _Connection, request: _Message) -> bool:
-        """Apply the fault this request draws; True if the connection can carry another."""
+        """Apply the fault this request draws (in its turn, if it is in a rendezvous); True if
+        the connection can carry another."""
+        turn = self._meet(request)
+        try:
+            return self._apply(connection, request)
+        finally:
+            self._done(turn)
+
+    def _apply(self, connection: _Connection, request: _Message) -> bool:
         client = connection.client
-        fault, seconds, generation = self._decide(request.operation)
+        fault, seconds, generation = self._decide(request)
         if fault == "reset":
             connection.reset = True
             return False

@@ -24,10 +24,10 @@ def load_event(name: str) -> dict[str, Any]:
     return data
 
 
-def client_error(code: str, status: int) -> Callable[[str], Exception]:
+def client_error(code: str, status: int, message: str = "injected") -> Callable[[str], Exception]:
     def make(operation: str) -> Exception:
         return ClientError(
-            {"Error": {"Code": code, "Message": "injected"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+            {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}},
             operation,
         )
 

@@ -348,3 +348,111 @@ def test_inject_refuses_a_rule_it_cannot_apply(proxy: FaultProxy, arguments: dic
 def test_the_upstream_must_be_an_http_url() -> None:
     with pytest.raises(ValueError, match="http://"):
         FaultProxy("https://dynamodb.us-east-1.amazonaws.com")
+
+
+# -- races made on purpose -----------------------------------------------------------------------
+def racing(calls: list[Callable[[], Any]]) -> list[Any]:
+    """Run each call on its own thread at once; its result or the exception it raised."""
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        try:
+            results[index] = calls[index]()
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+    return results
+
+
+def test_a_rendezvous_holds_requests_until_all_arrive_and_lets_them_through_in_the_order_given(
+    stack: Stack, proxy: FaultProxy
+) -> None:
+    clients = [dynamodb(proxy.url) for _ in range(2)]
+    # the write that names "later" goes first; the first one through loses its answer
+    proxy.rendezvous("PutItem", parties=2, order=lambda body: 0 if b"later" in body else 1)
+    proxy.inject("lose_response", "PutItem", times=1)
+
+    sooner, later = racing([lambda: put(clients[0], "sooner"), lambda: put(clients[1], "later")])
+
+    assert isinstance(later, ConnectionClosedError)  # it went first: the lost answer was its
+    assert not isinstance(sooner, Exception)
+    assert stack.stored("sooner")
+    assert stack.stored("later")
+    assert proxy.log == [("PutItem", "lose_response"), ("PutItem", "pass")]
+
+
+def test_both_reads_of_a_rendezvous_see_the_record_as_it_was_before_either_write(
+    stack: Stack, proxy: FaultProxy
+) -> None:
+    put(stack.direct, "both-read")
+    clients = [dynamodb(proxy.url) for _ in range(2)]
+    proxy.rendezvous("GetItem", parties=2)
+    proxy.rendezvous("PutItem", parties=2)
+
+    def read_then_write(client: Any, sessions: str) -> str:
+        seen = str(get(client, "both-read")["Item"]["sessions"]["N"])
+        client.put_item(TableName=LOCAL_TABLE, Item={**key("both-read"), "sessions": {"N": sessions}})
+        return seen
+
+    seen = racing([lambda: read_then_write(clients[0], "2"), lambda: read_then_write(clients[1], "3")])
+
+    assert seen == ["1", "1"]  # a lost update, made on purpose: what the merge code must survive
+
+
+def test_a_rendezvous_whose_other_party_never_comes_lets_the_one_through_after_its_seconds(
+    stack: Stack, proxy: FaultProxy
+) -> None:
+    proxy.rendezvous("PutItem", parties=2, seconds=0.3)
+
+    started = time.monotonic()
+    put(stack.client, "alone")
+
+    assert 0.3 <= time.monotonic() - started < READ_TIMEOUT
+    assert stack.stored("alone")
+    put(stack.client, "after")  # the rendezvous is spent: no wait
+    assert proxy.count("PutItem", "pass") == 2
+
+
+def test_a_rendezvous_takes_only_the_requests_that_match_it(stack: Stack, proxy: FaultProxy) -> None:
+    proxy.rendezvous("PutItem", parties=2, seconds=0.4, match=b"matched")
+    proxy.inject("throttle", "PutItem", match=b"matched")
+
+    started = time.monotonic()
+    put(stack.client, "other")  # neither held nor throttled
+    assert time.monotonic() - started < 0.3
+    with pytest.raises(ClientError):
+        put(stack.client, "matched")  # held alone for its 0.4 s, then throttled
+    assert time.monotonic() - started >= 0.4
+
+
+def test_clear_releases_the_requests_a_rendezvous_holds(stack: Stack, proxy: FaultProxy) -> None:
+    proxy.rendezvous("GetItem", parties=3, seconds=0.9)
+    caller = threading.Thread(target=get, args=(stack.client, "held"))
+    caller.start()
+    wait_until(lambda: bool(proxy._meetings and proxy._meetings[0].arrived))
+    started = time.monotonic()
+    proxy.clear()
+    caller.join(timeout=5)
+
+    assert time.monotonic() - started < 0.5
+
+
+@pytest.mark.parametrize("arguments", [{"parties": 1}, {"seconds": 0}])
+def test_rendezvous_refuses_what_it_cannot_hold(proxy: FaultProxy, arguments: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=r"parties|seconds"):
+        proxy.rendezvous("GetItem", **arguments)
+
+
+def test_clear_with_a_match_removes_only_the_rules_made_with_it(stack: Stack, proxy: FaultProxy) -> None:
+    proxy.inject("throttle", "PutItem", match=b"mine")
+    proxy.inject("throttle", "PutItem", match=b"theirs")
+    proxy.clear(match=b"mine")
+
+    put(stack.client, "mine")
+    with pytest.raises(ClientError):
+        put(stack.client, "theirs")

@@ -96,7 +96,8 @@ def test_an_error_is_logged_with_its_exception_and_counted(
         assert conv.say("next").text == LIB.say("error")
     failures = [json.loads(line) for line in stream.getvalue().splitlines() if '"handler failed"' in line]
     assert len(failures) == 1
-    assert "ZeroDivisionError" in failures[0]["exception"]
+    assert failures[0]["error"] == "ZeroDivisionError"  # what and where, never the message
+    assert failures[0]["raised"][0]["at"]
     assert "ErrorSpoken" in metric_names(capsys.readouterr().out)
 
 

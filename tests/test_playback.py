@@ -8,6 +8,7 @@ Stopped and Finished at the offsets a real player would, on the test's clock.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -48,6 +49,15 @@ def token(reply: Reply) -> Token:
     parsed = Token.parse(stream(reply)["token"])
     assert parsed is not None
     return parsed
+
+
+def jumped(reply: Reply, first: Token, file: int) -> Token:
+    """The stream a jump (next, previous, resume, start over) plays: ``first``'s track at
+    ``file``, as a new play (so the stream it replaced, reporting late, is another play's)."""
+    moved = token(reply)
+    assert replace(moved, play=first.play) == first.at_file(file)
+    assert moved.play != first.play
+    return moved
 
 
 def relaxation(library: AudioLibrary, minutes: int = 10) -> Track:
@@ -205,26 +215,26 @@ def test_next_previous_and_start_over_land_on_step_boundaries(
     conv.wait(30)
     reply = conv.say("alexa next")
     assert not reply.ssml
-    assert token(reply) == first.at_file(1)
+    jumped(reply, first, 1)
     assert stream(reply)["offsetInMilliseconds"] == 0
     record = stored(table, conv)
     assert record["step"] == track.files[1].step
     assert record["skipped"] == 1 << track.files[0].step  # jumped over: not done
 
     conv.wait(3)  # just into the step: previous is the step before
-    assert token(conv.say("alexa previous")) == first.at_file(0)
+    jumped(conv.say("alexa previous"), first, 0)
     conv.wait(20)  # well into it: previous is this step's start
     reply = conv.say("alexa previous")
-    assert token(reply) == first.at_file(0)
+    jumped(reply, first, 0)
     assert stream(reply)["offsetInMilliseconds"] == 0
     conv.wait(40)
-    assert token(conv.player.button("Next")) == first.at_file(1)  # type: ignore[union-attr]
+    jumped(conv.player.button("Next"), first, 1)  # type: ignore[union-attr]
     conv.wait(20)  # well into the second step: previous restarts it, not the first
     reply = conv.say("alexa previous")
-    assert token(reply) == first.at_file(1)
+    jumped(reply, first, 1)
     assert stream(reply)["offsetInMilliseconds"] == 0
     reply = conv.say("alexa start over")
-    assert token(reply) == first.at_file(0)
+    jumped(reply, first, 0)
     assert "skipped" not in stored(table, conv)
     # next on the last step: nothing to jump to, the audio plays on
     last = len(track.files) - 1
@@ -247,7 +257,7 @@ def test_resume_plays_on_exactly_where_this_device_paused(
     clock.advance(hours=1)
     reply = conv.say("alexa resume")
     assert not reply.ssml
-    assert token(reply) == first  # the same play, the same file
+    jumped(reply, first, first.file)  # the same file, as a new play
     assert stream(reply)["offsetInMilliseconds"] == paused_at
     # the remote's buttons do the same
     conv.wait(10)
@@ -522,7 +532,7 @@ def test_a_step_skipped_then_played_to_its_end_counts_as_done(
         conv.wait(10)
         conv.say("alexa next")
         conv.wait(2)
-        assert token(conv.say("alexa previous")) == first.at_file(file)
+        jumped(conv.say("alexa previous"), first, file)
         conv.wait(track.files[file].ms / 1000 + 1)
     conv.wait(track.ms / 1000)
     assert player.activity == "FINISHED"
@@ -559,7 +569,9 @@ def test_a_queued_file_that_fails_to_start_does_not_take_another_streams_offset(
     }
     conv.send_event(failed)
     record = stored(table, conv)
-    assert Token.parse(record["play"]) == first  # not file 1 at file 0's offset
+    # file 0 ended: the place is the queued file that failed, at its start (not at file 0's offset)
+    assert Token.parse(record["play"]) == first.at_file(1)
+    assert record.get("offset", 0) == 0
     player.activity = "IDLE"
     assert stream(conv.say("ask pelvic ease to resume"))["offsetInMilliseconds"] < 20_000
 
@@ -613,7 +625,7 @@ def test_a_started_report_without_its_offset_does_not_take_another_streams(
     conv.wait(90)  # the context: file 0, 90 s in
     conv.send_event({"type": "AudioPlayer.PlaybackStarted", "token": str(first.at_file(1))})
     record = stored(table, conv)
-    assert Token.parse(record["play"]) == first.at_file(1)
+    assert Token.parse(record["play"]) == first  # a start moves nothing (the file before's end does)
     assert record.get("offset", 0) == 0
 
 
@@ -623,14 +635,14 @@ def test_a_failure_keeps_the_failed_streams_offset_not_its_playback_states_other
     conv, player = device(played, clock)
     first = token(start_relaxation(conv))
     conv.wait(30)
-    conv.say("alexa next")  # the place: file 1, from its start
+    second = token(conv.say("alexa next"))  # the place: file 1, from its start
     conv.wait(30)
     player.at, player.activity = player.offset, STOPPED  # the context: file 1, 30 s in
     other = relaxation(audio_library).files[0].ms - 2_000
     conv.send_event(
         {
             "type": "AudioPlayer.PlaybackFailed",
-            "token": str(first.at_file(1)),
+            "token": str(second),
             "error": {"type": "MEDIA_ERROR_UNKNOWN", "message": "simulated"},
             "currentPlaybackState": {
                 "token": str(first),

@@ -9,17 +9,20 @@ cards, the session, what is stored, and the requests the fake received.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_model.services import ApiClientRequest
 
 from pelvic_ease import app
-from pelvic_ease.alexa_api import API_SECONDS, AlexaReminders, TimedApiClient, reminder_time
+from pelvic_ease.alexa_api import API_SECONDS, DEADLINE_THREAD, AlexaReminders, TimedApiClient, reminder_time
+from pelvic_ease.audio import AudioLibrary, Track
 from pelvic_ease.content import default_library, load_library
 from pelvic_ease.progress import DAY, MAX_ALERT, Change, Progress
 from pelvic_ease.reminders import DailyTime
@@ -27,9 +30,19 @@ from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill, use_skill
 from sim.alexa_api import FakeAlexaApi, alexa_api
-from sim.driver import CONSENT_TOKEN, DEFAULT_SKILL_ID, Clock, Conversation, LambdaContext, Reply, time_value
+from sim.driver import (
+    CONSENT_TOKEN,
+    DEFAULT_SKILL_ID,
+    Clock,
+    Conversation,
+    LambdaContext,
+    Reply,
+    exact_model,
+    time_value,
+)
+from sim.player import Player
 from tests.conftest import stored_items
-from tests.support import TABLE_NAME, dynamodb_item_size
+from tests.support import FAULTS, TABLE_NAME, FaultyClient, dynamodb_item_size
 from tests.test_observability import captured_logs
 
 LIB = load_library()
@@ -268,8 +281,10 @@ def test_change_of_a_reminder_deleted_in_the_alexa_app_makes_a_new_one(
     api.delete_in_app(old)
     reply = conv.say("ask pelvic ease to move my reminder to 9 pm")
     assert reply.text == LIB.say("reminder_replaced", time="9 p.m.")
-    assert [r.method for r in api.calls(prefix=REMINDERS)] == ["POST", "PUT", "POST"]
+    # the list showed it gone: a new one is made, the old one is not updated
+    assert [r.method for r in api.calls(prefix=REMINDERS) if r.method != "GET"] == ["POST", "POST"]
     assert stored(dynamodb).reminder not in (None, old)
+    assert list(api.reminders) == [stored(dynamodb).reminder]
 
 
 def test_cancel_deletes_it_and_forgets_its_id(skill: Handler, api: FakeAlexaApi, dynamodb: Any) -> None:
@@ -292,13 +307,184 @@ def test_do_i_have_a_reminder_reads_its_time_or_says_there_is_none(
 ) -> None:
     conv = talk(skill, api, granted=True)
     assert conv.say("ask pelvic ease do I have a reminder").text == LIB.say("reminder_none")
-    assert api.calls(prefix=REMINDERS) == []
+    assert [(r.method, r.path) for r in api.calls(prefix=REMINDERS)] == [("GET", REMINDERS)]  # asked Alexa
     conv.say("ask pelvic ease to remind me every day at 8 pm")
     assert conv.say("ask pelvic ease when is my reminder").text == LIB.say("reminder_status", time="8 p.m.")
-    assert api.calls("GET", REMINDERS)[0].path == f"{REMINDERS}/{stored(dynamodb).reminder}"
     api.delete_in_app(str(stored(dynamodb).reminder))
     assert conv.say("ask pelvic ease do I have a reminder").text == LIB.say("reminder_gone")
     assert stored(dynamodb).reminder is None
+
+
+# -- never a second reminder, and cancel leaves none (issue 25) -------------------------------------
+@pytest.fixture
+def faulty(table: DynamoTable, dynamodb: Any) -> FaultyClient:
+    client = FaultyClient(dynamodb)
+    table._client = client
+    return client
+
+
+def cancelled_to_none(conv: Conversation, api: FakeAlexaApi, dynamodb: Any) -> None:
+    assert conv.say("ask pelvic ease to cancel my reminder").text == LIB.say("reminder_cancelled")
+    assert api.reminders == {}
+    assert stored(dynamodb).reminder is None
+
+
+def test_a_create_whose_answer_was_lost_is_found_not_made_again(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    api.lose_next(method="POST", on=REMINDERS)  # made, and the answer never came
+    reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert reply.text == LIB.say("reminder_set", time="8 p.m.")  # the list found it
+    assert list(api.reminders) == [stored(dynamodb).reminder]
+    again = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert again.text == LIB.say("reminder_changed", time="8 p.m.")
+    assert len(api.reminders) == 1
+    assert api.calls("PUT") == []  # already at 8 p.m.: nothing to move
+    cancelled_to_none(conv, api, dynamodb)
+
+
+def test_a_create_lost_and_unconfirmed_is_found_when_asked_again(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    api.lose_next(method="POST", on=REMINDERS)
+    api.pass_next(method="GET", on=REMINDERS)  # the list before the create
+    api.fail_next(500, method="GET", on=REMINDERS)  # the list after it fails
+    reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert reply.text == LIB.say("reminder_unavailable")  # it may or may not be there: nothing is said set
+    assert len(api.reminders) == 1
+    assert stored_items(dynamodb) == []  # nothing stored
+    again = conv.say("ask pelvic ease to remind me every day at 8 pm")  # the user asks again
+    assert again.text == LIB.say("reminder_set", time="8 p.m.")
+    assert list(api.reminders) == [stored(dynamodb).reminder]  # found: still one
+    cancelled_to_none(conv, api, dynamodb)
+
+
+@pytest.mark.parametrize("checked", [True, False])
+def test_a_delete_whose_answer_was_lost_leaves_none(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any, checked: bool
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("ask pelvic ease to remind me every day at 8 pm")
+    api.lose_next(method="DELETE", on=REMINDERS)  # deleted, and the answer never came
+    if not checked:
+        api.pass_next(method="GET", on=REMINDERS)  # the list before the delete
+        api.fail_next(500, method="GET", on=REMINDERS)  # the list that would check it fails too
+    reply = conv.say("ask pelvic ease to cancel my reminder")
+    assert api.reminders == {}
+    if checked:
+        assert reply.text == LIB.say("reminder_cancelled")  # the list showed it gone
+        assert stored(dynamodb).reminder is None
+    else:
+        assert reply.text == LIB.say("reminder_unavailable")
+        cancelled_to_none(conv, api, dynamodb)  # asked again: gone, and forgotten
+
+
+def test_a_reminder_whose_id_could_not_be_stored_is_neither_doubled_nor_left_behind(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any, faulty: FaultyClient
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    faulty.fail("put_item", FAULTS["internal-error"], times=None)
+    reply = conv.say("remind me every day at 8 pm")
+    conv.end_session()  # the session's end tries the write once more: it fails too
+    faulty.clear()
+    assert LIB.say("save_failed") in reply.text
+    assert stored(dynamodb).reminder is None
+    assert len(api.reminders) == 1
+    again = conv.say("ask pelvic ease to remind me every day at 9 pm")  # the record knows no reminder
+    assert again.text == LIB.say("reminder_set", time="9 p.m.")
+    assert list(api.reminders) == [stored(dynamodb).reminder]  # the one there, moved
+    assert api.calls("POST", REMINDERS)[1:] == []
+    faulty.fail("put_item", FAULTS["internal-error"], times=1)  # the id forgotten again
+    conv.say("ask pelvic ease to cancel my reminder")
+    assert api.reminders == {}
+
+
+def test_a_cancel_with_no_id_stored_removes_the_reminder_the_skill_has(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any, faulty: FaultyClient
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    faulty.fail("put_item", FAULTS["internal-error"], times=None)
+    conv.say("remind me every day at 8 pm")
+    conv.end_session()
+    faulty.clear()
+    assert stored(dynamodb).reminder is None
+    status = conv.say("ask pelvic ease do I have a reminder")  # Alexa knows: the record learns its id
+    assert status.text == LIB.say("reminder_status", time="8 p.m.")
+    assert stored(dynamodb).reminder == next(iter(api.reminders))
+    assert conv.say("ask pelvic ease to cancel my reminder").text == LIB.say("reminder_cancelled")
+    assert api.reminders == {}
+
+
+def test_a_create_whose_list_after_fails_is_still_a_reminder_set(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    api.pass_next(method="GET", on=REMINDERS)
+    api.fail_next(500, method="GET", on=REMINDERS)  # the list after the create
+    reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert reply.text == LIB.say("reminder_set", time="8 p.m.")  # the create's own answer said so
+    assert list(api.reminders) == [stored(dynamodb).reminder]
+
+
+def test_the_reminder_kept_is_the_records_else_the_oldest(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("ask pelvic ease to remind me every day at 8 pm")
+    ours = str(stored(dynamodb).reminder)
+    for token, created in (
+        ("amzn1.alert.reminder.middle", "2026-01-02"),
+        ("amzn1.alert.reminder.old", "2026-01-01"),
+    ):
+        api.reminders[token] = dict(api.reminders[ours])  # left by an older version of the skill
+        api.created[token] = f"{created}T08:00:00.000Z"
+    conv.say("ask pelvic ease to remind me every day at 9 pm")
+    assert list(api.reminders) == [ours]  # the record's, moved: the others gone
+    for token in ("amzn1.alert.reminder.middle", "amzn1.alert.reminder.old", "amzn1.alert.reminder.newest"):
+        api.reminders[token] = dict(api.reminders[ours])
+    api.created["amzn1.alert.reminder.newest"] = "2026-01-03T08:00:00.000Z"
+    api.delete_in_app(ours)  # the record's is gone: of those left, the oldest is kept
+    conv.say("ask pelvic ease to remind me every day at 7 pm")
+    assert list(api.reminders) == ["amzn1.alert.reminder.old"]
+    assert stored(dynamodb).reminder == "amzn1.alert.reminder.old"
+
+
+def test_with_no_reminder_kept_and_none_possible_cancel_and_ask_say_there_is_none(
+    skill: Handler, api: FakeAlexaApi
+) -> None:
+    for conv in (talk(skill, api), Conversation(skill)):  # no permission; no API in the request
+        for asked in ("cancel my reminder", "do I have a reminder"):
+            assert conv.say(f"ask pelvic ease to {asked}").text == LIB.say("reminder_none")
+    assert api.calls(prefix=REMINDERS) == []
+
+
+def test_two_consent_answers_at_once_make_one_reminder(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    # GIVEN the permission asked for on two devices of one user
+    kitchen, bedroom = talk(skill, api), talk(skill, api)
+    bedroom.user_id = kitchen.user_id
+    for device in (kitchen, bedroom):
+        assert device.say("ask pelvic ease to remind me every day at 8 pm").permission_request is not None
+    # WHEN both answers arrive at once: both list the reminders before either makes one
+    api.hold(2, method="GET", on=REMINDERS)
+    replies: list[Reply] = []
+    threads = [
+        threading.Thread(target=lambda d=d: replies.append(d.consent("ACCEPTED"))) for d in (kitchen, bedroom)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # THEN both are told it is set, two were made and one is left: the one the record keeps
+    assert [r.text for r in replies] == [LIB.say("reminder_set", time="8 p.m.")] * 2
+    assert len(api.calls("POST", REMINDERS)) == 2
+    assert list(api.reminders) == [stored(dynamodb).reminder]
+    cancelled_to_none(kitchen, api, dynamodb)
 
 
 # -- every failure gets a short answer, and nothing else is affected ------------------------------------
@@ -322,17 +508,46 @@ def test_an_api_error_on_set_is_a_short_answer_and_the_routine_goes_on(
     assert "Step 2 of" in conv.say("next").text
 
 
+@pytest.mark.parametrize("status", [400, 409])
+def test_a_request_the_reminders_api_refuses_is_not_told_as_try_again_later(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any, status: int
+) -> None:
+    conv = talk(skill, api, granted=True)
+    api.fail_next(status, method="POST", on=REMINDERS)
+    reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
+    assert reply.text == LIB.say("reminder_refused")
+    assert "try again" not in reply.text.lower()
+    assert api.reminders == {}
+
+
+def test_the_reminder_speaks_in_the_market_its_words_are_from(skill: Handler, api: FakeAlexaApi) -> None:
+    # a device in a market we do not serve hears the en-US content: its reminder says so
+    conv = Conversation(
+        skill,
+        model=exact_model(DEFAULT_SKILL_ID, "en-US"),
+        locale="en-NZ",
+        alexa_api=api,
+        reminders_granted=True,
+    )
+    conv.say("ask pelvic ease to remind me every day at 8 pm")
+    [created] = api.calls("POST", REMINDERS)
+    assert created.body["alertInfo"]["spokenInfo"]["content"] == [
+        {"locale": "en-US", "text": LIB.say("reminder_text")}
+    ]
+
+
 def test_a_401_asks_for_the_permission(skill: Handler, api: FakeAlexaApi) -> None:
     conv = talk(skill, api, granted=True)
     api.revoke()  # taken back in the Alexa app: the envelope still says granted
     reply = conv.say("ask pelvic ease to remind me every day at 8 pm")
     assert reply.permission_request is not None
     assert reply.permission_request["token"] == "daily-reminder:20:00"
-    assert [r.method for r in api.calls(prefix=REMINDERS)] == ["POST"]
+    assert [r.method for r in api.calls(prefix=REMINDERS)] == ["GET"]  # the list was refused
     # the user gives it again by voice: the reminder is made
     again = conv.consent("ACCEPTED")
     assert again.text == LIB.say("reminder_set", time="8 p.m.")
-    assert [r.method for r in api.calls(prefix=REMINDERS)] == ["POST", "POST"]
+    assert [r.method for r in api.calls("POST", REMINDERS)] == ["POST"]
+    assert len(api.reminders) == 1
 
 
 def test_still_refused_after_a_yes_the_alexa_app_not_a_second_question(
@@ -365,12 +580,15 @@ def test_a_time_out_is_a_short_answer_within_the_turn(
     assert stored(dynamodb).reminder is None
 
 
-def test_a_404_on_cancel_forgets_the_reminder(skill: Handler, api: FakeAlexaApi, dynamodb: Any) -> None:
+def test_cancelling_a_reminder_deleted_in_the_alexa_app_forgets_it(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
     conv = talk(skill, api, granted=True)
     conv.say("ask pelvic ease to remind me every day at 8 pm")
-    api.fail_next(404, on=REMINDERS)
+    api.delete_in_app(str(stored(dynamodb).reminder))
     assert conv.say("ask pelvic ease to cancel my reminder").text == LIB.say("reminder_cancelled")
     assert stored(dynamodb).reminder is None
+    assert api.calls("DELETE") == []
 
 
 @pytest.mark.parametrize(("status", "key"), [(429, "reminder_busy"), (500, "reminder_unavailable")])
@@ -518,11 +736,37 @@ def test_the_access_and_consent_tokens_never_reach_a_log_line(
 # -- the pieces -------------------------------------------------------------------------------------------
 def test_the_api_client_refuses_plain_http_and_has_a_time_out() -> None:
     client = TimedApiClient()
-    assert client.timeout.total == API_SECONDS <= 2.0
+    assert client.total_seconds == API_SECONDS <= 2.0  # the whole call, by the wall clock
     with pytest.raises(ApiClientException, match="non-HTTPS"):
         client.invoke(
             ApiClientRequest(url="http://127.0.0.1:9/v1/alerts/reminders", method="GET", headers=[])
         )
+
+
+def test_an_answer_that_trickles_in_is_cut_off_at_the_calls_deadline(api: FakeAlexaApi) -> None:
+    # GIVEN an answer sent a byte at a time: every socket read gets a byte well inside any
+    # read time-out, and the whole answer would take seconds
+    api.grant()
+    api.reminders["amzn1.alert.reminder.1"] = {
+        "trigger": {"type": "SCHEDULED_ABSOLUTE"},
+        "padding": "x" * 100,
+    }
+    api.trickle_next(0.05)
+    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
+    request = ApiClientRequest(
+        url=f"{api.url}{REMINDERS}/amzn1.alert.reminder.1",
+        method="GET",
+        headers=[("Authorization", f"Bearer {api.access_token}")],
+    )
+    started = time.monotonic()
+    # WHEN it is read, THEN the call ends at its deadline, for the whole call
+    with pytest.raises(ApiClientException, match="no answer from the Alexa API"):
+        client.invoke(request)
+    assert time.monotonic() - started < 0.5 + 0.4
+    started = time.monotonic()
+    assert client.invoke(request).status_code == 200  # and the next call is whole, and no slower:
+    assert time.monotonic() - started < 0.5  # its watchdog ends with it
+    assert DEADLINE_THREAD not in [t.name for t in threading.enumerate()]  # none left waiting
 
 
 def test_a_reminder_read_back_gives_its_time() -> None:
@@ -661,7 +905,10 @@ def test_a_failed_call_names_no_token(api: FakeAlexaApi) -> None:
 
 def test_a_year_of_practice_with_the_longest_reminder_id_stays_one_write_unit() -> None:
     start = 1_795_000_000
-    progress = Progress(disclaimer_version=1, pace="slow", reminder="r" * MAX_ALERT, reminder_declined=1)
+    longest_zone = max(available_timezones(), key=len)
+    progress = Progress(
+        disclaimer_version=1, pace="slow", reminder="r" * MAX_ALERT, reminder_declined=1, zone=longest_zone
+    )
     for day in range(365):
         progress = Change(start + day * DAY, moved=True, completed="daily_massage", day=day).applied_to(
             progress
@@ -683,3 +930,161 @@ def test_an_unsaved_reminder_change_survives_the_session() -> None:
         Change(1_795_000_000, moved=True, completed="down_training", practised=True, day=20_775),
     ):
         assert Change.from_dict(json.loads(json.dumps(change.to_dict()))) == change
+
+
+# -- the last known time zone (issue 25) -------------------------------------------------------------
+def relaxation(library: AudioLibrary) -> Track:
+    tracks = library.tracks("en-US")
+    track = tracks.get("down_training", "normal", 10) if tracks is not None else None
+    assert track is not None
+    return track
+
+
+def day_number(when: datetime) -> int:
+    return when.date().toordinal() - datetime(1970, 1, 1).toordinal()
+
+
+def test_a_failed_time_zone_read_counts_the_day_in_the_last_known_zone(
+    skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any
+) -> None:
+    # GIVEN a user in Tokyo who practised at 8 pm (the zone read, and kept in the record)
+    tokyo = ZoneInfo("Asia/Tokyo")
+    api.time_zone = "Asia/Tokyo"
+    clock.now = datetime(2026, 11, 20, 20, 0, tzinfo=tokyo).timestamp()
+    conv = talk(skill, api)
+    conv.say("open pelvic ease")
+    routine_to_end(conv)
+    conv.say("no")
+    assert stored(dynamodb).zone == "Asia/Tokyo"
+    # WHEN they practise at 8 the next morning and the settings API fails (still the 20th in
+    # New York, the en-US stand-in)
+    clock.now = datetime(2026, 11, 21, 8, 0, tzinfo=tokyo).timestamp()
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    end = routine_to_end(conv)
+    # THEN the day is theirs: two days, a streak of two
+    day = day_number(datetime(2026, 11, 20))
+    assert stored(dynamodb).days == (day, day + 1)
+    assert LIB.say("streak_at_end", streak=2) in end.text
+
+
+def test_a_failed_time_zone_read_is_tried_once_more_when_a_reminder_needs_it(
+    skill: Handler, api: FakeAlexaApi, dynamodb: Any
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    routine_to_end(conv)  # the day's read fails: the locale's zone stands in
+    reply = conv.say("remind me every day at 8 pm")  # later in the session: read again
+    assert reply.text.startswith(LIB.say("reminder_set", time="8 p.m."))
+    [created] = api.calls("POST", REMINDERS)
+    assert created.body["trigger"]["timeZoneId"] == "America/Los_Angeles"
+    assert len(api.calls("GET", "/v2/devices/")) == 2
+
+
+def test_a_time_zone_read_that_fails_again_is_not_tried_a_third_time_in_the_session(
+    skill: Handler, api: FakeAlexaApi
+) -> None:
+    conv = talk(skill, api, granted=True)
+    conv.say("open pelvic ease")
+    api.fail_next(500, times=2, on="/v2/devices/")
+    routine_to_end(conv)
+    assert conv.say("remind me every day at 8 pm").text.startswith(LIB.say("reminder_no_zone"))
+    assert conv.say("remind me every day at 8 pm").text.startswith(LIB.say("reminder_no_zone"))
+    assert len(api.calls("GET", "/v2/devices/")) == 2  # the day's read, and one more
+
+
+def test_a_locale_we_do_not_serve_counts_days_in_utc(skill: Handler, clock: Clock, dynamodb: Any) -> None:
+    # 23:30 in New York (en-US's stand-in) is already the next day in UTC
+    clock.now = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    conv = Conversation(skill, model=exact_model(DEFAULT_SKILL_ID, "en-US"), locale="fr-FR")
+    conv.say("open pelvic ease")
+    routine_to_end(conv)
+    assert stored(dynamodb).days == (day_number(datetime(2026, 11, 21)),)
+
+
+@pytest.fixture
+def played_skill(
+    table: DynamoTable, clock: Clock, api: FakeAlexaApi, audio_library: AudioLibrary
+) -> Iterator[Handler]:
+    """The real handler with the rendered audio and the fake Alexa APIs (time-out 0.5 s)."""
+    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    use_skill(build_skill(settings, table=table, clock=clock, api_client=client, audio=audio_library))
+    yield app.lambda_handler
+    use_skill(None)
+
+
+def test_a_played_routines_end_short_of_time_is_stored_without_asking_the_time_zone(
+    played_skill: Handler,
+    *,
+    api: FakeAlexaApi,
+    clock: Clock,
+    dynamodb: Any,
+    audio_library: AudioLibrary,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GIVEN a relaxation played into its last file; the record keeps no time zone yet
+    conv = Conversation(played_skill, alexa_api=api, player=Player(clock))
+    conv.say("ask pelvic ease for a ten minute relaxation")
+    track = relaxation(audio_library)
+    conv.wait((track.ms - track.files[-1].ms) / 1000 + 10)
+    assert stored(dynamodb).zone is None
+    # WHEN its end comes to a turn with 4.5 s left, and a read of the time zone would take 2 s
+    api.delay_next(1.0, on="/v2/devices/")
+    monkeypatch.setattr(
+        LambdaContext,
+        "get_remaining_time_in_millis",
+        lambda self: 4_500 - 2_000 * len(api.calls("GET", "/v2/devices/")),
+    )
+    conv.wait(track.ms / 1000)
+    # THEN the read is not made (the write after it would not fit): the end is stored
+    assert api.calls("GET", "/v2/devices/") == []
+    assert stored(dynamodb).completed == {"down_training": 1}
+
+
+def test_a_players_report_counts_its_day_in_the_records_zone_without_asking(
+    played_skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any, audio_library: AudioLibrary
+) -> None:
+    api.time_zone = "Asia/Tokyo"
+    conv = Conversation(played_skill, alexa_api=api, player=Player(clock))
+    conv.say("open pelvic ease")
+    routine_to_end(conv)  # the day read the zone: the record keeps it
+    conv.say("no")
+    assert stored(dynamodb).zone == "Asia/Tokyo"
+    reads = len(api.calls("GET", "/v2/devices/"))
+    clock.now = datetime(2026, 11, 21, 8, 0, tzinfo=ZoneInfo("Asia/Tokyo")).timestamp()
+    conv.say("ask pelvic ease for a ten minute relaxation")
+    conv.wait(relaxation(audio_library).ms / 1000 + 30)
+    assert len(api.calls("GET", "/v2/devices/")) == reads  # the reports asked nothing
+    assert day_number(datetime(2026, 11, 21)) in stored(dynamodb).days
+
+
+def test_a_kept_time_zone_this_runtime_does_not_know_is_not_used(
+    skill: Handler, api: FakeAlexaApi, clock: Clock, dynamodb: Any
+) -> None:
+    # 23:30 in New York (the en-US fallback) is the next day in UTC
+    clock.now = datetime(2026, 11, 20, 23, 30, tzinfo=ZoneInfo("America/New_York")).timestamp()
+    conv = talk(skill, api)
+    conv.say("open pelvic ease")
+    conv.end_session()
+    item = stored_items(dynamodb)[0]
+    item["zone"] = {"S": "Nowhere/Atlantis"}  # kept by an older runtime, unknown to this one
+    dynamodb.put_item(TableName=TABLE_NAME, Item=item)
+    conv.say("open pelvic ease")
+    api.fail_next(500, on="/v2/devices/")
+    end = routine_to_end(conv)
+    assert end.text.endswith(LIB.say("another_offer"))
+    assert stored(dynamodb).days == (day_number(datetime(2026, 11, 20)),)
+
+
+def test_the_core_where_no_api_can_be_reached_has_no_reminder_to_cancel_or_read() -> None:
+    from pelvic_ease import dialogue  # noqa: PLC0415
+    from pelvic_ease.engine import Engine  # noqa: PLC0415
+
+    for said in (dialogue.CANCEL_REMINDER, dialogue.REMINDER_STATUS):
+        facts = dialogue.Facts(Progress(), 1_795_000_000)  # the port: NoReminders
+        outcome = dialogue.decide(Engine(LIB), dialogue.State(), dialogue.Heard(said), facts)
+        assert " ".join(getattr(part, "text", "") for part in outcome.speech).startswith(
+            LIB.say("reminder_none")
+        )

@@ -126,6 +126,19 @@ def test_a_write_whose_answer_is_lost_is_recognised_not_repeated(slept: list[flo
     assert Progress.from_dict(table.get(KEY)).completed == {"inner_thigh": 1}
 
 
+def test_what_a_save_counts_as_finished_is_told_once_it_is_stored(slept: list[float]) -> None:
+    # GIVEN a completion whose write lands but whose answer is lost (the retry meets it stored)
+    table = FlakyTable(lose=1)
+    done = Change(1_000, moved=True, completed="inner_thigh")
+    stored = repository(table, slept).store(KEY, Progress(), [done], forever())
+    assert stored.completed == ("inner_thigh",)  # counted by the write that landed
+    assert repository(table, slept).store(KEY, stored.progress, [done], forever()).completed == ()  # once
+    finishing = Change(1_010, moved=True, completed="lower_back")
+    assert repository(table, slept).store(KEY, stored.progress, [finishing], forever()).completed == (
+        "lower_back",
+    )
+
+
 def test_an_unsaved_change_is_stored_once_by_a_later_save(slept: list[float]) -> None:
     table = FlakyTable(lose=1, fail=ATTEMPTS - 1)  # lands, then every retry in the turn fails
     repo = repository(table, slept)

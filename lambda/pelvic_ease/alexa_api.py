@@ -2,23 +2,30 @@
 through ask-sdk's own service clients, with an API client that has time-outs.
 
 ask-sdk's DefaultApiClient (requests) waits for ever; a Lambda turn has 7 s. ``TimedApiClient``
-implements the SDK's ``ApiClient`` over urllib3 (which botocore has loaded already) with a
-connect and a total time-out, HTTPS only, and no retries. Every call is also started only if
-the turn's budget leaves time to store what it did and to speak. The access token goes only
-into the Authorization header: it is never logged, nor put in an exception's message.
+implements the SDK's ``ApiClient`` over the standard library's HTTPS client with a deadline
+for the whole call by the wall clock (a socket time-out bounds each read only: an answer
+that trickles in a byte at a time would hold the turn for ever), HTTPS only, and no retries.
+Every call is also started only if the turn's budget leaves time to store what it did and to
+speak. The access token goes only into the Authorization header: it is never logged, nor put
+in an exception's message.
 """
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import json
+import socket
+import ssl
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import partial
 from typing import Any, cast
 from urllib.parse import urlsplit
 
 import certifi
-import urllib3
 from ask_sdk_core.exceptions import ApiClientException
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model.services import ApiClient, ApiClientRequest, ApiClientResponse, ServiceException
@@ -43,6 +50,7 @@ from .reminders import (
     NO_ZONE,
     NOT_FOUND,
     OK,
+    REFUSED,
     SCOPE,
     THROTTLED,
     UNAVAILABLE,
@@ -55,8 +63,9 @@ API_SECONDS = 2.0  # the longest one call to an Alexa API may take, connecting i
 # Started only if, at its slowest, the call leaves this much more than the turn's reserve:
 # the write of what it did (the reminder's id) still has to fit.
 AFTER_CALL_SECONDS = 1.0
-REMINDERS_PATH = "/v1/alerts/reminders/{alertToken}"
-STATUS = {401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED}
+REMINDERS = "/v1/alerts/reminders"
+DEADLINE_THREAD = "alexa-api-deadline"  # the watchdog of one call, gone when the call is
+STATUS = {400: REFUSED, 401: NO_PERMISSION, 403: FORBIDDEN, 404: NOT_FOUND, 409: REFUSED, 429: THROTTLED}
 
 
 def zone_info(name: str) -> tzinfo:
@@ -77,9 +86,11 @@ def known_zone(name: str) -> bool:
 
 
 class TimedApiClient(ApiClient):
-    """ask-sdk's ApiClient with time-outs: HTTPS only, one attempt, ``total_seconds`` at most.
-    ``ca_certs``: the certificates to trust (certifi's by default; a local fake's own CA in
-    tests and the simulator)."""
+    """ask-sdk's ApiClient with a deadline: HTTPS only, one attempt, and the whole call
+    (connecting, the TLS handshake, the request, the answer's head and body) ``total_seconds``
+    at most by the wall clock: a watchdog shuts the connection when it is due, whatever read
+    is waiting. ``ca_certs``: the certificates to trust (certifi's by default; a local fake's
+    own CA in tests and the simulator)."""
 
     def __init__(
         self,
@@ -88,42 +99,60 @@ class TimedApiClient(ApiClient):
         total_seconds: float = API_SECONDS,
         ca_certs: str | None = None,
     ) -> None:
-        self.timeout = urllib3.Timeout(connect=connect_seconds, total=total_seconds)
+        self.connect_seconds = connect_seconds
+        self.total_seconds = total_seconds
         self._ca_certs = ca_certs
-        self._made: urllib3.PoolManager | None = None
+        self._made: ssl.SSLContext | None = None
 
     @property
-    def _pool(self) -> urllib3.PoolManager:
+    def _tls(self) -> ssl.SSLContext:
         """Made on the first call to an Alexa API, not with the skill: most turns make none
         (and certifi finds its bundle through importlib.resources)."""
         if self._made is None:
-            self._made = urllib3.PoolManager(
-                cert_reqs="CERT_REQUIRED",
-                ca_certs=self._ca_certs or certifi.where(),
-                retries=False,
-                timeout=self.timeout,
-            )
+            self._made = ssl.create_default_context(cafile=self._ca_certs or certifi.where())
         return self._made
 
     def invoke(self, request: ApiClientRequest) -> ApiClientResponse:
-        url = str(request.url or "")
-        if urlsplit(url).scheme != "https":
+        url = urlsplit(str(request.url or ""))
+        if url.scheme != "https" or not url.hostname:
             raise ApiClientException("Requests against non-HTTPS endpoints are not allowed.")
-        headers = dict(request.headers or [])
         body = request.body
-        data = json.dumps(body).encode() if body is not None and not isinstance(body, str) else body
+        data = body.encode() if isinstance(body, str) else None if body is None else json.dumps(body).encode()
+        path = url.path + (f"?{url.query}" if url.query else "")
+        connection = http.client.HTTPSConnection(
+            url.hostname, url.port, timeout=min(self.connect_seconds, self.total_seconds), context=self._tls
+        )
+        watchdog = threading.Timer(self.total_seconds, _cut, args=(connection,))
+        watchdog.name, watchdog.daemon = DEADLINE_THREAD, True
+        watchdog.start()
         try:
-            answer = self._pool.request(str(request.method), url, headers=headers, body=data)
-        except urllib3.exceptions.HTTPError as error:
-            # the error's own text names the host and the time-out, never the headers
-            raise ApiClientException(f"{type(error).__name__}: no answer from the Alexa API") from None
-        text = answer.data.decode("utf-8", "replace")
+            connection.request(str(request.method), path, body=data, headers=dict(request.headers or []))
+            answer = connection.getresponse()
+            text = answer.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException) as error:
+            # the error's own text names neither the headers nor the token
+            raise ApiClientException(
+                f"{type(error).__name__}: no answer from the Alexa API in time"
+            ) from None
+        finally:
+            watchdog.cancel()
+            watchdog.join()  # gone at once when cancelled: no thread is left waiting
+            connection.close()
         return ApiClientResponse(
-            headers=list(answer.headers.items()),
+            headers=answer.getheaders(),
             status_code=answer.status,
             # an empty body must not fail the SDK's JSON parsing (it reads None as no body)
             body=text or None,  # type: ignore[arg-type]  # annotated as str, None is handled
         )
+
+
+def _cut(connection: http.client.HTTPConnection) -> None:
+    """The call's deadline: shut its socket, so whatever read waits on it ends at once (during
+    the handshake the socket is still the plain one, and shutting it ends the handshake)."""
+    sock = connection.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def has_reminder_permission(handler_input: HandlerInput) -> bool:
@@ -165,16 +194,15 @@ def _failure(operation: str, error: Exception) -> str:
     return kind
 
 
-def read_time_zone(handler_input: HandlerInput, budget: Budget) -> str | None:
-    """The device's time zone (the Alexa settings API), or None if it cannot be read."""
+def read_time_zone(
+    handler_input: HandlerInput, budget: Budget, after_seconds: float = AFTER_CALL_SECONDS
+) -> str | None:
+    """The device's time zone (the Alexa settings API), or None if it cannot be read; not
+    asked unless, at its slowest, the call leaves ``after_seconds`` for what must follow it."""
     context = handler_input.request_envelope.context
     device = context.system.device if context and context.system else None
     device_id = device.device_id if device else None
-    if (
-        not device_id
-        or not _api_reachable(handler_input)
-        or not budget.allows(API_SECONDS + AFTER_CALL_SECONDS)
-    ):
+    if not device_id or not _api_reachable(handler_input) or not budget.allows(API_SECONDS + after_seconds):
         return None
     try:
         name = str(handler_input.service_client_factory.get_ups_service().get_system_time_zone(device_id))
@@ -197,15 +225,17 @@ class AlexaReminders:
         *,
         zone: Callable[[], str | None],
         text: str,
+        locale: str,
         now: int,
     ) -> None:
+        """``text``: what Alexa says when the reminder comes, in ``locale`` (the content's
+        market: the request's own may be one we do not serve, or malformed)."""
         self.handler_input = handler_input
         self.budget = budget
         self.zone = zone
         self.text = text
+        self.locale = locale
         self.now = now
-        locale = getattr(handler_input.request_envelope.request, "locale", None)
-        self.locale = locale if isinstance(locale, str) else "en-US"
 
     def _client(self) -> ReminderManagementServiceClient | None:
         """The SDK's client, if a call may be made now (an API to reach, time to wait for it)."""
@@ -244,6 +274,12 @@ class AlexaReminders:
             return Failed(_failure(operation, error))
 
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
+        """The skill's one reminder, every day at ``time``. The reminders the skill has are
+        listed first (the record's id may be missing: its write failed; or stale: deleted in
+        the Alexa app), so a retry or a second consent answer never makes a second one: the one
+        there is moved, or, if there is none, one is made and the list read again (a created
+        reminder whose answer was lost is found; two made at once by two consent answers are
+        brought down to the oldest, which both keep)."""
         if not _api_reachable(self.handler_input):
             return ReminderResult(UNAVAILABLE)  # no API to ask: no permission question either
         if not has_reminder_permission(self.handler_input):
@@ -251,56 +287,122 @@ class AlexaReminders:
         zone = self.zone()
         if zone is None:
             return ReminderResult(NO_ZONE)  # never a reminder at a guessed hour
-        if existing:
-            updated = self._call(
-                "update_reminder", lambda c: c.update_reminder(existing, self.request(time, zone))
-            )
-            if not isinstance(updated, Failed):
-                return ReminderResult(OK, token=existing)
-            if updated.status != NOT_FOUND:
-                return ReminderResult(updated.status)
-            # deleted in the Alexa app: a new one is made below
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)  # whether one exists is not known: nothing made
+        if listed:
+            return self._moved(self._one_of(listed, existing), time, zone, created=False)
         created = self._call("create_reminder", lambda c: c.create_reminder(self.request(time, zone)))
-        if isinstance(created, Failed):
-            return ReminderResult(created.status)
-        token = getattr(created, "alert_token", None)
-        if not isinstance(token, str) or not token:
-            logger.warning("a reminder was created without an id")
-            return ReminderResult(UNAVAILABLE)
-        return ReminderResult(OK, token=token, created=True)
+        # made, perhaps, though its answer was lost; or made twice, by two answers at once
+        after = self._listed()
+        if isinstance(after, Failed) or not after:
+            token = None if isinstance(created, Failed) else getattr(created, "alert_token", None)
+            if isinstance(token, str) and token:
+                return ReminderResult(OK, token=token, created=True)  # the next put or cancel tidies
+            return ReminderResult(created.status if isinstance(created, Failed) else UNAVAILABLE)
+        return self._moved(self._one_of(after, existing), time, zone, created=True)
 
-    def delete(self, token: str) -> ReminderResult:
-        deleted = self._call("delete_reminder", lambda c: c.delete_reminder(token))
-        return ReminderResult(deleted.status if isinstance(deleted, Failed) else OK)
+    def _moved(
+        self, reminder: dict[str, Any], time: DailyTime, zone: str, *, created: bool
+    ) -> ReminderResult:
+        """``reminder`` (the skill's one) at ``time`` every day: moved there unless it is."""
+        token = str(reminder["alertToken"])
+        if reminder_time(reminder) == time:
+            return ReminderResult(OK, token=token, created=created)
+        updated = self._call("update_reminder", lambda c: c.update_reminder(token, self.request(time, zone)))
+        if isinstance(updated, Failed):
+            return ReminderResult(updated.status)
+        return ReminderResult(OK, token=token, created=created)
 
-    def read(self, token: str) -> ReminderResult:
-        """The reminder's time, read as plain JSON: ask-sdk-model 1.82 cannot deserialise a
-        reminder it reads back (ALEXA.md), so the SDK client's own ``invoke`` is asked for an
-        object rather than its GetReminderResponse."""
+    def _one_of(self, listed: list[dict[str, Any]], existing: str | None) -> dict[str, Any]:
+        """The reminder the skill keeps (the record's, else the oldest: what every turn that
+        lists the same reminders chooses), the others deleted."""
+        keep = next((r for r in listed if r["alertToken"] == existing), None) or min(
+            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
+        )
+        for extra in listed:
+            if extra is not keep:
+                self._call("delete_reminder", partial(_delete, str(extra["alertToken"])))
+        return keep
+
+    def delete(self, existing: str | None) -> ReminderResult:
+        """Every reminder the skill has for the user deleted (OK), or there was none
+        (NOT_FOUND). A delete whose answer was lost is checked by listing again."""
+        if existing is None and not has_reminder_permission(self.handler_input):
+            return ReminderResult(NOT_FOUND)  # none stored, and none could have been made
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)  # what is left is not known: nothing is said gone
+        if not listed:
+            return ReminderResult(NOT_FOUND)
+        failures = [
+            failed
+            for reminder in listed
+            if isinstance(
+                failed := self._call("delete_reminder", partial(_delete, reminder["alertToken"])), Failed
+            )
+        ]
+        if not failures:
+            return ReminderResult(OK)
+        left = self._listed()  # a delete whose answer was lost (or gone already: 404) may have done it
+        return ReminderResult(OK if left == [] else failures[0].status)
+
+    def read(self, existing: str | None) -> ReminderResult:
+        """The skill's reminder and its time (the record's if it is there, else the oldest),
+        read as plain JSON: ask-sdk-model 1.82 cannot deserialise a reminder it reads back
+        (ALEXA.md), so the SDK client's own ``invoke`` is asked for an object."""
+        if existing is None and not has_reminder_permission(self.handler_input):
+            return ReminderResult(NOT_FOUND)
+        listed = self._listed()
+        if isinstance(listed, Failed):
+            return ReminderResult(listed.status)
+        if not listed:
+            return ReminderResult(NOT_FOUND)
+        reminder = next((r for r in listed if r["alertToken"] == existing), None) or min(
+            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
+        )
+        return ReminderResult(OK, token=str(reminder["alertToken"]), time=reminder_time(reminder))
+
+    def _listed(self) -> list[dict[str, Any]] | Failed:
+        """Every reminder the skill has for this user (GET /v1/alerts/reminders, as plain JSON),
+        or why they could not be listed."""
         access = api_access(self.handler_input)
         if access is None:
-            return ReminderResult(UNAVAILABLE)
+            return Failed(UNAVAILABLE)
         endpoint, access_token = access
         answer = self._call(
-            "get_reminder",
+            "list_reminders",
             lambda c: cast(Any, c).invoke(
                 method="GET",
                 endpoint=endpoint,
-                path=REMINDERS_PATH,
+                path=REMINDERS,
                 query_params=[],
                 header_params=[
                     ("Content-type", "application/json"),
                     ("Authorization", f"Bearer {access_token}"),
                 ],
-                path_params={"alertToken": token},
+                path_params={},
                 response_definitions=[],
                 body=None,
                 response_type="object",
             ),
         )
         if isinstance(answer, Failed):
-            return ReminderResult(answer.status)
-        return ReminderResult(OK, token=token, time=reminder_time(getattr(answer, "body", None)))
+            return answer
+        body = getattr(answer, "body", None)
+        alerts = body.get("alerts", []) if isinstance(body, dict) else None
+        if not isinstance(alerts, list):
+            logger.warning("the reminders could not be read from the answer", extra={"operation": "list"})
+            return Failed(UNAVAILABLE)
+        return [
+            a
+            for a in alerts
+            if isinstance(a, dict) and isinstance(a.get("alertToken"), str) and a["alertToken"]
+        ]
+
+
+def _delete(token: str, client: ReminderManagementServiceClient) -> Any:
+    return client.delete_reminder(token)
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,12 @@ import json
 from typing import Any, cast
 
 from ask_sdk_core.exceptions import AskSdkException
-from ask_sdk_model import RequestEnvelope
+from ask_sdk_model import Request, RequestEnvelope
 
 from . import skill
 from .content import default_library
 from .handlers import SILENT_REQUESTS
-from .observability import count, logger, observed
+from .observability import count, log_failure, logger, observed
 from .repository import ForgetIncomplete
 from .speech import render, say
 
@@ -59,18 +59,22 @@ def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.warning("malformed request: no request type")
         count("ErrorSpoken")
         return _apology()
+    if request["type"] not in Request.discriminator_value_class_map:
+        # a request type newer than the SDK (a new device event): nothing to do, nothing wrong
+        logger.info("request type unknown to the SDK: answered with nothing")
+        return {"version": "1.0", "response": {}}
     try:
         envelope = current.serializer.deserialize(payload=json.dumps(event), obj_type=RequestEnvelope)
         response = current.invoke(request_envelope=envelope, context=context)
         return cast(dict[str, Any], current.serializer.serialize(response))
-    except ForgetIncomplete:
+    except ForgetIncomplete as error:
         # Records were left behind after SkillDisabled: fail the invocation so it shows as a
         # Lambda error (and an alarm), rather than answer as if all was deleted.
-        logger.exception("skill disabled, but some stored progress could not be deleted")
+        log_failure("skill disabled, but some stored progress could not be deleted", error)
         count("ForgetFailed")
         raise
-    except Exception:  # the caller is verified above: whatever this is, it is not a rejection
-        logger.exception("request could not be answered")
+    except Exception as error:  # the caller is verified above: whatever this is, it is not a rejection
+        log_failure("request could not be answered", error)
         count("ErrorSpoken")
         return _apology(request.get("type"))
 

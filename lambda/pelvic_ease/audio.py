@@ -14,9 +14,12 @@ A stream's token says what plays and which play it belongs to::
     pe1~down_training~normal~10~2~Kq3x9a_b   (routine, pace, length or 0, file, play id)
     pe1~down_training~normal~10~2~Kq3x9a_b~nobed-quiet   (... and a sound not the default)
 
-A play is one listening: a fresh start makes a new play id; pausing, resuming, next and
-previous keep it. The stored place keeps the token of the play under way, so an event
-for another play (an old device, a stale queue) is recognised and changes nothing.
+A play is one run of the stream, as the device plays it on its own, file after queued file:
+a start makes a new play id, and so does every jump of ours (resume, next, previous, start
+over), so within one play the device only ever moves forward. A play id starts with the time
+it was made, so of two plays the newer is known. The stored place keeps the token of the
+play under way, so an event for another play (an old device, a stale queue, the stream a
+jump replaced) is recognised and changes nothing (progress.py: ``Change.played_on``).
 """
 
 from __future__ import annotations
@@ -165,8 +168,33 @@ def whole_ms(value: object, default: int = 0) -> int:
     return default
 
 
-def new_play_id() -> str:
-    return secrets.token_urlsafe(6)
+STAMP_CHARS = 7  # a time as an id's prefix: epoch seconds in base 36 (enough until 4453)
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def stamped(at: int) -> str:
+    """An id that starts with its creation time ``at`` (7 base-36 characters) and ends with 48
+    random bits: unique among one user's ids, and its age can be read back (``stamp_time``)."""
+    stamp = ""
+    for _ in range(STAMP_CHARS):
+        at, rest = divmod(at, 36)
+        stamp = _BASE36[rest] + stamp
+    return stamp + secrets.token_urlsafe(6)
+
+
+def stamp_time(stamped_id: str | None) -> int | None:
+    """When a ``stamped`` id was made (None for an id of another kind: an older, unstamped one)."""
+    if stamped_id is None or len(stamped_id) != STAMP_CHARS + 8:
+        return None
+    try:
+        return int(stamped_id[:STAMP_CHARS], 36)
+    except ValueError:
+        return None
+
+
+def new_play_id(at: int) -> str:
+    """A play's id, made at ``at``: which of two plays is the newer can be told from their ids."""
+    return stamped(at)
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,7 @@ from .reminders import (
     NO_ZONE,
     NOT_FOUND,
     PERIODS,
+    REFUSED,
     THROTTLED,
     DailyTime,
     NoReminders,
@@ -315,8 +316,6 @@ def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: in
     most one was skipped; then the offer of another."""
     day = t.facts.local_day(t.facts.now)
     change = routine_end(t.engine, routine_id, skipped, t.facts.now, day=day, disclaimer_version=heard)
-    if change.completed:
-        t.counts.append("RoutineCompleted")
     after = change.applied_to(t.progress)
     streak = after.streak(t.facts.now, t.facts.local_day) if change.practised else 0
     praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
@@ -407,7 +406,7 @@ def play(
     audio plays on its own) and the place moves there, with the stream's token."""
     notice, heard = disclaimer(t)
     t.counts.append("RoutinePlayed")
-    token = Token(track.routine, track.pace, track.minutes, file, new_play_id(), track.sound)
+    token = Token(track.routine, track.pace, track.minutes, file, new_play_id(t.facts.now), track.sound)
     change = into_stream(
         track, token, offset, skipped, t.facts.now, disclaimer_version=heard, playback=playback
     )
@@ -1442,6 +1441,8 @@ def reminder_failed(t: Decision, status: str) -> Outcome:
         return follow_up(t, t.say("reminder_forbidden"), card=True)
     if status == NO_ZONE:
         return follow_up(t, t.say("reminder_no_zone"))
+    if status == REFUSED:  # trying again would not help: not "try again later"
+        return follow_up(t, t.say("reminder_refused"))
     return follow_up(t, t.say("reminder_busy" if status == THROTTLED else "reminder_unavailable"))
 
 
@@ -1464,28 +1465,31 @@ def time_said(t: Decision) -> Outcome:
 
 
 def cancel_reminder(t: Decision) -> Outcome:
-    """ "Cancel my reminder": deleted (one already deleted in the Alexa app is forgotten)."""
+    """ "Cancel my reminder": every reminder of ours deleted, the one the record knows or not
+    (its id may not have been stored); one already deleted in the Alexa app is forgotten."""
     token = t.progress.reminder
-    if token is None:
-        return follow_up(t, t.say("reminder_none"))
     result = t.facts.reminders.delete(token)
-    if result.ok or result.status == NOT_FOUND:
+    if result.ok or (result.status == NOT_FOUND and token is not None):
         return follow_up(t, t.say("reminder_cancelled"), t.change(forget_reminder=True))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_none"))
     return reminder_failed(t, result.status)
 
 
 def reminder_status(t: Decision) -> Outcome:
-    """ "Do I have a reminder": its time, read from Alexa, or that there is none."""
+    """ "Do I have a reminder": its time, read from Alexa (the record's id kept up to date), or
+    that there is none."""
     token = t.progress.reminder
-    if token is None:
-        return follow_up(t, t.say("reminder_none"))
     result = t.facts.reminders.read(token)
+    known = t.change(reminder=result.token) if result.ok and result.token != token else None
     if result.ok and result.time is not None:
-        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)))
+        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)), known)
     if result.ok:
-        return follow_up(t, t.say("reminder_status_unread"))
-    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_status_unread"), known)
+    if result.status == NOT_FOUND and token is not None:
         return follow_up(t, t.say("reminder_gone"), t.change(forget_reminder=True))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("reminder_none"))
     return reminder_failed(t, result.status)
 
 

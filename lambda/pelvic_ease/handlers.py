@@ -22,7 +22,7 @@ from . import dialogue, playback
 from .audio import Token, whole_ms
 from .dialogue import Facts, Heard, Outcome, decide
 from .intents import INTENTS, about_our_stream
-from .observability import count, logger
+from .observability import count, log_failure, logger
 from .reminders import DailyTime
 from .repository import ForgetIncomplete
 from .turn import Deps, Turn
@@ -329,7 +329,7 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
         return not isinstance(exception, ForgetIncomplete)
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
-        logger.exception("handler failed", exc_info=exception)
+        log_failure("handler failed", exception)
         count("ErrorSpoken")
         turn = Turn(handler_input, self.deps)
         request_type = str(get_request_type(handler_input))

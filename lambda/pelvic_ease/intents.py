@@ -39,9 +39,15 @@ UNKNOWN_TOPIC = dialogue.UNKNOWN_TOPIC
 
 
 # -- reading the request -----------------------------------------------------------
+MAX_DIGITS = 4  # of a number said for a slot (minutes): anything longer is no length of ours
+
+
 def number_slot(handler_input: HandlerInput, name: str) -> int | None:
+    """A whole number said for a slot: ASCII digits only ("²" and "①" are digits to Python, not
+    to int), and short (5,000 digits is no length, and more than int() will read)."""
     value = slot_value(handler_input, name)
-    return int(value) if value and value.isdigit() else None
+    ok = value is not None and value.isascii() and value.isdigit() and len(value) <= MAX_DIGITS
+    return int(value) if ok and value is not None else None
 
 
 def _slot(handler_input: HandlerInput, name: str) -> Slot | None:

@@ -15,7 +15,7 @@ class LogContextInterceptor(AbstractRequestInterceptor):
     def process(self, handler_input: HandlerInput) -> None:
         request = handler_input.request_envelope.request
         intent = request.intent.name if isinstance(request, IntentRequest) and request.intent else None
-        logger.remove_keys(["routine", "step"])
+        # (the previous request's keys are cleared as each invocation begins: observability.observed)
         logger.append_keys(request_type=getattr(request, "object_type", None), intent=intent)
 
 

@@ -6,7 +6,9 @@ Pure Python: no ask-sdk types and no I/O.
 What counts (docs/listening.md says the same): a step is done when the listener moves on
 from its last part (or its file plays to its end); skipped with "skip", "last step", or
 going on after pain. A routine that reaches its end counts as a practice day if at least
-one of its main steps was done, and as a finished session if at most one was skipped.
+one of its main steps was done, and as a finished session if at most one was skipped
+(``progress.finished_run``: for a played routine that is decided when its end is stored,
+against the skips the record holds then).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 from .audio import Token, Track
 from .engine import Engine, Position
-from .progress import Change
+from .progress import Change, finished_run
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,18 @@ def into_stream(track: Track, token: Token, offset: int, skipped: int, now: int,
     )
 
 
+def main_steps(engine: Engine, routine_id: str) -> int:
+    """The routine's main steps, as bits (step i is 1 << i)."""
+    return sum(1 << step for step in engine.main_steps(routine_id))
+
+
 def routine_end(
     engine: Engine, routine_id: str, skipped: int, now: int, day: int | None = None, **extra: object
 ) -> Change:
     """The move off a routine that reached its end: a practice day if a main step was done,
     a finished session if at most one was skipped (``skipped``: the steps skipped, as bits).
     ``day``: the user's day number now (in their time zone), for the practice day."""
-    main = engine.main_steps(routine_id)
-    skips = sum(1 for step in main if skipped >> step & 1)
-    practised = skips < len(main)
-    counted = practised and skips <= 1
+    practised, counted = finished_run(skipped, main_steps(engine, routine_id))
     return Change(
         at=now,
         moved=True,

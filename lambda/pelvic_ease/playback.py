@@ -2,30 +2,37 @@
 straight through.
 
 Pure Python: no ask-sdk types and no I/O. These requests come with no session: what plays
-is in the stream's token (audio.Token), and the place is the stored record's. Every change
-made here is for one play (``Change.same_play``): applied to the newest record only while
-its place is still that play, so an old device's report, or a stream another start
-replaced, changes nothing.
+is in the stream's token (audio.Token), and the place is the stored record's.
 
-Reports (``AudioPlayer.*``): started moves the place to that file; stopped and failed, of
-the file that is the place, keep the offset (a failed stream is picked up there by the
-next resume; a late report of a file since left changes nothing); a file played to its end
-is a step done, even one skipped before with next;
-nearly finished queues the next file; finished, after the last file, is the routine's end
-and counts as the spoken routine's end does. Commands (the built-in intents said during
-playback, and the remote's buttons): pause stops at once (the offset comes with the
-stopped report); resume plays on from where this device stopped; next and previous go to
-a step's boundary; start over to the beginning. Loop and shuffle are politely refused.
+Reports (``AudioPlayer.*``) need no record to decide: each becomes a played change that
+carries what it assumed (its play, and in its stream token its file) and is decided again
+against whatever record it is stored on (``progress.Change.played_on``, the one rule), so
+any order or overlap of the reports comes out the same. A file that ends moves the place to
+the next file's start and marks its step done (even one skipped before with next); the last
+file's end is the routine's end, counted as the spoken routine's end is; stopped and failed
+keep the offset (a failed stream is picked up there by the next resume); started moves
+nothing (the place moved when the file before ended, or with our own Play), and nearly
+finished queues the next file. Neither needs a read or a write.
+
+Commands (the built-in intents said during playback, and the remote's buttons) act on this
+device's stream while its play is the stored place: pause stops at once (the offset comes
+with the stopped report); resume plays on from where this device stopped; next and previous
+go to a step's boundary; start over to the beginning; each of these jumps starts a new play
+(audio.py). Loop and shuffle are politely refused.
+
+``implied``: what a request's context says the player did (a stream that finished or
+stopped), so a report that could not be stored in its own turn is stored by the next
+request from that device.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks
+from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks, new_play_id, stamp_time
 from .engine import Engine, Position
-from .moves import Stream, into_stream, routine_end
+from .moves import Stream, into_stream, main_steps, routine_end
 from .progress import Change, DayOf, Progress, utc_day
 
 STARTED, STOPPED, NEARLY_FINISHED, FINISHED, FAILED = "started", "stopped", "nearly", "finished", "failed"
@@ -46,7 +53,8 @@ class Report:
 @dataclass(frozen=True)
 class Action:
     """The answer: at most one directive, the change to progress, metrics, a prompt key
-    (only for a command said aloud; a report gets no speech)."""
+    (only for a command said aloud; a report gets no speech). A routine's completion is
+    counted as a metric when its change is stored (turn.py), not here."""
 
     play: Stream | None = None  # Play, REPLACE_ALL
     enqueue: Stream | None = None  # Play, ENQUEUE after ``expected``
@@ -69,8 +77,8 @@ def decide(
     *,
     day_of: DayOf = utc_day,
 ) -> Action:
-    """``progress`` is called only when the answer depends on the record (not for a pause
-    or the next file's queueing), so those need no read."""
+    """``progress`` is called only for a command (the answer depends on the stored place):
+    a report needs no read to decide."""
     if report.what == PAUSE:
         return Action(stop=True)
     if report.what == LOOP:
@@ -81,35 +89,76 @@ def decide(
         # not a stream of ours (or of a manifest since replaced): a command said aloud is
         # answered as the conversation would answer it; a report changes nothing
         return Action(to_dialogue=report.what in COMMANDS)
-    last = len(track.files) - 1
     if report.what == NEARLY_FINISHED:
-        if token.file >= last:
+        if token.file >= len(track.files) - 1:
             return Action()
         after = token.at_file(token.file + 1)
         return Action(enqueue=Stream.of(track, after), expected=str(token))
+    if report.what in REPORTS:
+        return Action(change=reported(engine, track, report, now, day_of=day_of))
     record = progress()
-    if record.play_id != token.play:
+    if not record.playing(token.play):
         # this device's stream is no longer the place (another device, a new start, a
-        # routine finished): a report changes nothing, a command goes by the stored place
-        return Action(to_dialogue=report.what in COMMANDS)
-    if report.what == STARTED:
-        return Action(change=moved(track, token, report.offset, record.skipped, now))
-    if record.play != str(token):
-        return Action()  # a late report of a file the place has moved on from
-    heard = record.skipped & ~(1 << track.files[token.file].step)  # played to its end: done
-    if report.what == FINISHED:
-        if token.file >= last:
-            return finished(engine, heard, track, token, now, day=day_of(now))
-        return Action(change=moved(track, token, track.files[token.file].ms, heard, now))
-    if report.what in (STOPPED, FAILED):
-        return Action(change=moved(track, token, report.offset, record.skipped, now))
+        # routine finished): a command goes by the stored place
+        return Action(to_dialogue=True)
     return command(record, track, token, report, now)
 
 
+def reported(
+    engine: Engine,
+    track: Track,
+    report: Report,
+    now: int,
+    *,
+    day_of: DayOf = utc_day,
+    ended_at: int | None = None,
+) -> Change | None:
+    """The played change a report of ``track``'s stream makes, for its play only (None: a
+    report that moves nothing). ``ended_at``: when the last file ended, if not ``now`` (the
+    practice day is that day)."""
+    token, what = report.token, report.what
+    assert token is not None
+    file = track.files[token.file]
+    if what == FINISHED and token.file >= len(track.files) - 1:
+        return routine_end(
+            engine,
+            track.routine,
+            0,
+            now,
+            day=day_of(now if ended_at is None else ended_at),
+            same_play=token.play,
+            heard_step=file.step,
+            main_steps=main_steps(engine, track.routine),
+        )
+    if what == FINISHED:
+        after = token.at_file(token.file + 1)
+        return into_stream(track, after, 0, 0, now, same_play=token.play, heard_step=file.step)
+    if what in (STOPPED, FAILED):
+        return into_stream(track, token, report.offset, 0, now, same_play=token.play)
+    return None  # started: the place moved when the file before ended, or with our own Play
+
+
+def implied(
+    engine: Engine, tracks: Tracks | None, stream: Report, activity: str, now: int, *, day_of: DayOf = utc_day
+) -> Change | None:
+    """The report a device's context stands for (its stream, offset and activity, as any
+    request from it carries them): a stream that finished or stopped. Stored by the next
+    request when the report itself could not be, in its own turn. A last file's end is dated
+    at the play's start plus the track's length, if that is earlier than now."""
+    token = stream.token
+    track = tracks.of(token) if tracks is not None and token is not None else None
+    if token is None or track is None or activity not in ("FINISHED", "STOPPED"):
+        return None
+    what = FINISHED if activity == "FINISHED" else STOPPED
+    began = stamp_time(token.play)
+    ended_at = min(now, began + track.ms // 1000) if began is not None else now
+    return reported(engine, track, Report(what, token, stream.offset), now, day_of=day_of, ended_at=ended_at)
+
+
 def command(record: Progress, track: Track, token: Token, report: Report, now: int) -> Action:
-    """Resume, next, previous or start over, on the stream that is the place."""
+    """Resume, next, previous or start over, on this device's stream (its play is the place)."""
     if report.what == RESUME:
-        return jump(track, token.at_file(token.file), report.offset, record.skipped, now)
+        return jump(track, token, report.offset, record.skipped, now)
     if report.what == NEXT:
         if token.file >= len(track.files) - 1:
             return Action(say="at_last_step")  # the audio plays on
@@ -121,19 +170,10 @@ def command(record: Progress, track: Track, token: Token, report: Report, now: i
     return jump(track, token.at_file(0), 0, 0, now)  # START_OVER
 
 
-def moved(track: Track, token: Token, offset: int, skipped: int, now: int) -> Change:
-    """The place moved to ``token``'s file at ``offset`` ms, for that play only."""
-    return into_stream(track, token, offset, skipped, now, same_play=token.play)
-
-
-def jump(track: Track, target: Token, offset: int, skipped: int, now: int) -> Action:
-    """Play ``target`` (a file of the same play) from ``offset``, and move the place there."""
-    change = moved(track, target, offset, skipped, now)
+def jump(track: Track, to: Token, offset: int, skipped: int, now: int) -> Action:
+    """Play ``to``'s file from ``offset`` as a new play (the stream it replaces, which reports
+    late, is then another play's), and move the place there: applied while ``to``'s play is
+    still the place."""
+    target = replace(to, play=new_play_id(now))
+    change = into_stream(track, target, offset, skipped, now, same_play=to.play)
     return Action(play=Stream.of(track, target, offset), change=change, place=change.position)
-
-
-def finished(engine: Engine, skipped: int, track: Track, token: Token, now: int, *, day: int) -> Action:
-    """The last file played to its end: the routine's end, counted as the spoken routine's
-    end is (``skipped``: the steps skipped, as bits). Nothing follows: the device goes quiet."""
-    change = routine_end(engine, track.routine, skipped, now, day=day, same_play=token.play)
-    return Action(change=change, counts=("RoutineCompleted",) if change.completed else ())

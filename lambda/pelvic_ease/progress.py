@@ -6,8 +6,9 @@ hurt, so a resume can offer to leave that step out), the pace and the chosen len
 the place last moved, an item version for optimistic locking, how many times each routine
 was finished, the practice days (the last DAY_WINDOW days as day numbers, counted in the
 user's time zone; older days only as a count), the ids of the last few writes (so a write
-that landed is never applied twice), the daily reminder's id (nothing else about it) and
-whether the listener said no to the offer of one. Nothing the user said.
+that landed is never applied twice), the daily reminder's id (nothing else about it),
+whether the listener said no to the offer of one, and the device's time zone as last read
+(so days stay the user's when it cannot be read). Nothing the user said.
 
 The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
 session copy, the stored item and the validation all follow from it.
@@ -15,18 +16,20 @@ session copy, the stored item and the validation all follow from it.
 A turn never overwrites the record: it makes a ``Change`` (moved to this step, finished
 this routine, chose this pace, heard this disclaimer) and the change is applied to the
 newest record. Applied to a record that another device wrote meanwhile, it keeps that
-device's completions, and a change that does not move the user never moves them.
+device's completions, and a change that does not move the user never moves them. A change
+made by the audio player's report (or a command on its stream) carries what its decision
+assumed, the play and the file, and is decided again against the record it is applied to
+(``Change.played_on``: the one rule for a played place).
 """
 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .audio import Token
+from .audio import Token, stamp_time, stamped
 from .engine import Position
 
 DAY = 86_400
@@ -39,7 +42,6 @@ RECENT_WRITES = 16
 # another device may write any number of times. An unsaved change older than this is dropped.
 KEEP_WRITES_SECONDS = 600
 MAX_WRITES = 256
-ID_TIME_CHARS = 7  # a write id starts with its creation time, in base 36
 MAX_TEXT = 64
 MAX_ALERT = 200  # an Alexa reminder's id (alertToken): opaque, longer than our own texts
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
@@ -69,21 +71,12 @@ class CorruptProgress(ValueError):
 
 def new_write_id(at: int) -> str:
     """Its creation time (7 base-36 characters) and 48 random bits (unique within one user's writes)."""
-    digits, stamp = "0123456789abcdefghijklmnopqrstuvwxyz", ""
-    for _ in range(ID_TIME_CHARS):
-        at, rest = divmod(at, 36)
-        stamp = digits[rest] + stamp
-    return stamp + secrets.token_urlsafe(6)
+    return stamped(at)
 
 
 def write_time(write_id: str) -> int:
     """When a write id was made (0 for an id without its time: the older, 8-character kind)."""
-    if len(write_id) != ID_TIME_CHARS + 8:
-        return 0
-    try:
-        return int(write_id[:ID_TIME_CHARS], 36)
-    except ValueError:
-        return 0
+    return stamp_time(write_id) or 0
 
 
 def kept_writes(ids: tuple[str, ...], now: int) -> tuple[str, ...]:
@@ -166,6 +159,7 @@ FLAG = Kind(lambda v: (isinstance(v, bool), v))
 WRITE = Kind(lambda v: (isinstance(v, str) and WRITE_ID.match(v) is not None, v))
 PLACE_OF = Kind(_position)
 OPTIONAL_DAY = Kind(lambda v: (v is None or (_whole(v) and v >= 0), v))
+OPTIONAL_STEP = Kind(lambda v: (v is None or (_whole(v) and v >= 0), v))
 
 
 def kind(spec: Any) -> Kind:
@@ -218,6 +212,8 @@ class Progress:
     reminder: str | None = field(default=None, metadata={"kind": ALERT})
     # 1: the listener said no to the offer of a daily reminder (it is never offered again)
     reminder_declined: int = field(default=0, metadata={"kind": COUNT})
+    # the device's time zone as last read (IANA name): days are counted in it when a read fails
+    zone: str | None = field(default=None, metadata={"kind": TEXT})
 
     @property
     def quiet(self) -> bool:
@@ -269,6 +265,19 @@ class Progress:
         """The id of the play under way at this place (see audio.Token), else None."""
         token = Token.parse(self.play)
         return token.play if token else None
+
+    def playing(self, play_id: str) -> bool:
+        """Whether what a play reports (and a command on its stream) applies to this record: its
+        place is that play, or the play is newer than its place (a play whose start could not
+        be stored: it is the place the listener is at). A record never stored takes no play
+        on a report's word (after the skill is disabled, its deleted record stays deleted)."""
+        if self.play_id == play_id:
+            return True
+        made = stamp_time(play_id)
+        if made is None or self.version == 0:
+            return False
+        since = stamp_time(self.play_id)
+        return made > (self.updated_at if since is None else since)
 
     def with_place_of(self, other: Progress) -> Progress:
         """This record with ``other``'s place (routine, step, part, length, when it moved)."""
@@ -369,8 +378,9 @@ class Change:
     ``pace`` and ``disclaimer_version``: a preference chosen, a disclaimer heard.
 
     A move into a routine playing as audio also carries the stream's token and offset (ms).
-    ``same_play``: a playback event's change, applied only while the record's place is
-    still that play (an event from an old device or a replaced stream changes nothing).
+    ``same_play``: a played change (the audio player's report, or a command on its stream):
+    what its decision assumed, the play (and, in ``play``, the file), decided again against
+    the record it is applied to by ``played_on``.
     """
 
     # Each field's kind is its schema (the session's wire form and its validation). A field
@@ -392,14 +402,20 @@ class Change:
     disclaimer_version: int = field(default=0, metadata={"kind": COUNT})
     play: str | None = field(default=None, metadata={"kind": TEXT})  # the stream at the new place
     offset: int = field(default=0, metadata={"kind": COUNT})  # where in that stream, ms
-    # applied only if the record's place is this play id
+    # a played change: the play its decision assumed is the record's place (see played_on)
     same_play: str | None = field(default=None, metadata={"kind": TEXT})
+    # a played change: a file of the play was heard to its end, and this is the step it plays
+    heard_step: int | None = field(default=None, metadata={"kind": OPTIONAL_STEP})
+    # a played routine's last file heard to its end: its main steps, as bits; the routine
+    # (``completed``) counts, or is only a practice day, by the skips the record holds
+    main_steps: int = field(default=0, metadata={"kind": COUNT})
     playback: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})  # STRAIGHT, STEPS
     # the user's day number of a practice day (None: ``at``'s UTC day)
     day: int | None = field(default=None, metadata={"kind": OPTIONAL_DAY})
     reminder: str | None = field(default=None, metadata={"kind": ALERT})  # a daily reminder set: its id
     forget_reminder: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found deleted
     decline_reminder: bool = field(default=False, metadata={"kind": FLAG})  # no to the offer of one
+    zone: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})  # the device's, as read
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -408,21 +424,12 @@ class Change:
     def applied_to(self, progress: Progress) -> Progress:
         if self.write_id in progress.recent_writes:
             return progress  # this change is in the record already: never twice
-        if self.same_play is not None and progress.play_id != self.same_play:
-            # an event of a play that is no longer the user's place: noted, nothing else
-            return replace(
-                progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at)
-            )
-        if self.moved and self.at >= progress.updated_at:
-            progress = progress.at(
-                self.position,
-                self.minutes,
-                self.at,
-                skipped=self.skipped,
-                hurt=self.hurt,
-                play=self.play,
-                offset=self.offset,
-            )
+        if self.same_play is None:
+            progress = self._moved(progress)
+            completed, practised = self.completed, self.practised
+        else:
+            # a report of a play that is not the user's place: noted, nothing else
+            progress, completed, practised = self.played_on(progress) or (progress, None, False)
         chosen: dict[str, Any] = {
             spec.name: None if value == spec.metadata.get("usual") else value
             for spec in PREFERENCES
@@ -432,20 +439,82 @@ class Change:
             progress = replace(progress, **chosen)
         if self.disclaimer_version > progress.disclaimer_version:
             progress = replace(progress, disclaimer_version=self.disclaimer_version)
-        if self.completed:
-            counts = dict(progress.completed)
-            counts[self.completed] = counts.get(self.completed, 0) + 1
-            progress = replace(progress, completed=counts)
+        return self._noted(self._counted(self._reminded(progress), completed, practised))
+
+    def _noted(self, progress: Progress) -> Progress:
+        return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
+
+    def _moved(self, progress: Progress) -> Progress:
+        """A move said or chosen in a session: it replaces any older one."""
+        if not self.moved or self.at < progress.updated_at:
+            return progress
+        return progress.at(
+            self.position,
+            self.minutes,
+            self.at,
+            skipped=self.skipped,
+            hurt=self.hurt,
+            play=self.play,
+            offset=self.offset,
+        )
+
+    def played_on(self, progress: Progress) -> tuple[Progress, str | None, bool] | None:
+        """What a played change comes to on ``progress``: the record with its place moved, the
+        routine it counts as finished and whether it is a practice day; None if it is about a
+        play that is not the record's (``Progress.playing``). The rule for a played place, in
+        one place, whatever order and overlap the player's reports come in:
+
+        - within one play the device only plays forward, so the place only moves forward: a
+          report of a file before the place (late, repeated) or of an earlier offset in it
+          moves nothing;
+        - a file heard to its end is done: the skip marks go from its step and every step from
+          the place's to it (they were played on the way);
+        - the last file heard to its end is the routine's end, however far behind the stored
+          place was: counted (or only a practice day) by the skips the record holds;
+        - a command's move to a new play (a jump) goes where it goes.
+        """
+        if not progress.playing(str(self.same_play)):
+            return None
+        here = Token.parse(progress.play)
+        ours = here is not None and here.play == self.same_play
+        routine = self.completed or (self.position.routine_id if self.position else None)
+        skipped = progress.skipped if ours or progress.routine == routine else 0
+        if self.heard_step is not None:
+            first = min(progress.step, self.heard_step) if ours else self.heard_step
+            skipped &= ~((1 << (self.heard_step + 1)) - (1 << first))
+        moved_at = max(self.at, progress.updated_at)
+        if self.main_steps:
+            practised, counted = finished_run(skipped, self.main_steps)
+            return progress.at(None, None, moved_at), routine if counted else None, practised
+        there = Token.parse(self.play)
+        if there is None or there.play != self.same_play:  # a jump: a new play from here
+            skipped = self.skipped
+        elif ours and here is not None and (there.file, self.offset) <= (here.file, progress.offset):
+            return replace(progress, skipped=skipped), None, False  # never backward within a play
+        place = progress.at(
+            self.position, self.minutes, moved_at, skipped=skipped, play=self.play, offset=self.offset
+        )
+        return place, None, False
+
+    def _reminded(self, progress: Progress) -> Progress:
         if self.reminder:
             progress = replace(progress, reminder=self.reminder)
         elif self.forget_reminder:
             progress = replace(progress, reminder=None)
         if self.decline_reminder:
             progress = replace(progress, reminder_declined=1)
-        if self.completed or self.practised:
+        return progress
+
+    def _counted(self, progress: Progress, completed: str | None, practised: bool) -> Progress:
+        """A routine finished (its count and the practice day), or only the practice day."""
+        if completed:
+            counts = dict(progress.completed)
+            counts[completed] = counts.get(completed, 0) + 1
+            progress = replace(progress, completed=counts)
+        if completed or practised:
             day = utc_day(self.at) if self.day is None else self.day
             progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
-        return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
+        return progress
 
     def to_dict(self) -> dict[str, Any]:
         """The change as the session keeps it until it is stored."""
@@ -478,3 +547,22 @@ def applied(progress: Progress, changes: Iterable[Change]) -> Progress:
     for change in changes:
         progress = change.applied_to(progress)
     return progress
+
+
+def completions(progress: Progress, changes: Iterable[Change]) -> tuple[str, ...]:
+    """The routines ``changes`` count as finished when applied in turn to ``progress``."""
+    counted: list[str] = []
+    for change in changes:
+        after = change.applied_to(progress)
+        counted += [r for r, n in after.completed.items() if n > progress.completed.get(r, 0)]
+        progress = after
+    return tuple(counted)
+
+
+def finished_run(skipped: int, main_steps: int) -> tuple[bool, bool]:
+    """What a run that reached a routine's end counts as (``skipped``: the steps skipped, as
+    bits; ``main_steps``: the routine's main steps, as bits): a practice day if a main step
+    was done, a finished session if at most one was skipped. (practised, finished)"""
+    skips = (skipped & main_steps).bit_count()
+    practised = skips < main_steps.bit_count()
+    return practised, practised and skips <= 1

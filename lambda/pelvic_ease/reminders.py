@@ -67,6 +67,7 @@ THROTTLED = "throttled"  # 429
 UNAVAILABLE = "unavailable"  # 5xx, a time-out, no API to call, no time left in the turn
 NOT_FOUND = "not_found"  # 404: the reminder was deleted (in the Alexa app)
 NO_ZONE = "no_zone"  # the device's time zone could not be read: no reminder at a guessed hour
+REFUSED = "refused"  # 400, 409: the request itself was refused; trying again will not change it
 
 
 @dataclass(frozen=True)
@@ -84,25 +85,30 @@ class ReminderResult:
 
 
 class Reminders(Protocol):
-    """The user's daily reminder, through the Alexa Reminders API."""
+    """The user's daily reminder, through the Alexa Reminders API: the skill keeps one, and
+    looks for the ones it has before making one (``existing``: the id the record keeps, which
+    may be missing or stale)."""
 
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
-        """The reminder at ``time`` every day: ``existing`` updated, or a new one made if
-        there is none (or it was deleted)."""
+        """The reminder at ``time`` every day: the one the skill has moved there, or a new one
+        made if it has none (never a second)."""
 
-    def delete(self, token: str) -> ReminderResult: ...
+    def delete(self, existing: str | None) -> ReminderResult:
+        """Every reminder the skill has deleted (NOT_FOUND: it had none)."""
 
-    def read(self, token: str) -> ReminderResult: ...
+    def read(self, existing: str | None) -> ReminderResult:
+        """The skill's reminder (its id and time; NOT_FOUND: it has none)."""
 
 
 class NoReminders:
-    """Where no Alexa API can be reached (a skill event, a test of the core): nothing works."""
+    """Where no Alexa API can be reached (a skill event, a test of the core): nothing works,
+    and the skill has no reminder to cancel or read."""
 
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
         return ReminderResult(UNAVAILABLE)
 
-    def delete(self, token: str) -> ReminderResult:
-        return ReminderResult(UNAVAILABLE)
+    def delete(self, existing: str | None) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)
 
-    def read(self, token: str) -> ReminderResult:
-        return ReminderResult(UNAVAILABLE)
+    def read(self, existing: str | None) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)

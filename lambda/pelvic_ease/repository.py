@@ -26,8 +26,8 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .budget import Budget
-from .observability import logger
-from .progress import Change, Progress, applied, kind
+from .observability import log_failure, logger
+from .progress import Change, Progress, applied, completions, kind
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -68,6 +68,14 @@ class SaveFailed(Exception):
         super().__init__("progress not saved")
         self.progress = progress
         self.unsaved = unsaved
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A save that succeeded: the record as stored, and the routines it counted as finished."""
+
+    progress: Progress
+    completed: tuple[str, ...] = ()
 
 
 class ForgetIncomplete(Exception):
@@ -373,6 +381,11 @@ class ProgressRepository:
         those it already holds (our own write that landed although its answer was lost).
         Returns the record as stored; raises SaveFailed when time or retries run out.
         """
+        return self.store(key, base, changes, budget).progress
+
+    def store(self, key: ProgressKey, base: Progress, changes: Sequence[Change], budget: Budget) -> Stored:
+        """``save``, also telling which routines the changes counted as finished in the write
+        that stored them (a played change is decided against the record it lands on)."""
         changes = tuple(changes)
         current = base
         seen: Progress | None = None  # the stored record, once a conflict has shown it
@@ -381,21 +394,23 @@ class ProgressRepository:
             try:
                 record = target.to_dict() | {"version": current.version + 1}
                 self._attempt(partial(self.table.put, key, record, current.version), budget)
-                return replace(target, version=current.version + 1)
+                return Stored(replace(target, version=current.version + 1), completions(current, changes))
             except Conflict as conflict:
                 logger.info(
                     "progress changed since it was read; applying this turn's change to the newer record"
                 )
-                current = seen = self._salvaged(conflict.current)
+                tried, current = current, self._salvaged(conflict.current)
+                seen = current
                 if all(change.write_id in current.recent_writes for change in changes):
-                    return current  # every change is stored already: ours landed
+                    # every change is stored already: ours landed, on the record it was tried on
+                    return Stored(current, completions(tried, changes))
                 target = applied(current, changes)
                 delay = random.uniform(*CONFLICT_BACKOFF) if attempt else 0.0
                 if not budget.allows(delay + self.table.attempt_seconds):
                     break
                 self.sleep(delay)
-            except StoreUnavailable:
-                logger.exception("could not save progress")
+            except StoreUnavailable as error:
+                log_failure("could not save progress", error)
                 break
         landed = seen.recent_writes if seen else ()
         unsaved = tuple(change for change in changes if change.write_id not in landed)
@@ -409,15 +424,15 @@ class ProgressRepository:
         while True:
             try:
                 keys, start = self._attempt(partial(self.table.keys_page, user, start), budget)
-            except StoreUnavailable:
-                logger.exception("could not list the account's records")
+            except StoreUnavailable as error:
+                log_failure("could not list the account's records", error)
                 raise ForgetIncomplete(f"deleted {deleted}, could not list the rest") from None
             for key in keys:
                 try:
                     self._attempt(partial(self.table.delete, key), budget)
                     deleted += 1
-                except StoreUnavailable:
-                    logger.exception("could not delete a record")
+                except StoreUnavailable as error:
+                    log_failure("could not delete a record", error)
                     failures += 1
             if not start:
                 break

@@ -36,7 +36,8 @@ from ask_sdk_model.interfaces.connections import SendRequestDirective
 from ask_sdk_model.interfaces.display import Image, ImageInstance
 from ask_sdk_model.ui import AskForPermissionsConsentCard
 
-from .alexa_api import AlexaReminders, api_access, known_zone, read_time_zone, zone_info
+from . import playback
+from .alexa_api import AFTER_CALL_SECONDS, AlexaReminders, api_access, known_zone, read_time_zone, zone_info
 from .audio import ART, BACKGROUND, AudioLibrary, Token, Tracks, whole_ms
 from .budget import Budget
 from .content import Library, default_library, supported_locale
@@ -44,7 +45,7 @@ from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State
 from .engine import Engine
 from .markets import BASE_LOCALE, fallback_zone
 from .moves import Stream
-from .observability import count, logger
+from .observability import count, log_failure, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
 from .reminders import PERIODS, SCOPE, Reminders
 from .repository import ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
@@ -53,6 +54,7 @@ from .speech import Script, join, render, say
 
 EPOCH_DAY = date(1970, 1, 1).toordinal()
 ZONE_KEY = "zone"  # session attribute: the device's time zone ("" when it could not be read)
+ZONE_RETRIED = "zone_again"  # session attribute: a failed read was tried once more, for a reminder
 
 
 class Contents:
@@ -96,6 +98,7 @@ class Turn:
         self.read_failed = False  # the record could not be read this turn: progress() is a blank
         self._saved = False  # save() ran this turn
         self._progress: Progress | None = None  # this turn's record, once read or saved
+        self._read_fresh = False  # this turn's record was read from the store, this turn
         self._zone: tuple[str | None] | None = None  # the device's time zone, once looked up
 
     # -- state ------------------------------------------------------------------------
@@ -152,10 +155,37 @@ class Turn:
 
     def progress(self) -> Progress:
         """The user's record: from the session, else one read of the store, at most once a turn
-        (a failed read is not retried within the turn)."""
+        (a failed read is not retried within the turn). Read from the store, it first gets
+        what the device's player says it did and the record lacks (``recovered``)."""
         if self._progress is None:
             self._progress = self._load_progress()
+            if self._read_fresh:
+                self._recover_played()
         return self._progress
+
+    def _recover_played(self) -> None:
+        """A stream of ours that finished or stopped, by this request's context, that the
+        record does not show (its report could not be stored in its own turn; Alexa never
+        sends a report again): stored now, with this turn. Not for a player's report itself,
+        which carries its own word."""
+        request_type = str(getattr(self.handler_input.request_envelope.request, "object_type", ""))
+        if request_type.startswith("AudioPlayer."):
+            return
+        token, offset, activity = self.device_stream()
+        report = playback.Report(playback.STOPPED, token, offset)
+        change = playback.implied(
+            self.engine,
+            self.deps.audio.tracks(self.library.locale),
+            report,
+            activity,
+            self.now,
+            day_of=self.local_day,
+        )
+        if change is not None and not unchanged(self.progress(), (change,)):
+            logger.info(
+                "a played stream's report the record lacks is stored now", extra={"activity": activity}
+            )
+            self.save(change)
 
     def _load_progress(self) -> Progress:
         cached = self._session.get("progress")
@@ -166,10 +196,11 @@ class Turn:
                 logger.warning("session progress is malformed; reading the store again")
         try:
             progress = self.deps.repository.load(self.key, self.budget)
-        except (StoreUnavailable, UnknownUser):
-            logger.exception("could not read progress; going on without it this turn")
+        except (StoreUnavailable, UnknownUser) as error:
+            log_failure("could not read progress; going on without it this turn", error)
             self.read_failed = True
             return Progress()
+        self._read_fresh = True
         self._session["progress"] = progress.to_dict()
         return self._checked(progress)
 
@@ -191,14 +222,26 @@ class Turn:
 
     def save(self, change: Change | None = None) -> Progress:
         """Store ``change`` (and any change an earlier turn could not store) and return the
-        record as the user now has it, stored or not; it is kept in the session either way."""
+        record as the user now has it, stored or not; it is kept in the session either way.
+        A time zone read in this session that the record does not keep goes with the change."""
         unsaved = self._unsaved()
+        base = self.progress()
+        read = self._zone_read()
+        if change is not None and read is not None and read[0] is not None and read[0] != base.zone:
+            change = replace(change, zone=read[0])
         changes = (*unsaved, change) if change else unsaved
         self._saved = True
-        base = self.progress()
         own = applied(base, changes)
+        if self._read_fresh and unchanged(base, changes):
+            # read this turn, and nothing here changes it (every change is in it already, or is
+            # a report the record's place has moved past): no write
+            self._session.pop("unsaved", None)
+            return base
         try:
-            progress = self.deps.repository.save(self.key, base, changes, self.budget)
+            stored = self.deps.repository.store(self.key, base, changes, self.budget)
+            progress = stored.progress
+            for _ in stored.completed:
+                count("RoutineCompleted")  # only once it is stored
             self._session.pop("unsaved", None)
         except SaveFailed as failure:
             self.save_failed = True
@@ -206,8 +249,8 @@ class Turn:
             # the session keeps the last stored version, so the next write is conditional on it
             progress = replace(failure.progress, version=base.version)
             self._session["unsaved"] = [c.to_dict() for c in failure.unsaved]
-        except UnknownUser:
-            logger.exception("no user to save progress for")
+        except UnknownUser as error:
+            log_failure("no user to save progress for", error)
             self.save_failed = True
             progress = own
         # This session goes on from its own place, even where another device's newer move
@@ -237,22 +280,56 @@ class Turn:
             self.save()
 
     # -- the user's time zone and reminders ---------------------------------------------
-    def time_zone(self) -> str | None:
-        """The device's time zone from the Alexa settings API, read at most once a session
-        (kept in the session attributes, a failed read too); None if it is not known."""
+    def _read_zone(self, after_seconds: float) -> str | None:
+        """Read the device's time zone now (kept in the session, a failed read too)."""
+        zone = read_time_zone(self.handler_input, self.budget, after_seconds)
+        self._session[ZONE_KEY] = zone or ""
+        self._zone = (zone,)
+        return zone
+
+    def _zone_read(self) -> tuple[str | None] | None:
+        """The zone as read this session: (its name, or None if the read failed), or None if
+        it has not been read."""
         if self._zone is None:
             cached = self._session.get(ZONE_KEY)
             if isinstance(cached, str):
                 self._zone = (cached if cached and known_zone(cached) else None,)
-            else:
-                zone = read_time_zone(self.handler_input, self.budget)
-                self._session[ZONE_KEY] = zone or ""
-                self._zone = (zone,)
-        return self._zone[0]
+        return self._zone
+
+    def _last_known_zone(self) -> str | None:
+        """The zone the record keeps, as last read (None if there is none, or no longer known)."""
+        zone = self.progress().zone
+        return zone if zone and known_zone(zone) else None
+
+    def time_zone(self) -> str | None:
+        """The zone the user's days are counted in: as read this session (at most once); for a
+        request with no session (the player's report), the record's last known zone without
+        asking; read only if the write after it still fits in the turn; else the record's
+        last known zone. None: neither is known (the locale's zone stands in)."""
+        read = self._zone_read()
+        if read is None:
+            known = self._last_known_zone()
+            if known is not None and self.handler_input.request_envelope.session is None:
+                return known  # a report: its day is known, the turn's time is kept for its write
+            read = (self._read_zone(self.deps.repository.table.attempt_seconds),)
+        return read[0] or self._last_known_zone()
+
+    def reminder_zone(self) -> str | None:
+        """The zone a reminder is set in: as read from Alexa this session, never the last known
+        one nor a guess; a read that failed is tried once more in the session."""
+        read = self._zone_read()
+        if read is not None and read[0] is None and not self._session.get(ZONE_RETRIED):
+            self._session[ZONE_RETRIED] = True
+            read = None
+        if read is None:
+            read = (self._read_zone(AFTER_CALL_SECONDS),)
+        return read[0]
 
     def local_day(self, at: int) -> int:
-        """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``."""
-        name = self.time_zone() or fallback_zone(self.library.locale)
+        """The number of the user's day (days since 1970-01-01 in their time zone) at ``at``;
+        where no zone is known, the request's market's (UTC for a locale we do not serve)."""
+        locale = getattr(self.handler_input.request_envelope.request, "locale", None)
+        name = self.time_zone() or fallback_zone(locale)
         return datetime.fromtimestamp(at, zone_info(name)).date().toordinal() - EPOCH_DAY
 
     @property
@@ -264,8 +341,9 @@ class Turn:
         return AlexaReminders(
             self.handler_input,
             self.budget,
-            zone=self.time_zone,
+            zone=self.reminder_zone,
             text=self.library.say("reminder_text"),
+            locale=self.library.locale,
             now=self.now,
         )
 
@@ -412,3 +490,8 @@ class Turn:
 
 def wall_clock() -> float:
     return time.time()
+
+
+def unchanged(progress: Progress, changes: tuple[Change, ...]) -> bool:
+    """``changes`` applied to ``progress`` change nothing in it but the write ids it keeps."""
+    return replace(applied(progress, changes), recent_writes=progress.recent_writes) == progress
