@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "lambda"), str(ROOT)]
 
 from pelvic_ease import app  # noqa: E402
-from pelvic_ease.audio import ART, BACKGROUND, AudioLibrary, Manifest, Token  # noqa: E402
+from pelvic_ease.audio import AudioLibrary, Manifest, Token  # noqa: E402
 from pelvic_ease.content import Library, default_library  # noqa: E402
 from pelvic_ease.markets import LOCALES  # noqa: E402
 from pelvic_ease.memory_table import MemoryTable  # noqa: E402
@@ -59,7 +59,7 @@ from publish import ca_bundle  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, child_environment, moto_server  # noqa: E402
 from sim.memory_dynamodb import MemoryDynamoDB  # noqa: E402
-from sim.player import Player  # noqa: E402
+from sim.player import Player, named_size  # noqa: E402
 from sim.script import Simulator  # noqa: E402
 from sim.tls_endpoint import tls_endpoint  # noqa: E402
 
@@ -524,11 +524,6 @@ class CountingTable(MemoryTable):
     def put(self, key: ProgressKey, record: dict[str, Any], expected_version: int) -> None:
         self.calls[self.kind, "writes"] += 1
         super().put(key, record, expected_version)
-
-
-def named_size(url: str) -> tuple[int, int]:
-    """A picture's size as the Play directive names it: the bench's audio host is never fetched."""
-    return next((width, height) for path, width, height in (ART, BACKGROUND) if url.endswith(path))
 
 
 def playback_events(plays: int, manifest_path: Path, next_median_ms: float) -> dict[str, Any]:

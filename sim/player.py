@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pelvic_ease.audio import LOCAL_HTTP
+from pelvic_ease.audio import ART, BACKGROUND, LOCAL_HTTP
 from render.mp3 import mp3_info
 
 if TYPE_CHECKING:
@@ -41,6 +41,12 @@ def fetch_length_ms(url: str) -> int:
     with urllib.request.urlopen(url, timeout=5) as answer:
         data = answer.read()
     return round(mp3_info(data).seconds * 1000)
+
+
+def named_size(url: str) -> tuple[int, int]:
+    """A picture's size as the Play directive names it, for players whose audio host is never
+    fetched (the bench, the soak): the screen's check then holds the names to each other."""
+    return next((width, height) for path, width, height in (ART, BACKGROUND) if url.endswith(path))
 
 
 def fetch_picture_size(url: str) -> tuple[int, int]:

@@ -37,7 +37,7 @@ from pelvic_ease.repository import ProgressKey  # noqa: E402
 from pelvic_ease.settings import Settings  # noqa: E402
 from pelvic_ease.skill import build_skill, use_skill  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation  # noqa: E402
-from sim.player import Player  # noqa: E402
+from sim.player import Player, named_size  # noqa: E402
 
 PLAYED = ("down_training", "normal", 10)
 OVERLAP_WAIT = 0.02  # how long one of two reports sent at once waits for the other's read
@@ -163,7 +163,7 @@ class Fuzzer:
         device = Conversation(
             app.lambda_handler,
             user_id=user,
-            player=SilentPlayer(self.clock, measure=self.lengths.__getitem__),
+            player=SilentPlayer(self.clock, measure=self.lengths.__getitem__, look=named_size),
         )
         reply = device.say("ask pelvic ease for a ten minute relaxation")
         (play,) = [d for d in reply.audio_directives if d["type"] == "AudioPlayer.Play"]

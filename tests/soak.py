@@ -41,7 +41,7 @@ from pelvic_ease.skill import build_skill, use_skill  # noqa: E402
 from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, LambdaContext, Reply  # noqa: E402
 from sim.local_dynamodb import LOCAL_TABLE, moto_server  # noqa: E402
 from sim.local_skill import quiet_environment  # noqa: E402
-from sim.player import FINISHED, Player  # noqa: E402
+from sim.player import FINISHED, Player, named_size  # noqa: E402
 from tests.fault_proxy import FaultProxy  # noqa: E402
 
 LIB = load_library()
@@ -95,7 +95,7 @@ class Stage:
         return track
 
     def player(self, **options: Any) -> Player:
-        return Player(Clock(), measure=self.lengths.__getitem__, **options)
+        return Player(Clock(), measure=self.lengths.__getitem__, look=named_size, **options)
 
     def stored(self, user_id: str) -> Progress:
         """The user's record straight from moto, not through the proxy."""

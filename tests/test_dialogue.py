@@ -214,7 +214,7 @@ list          menu
 disclaimer    menu
 yes           routine*
 no            routine*
-next          play?
+next          routine*
 previous      menu
 repeat        play?
 start_over    menu

@@ -21,7 +21,7 @@ import pytest
 from pelvic_ease.audio import Token
 from pelvic_ease.repository import ProgressKey
 from sim.driver import Clock, Conversation, Reply
-from sim.player import Player, Stream
+from sim.player import Player, Stream, named_size
 from tests.soak import Stage, stage
 
 ORDERS = ("finished first", "started first")
@@ -41,7 +41,7 @@ class RacingPlayer(Player):
     record before either writes, the writes go in ``order``, one answer is ``lost``."""
 
     def __init__(self, where: Stage, user: str, order: str, lost: str | None) -> None:
-        super().__init__(Clock(), measure=where.lengths.__getitem__, at_once=True)
+        super().__init__(Clock(), measure=where.lengths.__getitem__, look=named_size, at_once=True)
         self.where, self.order, self.lost = where, order, lost
         self.match = ProgressKey.of(user).user.encode()
         self.places: list[str] = []  # after each boundary: where the stored place is

@@ -367,7 +367,8 @@ def play_offer_answered(t: Decision) -> Outcome:
     if t.state.suggested is None:
         return menu(t)
     straight = t.heard.intent == YES or (t.heard.intent == PLAY_STYLE and t.heard.style != STEPS)
-    style = STRAIGHT if straight else GUIDED  # no: massages step by step, the relaxation still plays
+    # no (or "next"): massages step by step, the relaxation still plays
+    style = STRAIGHT if straight else GUIDED
     change = t.change(playback=style)
     chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
     outcome = start(chosen, *t.state.suggested)
@@ -1548,7 +1549,7 @@ TABLE: dict[str, dict[str, Transition]] = {
         SWITCH_OFFER: advance,
         RESUME_OFFER: resume,
         HURT_OFFER: skip_hurt,
-        PLAY_OFFER: question_again,
+        PLAY_OFFER: play_offer_answered,  # "next": go on as before, step by step
         ANY: resume_if_any,
     },
     PREVIOUS: {PAIN_PAUSE: ask_pain_again, ANY: back},
