@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import product
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -682,11 +683,15 @@ class Conversation:
         player: Player | None = None,
         alexa_api: FakeAlexaApi | None = None,
         reminders_granted: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         """``alexa_api``: the local fake of the Alexa APIs the envelopes point at (None: the
         envelopes name no API endpoint, so the skill calls none). ``reminders_granted``: the
-        user has already given the skill the reminders permission."""
+        user has already given the skill the reminders permission. ``clock``: the device's
+        time, stamped on every request as Alexa does (None: requests carry no timestamp,
+        and the skill counts by its own clock)."""
         self.handler = handler
+        self.clock = clock
         self.alexa_api = alexa_api
         self.reminders_granted = reminders_granted
         if alexa_api is not None and reminders_granted:
@@ -805,12 +810,10 @@ class Conversation:
             }
         if self.person_id:
             system["person"] = {"personId": self.person_id}
-        body = {
-            "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-            "timestamp": "2026-11-21T10:00:00Z",
-            "locale": self.locale,
-            **request,
-        }
+        body = {"requestId": f"amzn1.echo-api.request.{uuid.uuid4()}", "locale": self.locale, **request}
+        if self.clock is not None:
+            stamp = datetime.fromtimestamp(self.clock(), UTC).replace(tzinfo=None)
+            body["timestamp"] = stamp.isoformat(timespec="seconds") + "Z"
         envelope: dict[str, Any] = {"version": "1.0", "context": {"System": system}, "request": body}
         if self.player is not None:
             envelope["context"]["AudioPlayer"] = self.player.context()

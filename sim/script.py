@@ -101,6 +101,7 @@ class Simulator:
             locale=self.locale,
             player=Player(self.clock) if audio else None,
             alexa_api=self.alexa_api,
+            clock=self.clock,
             reminders_granted=self.conversation.reminders_granted if hasattr(self, "conversation") else False,
         )
 

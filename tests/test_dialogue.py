@@ -116,6 +116,11 @@ skip          menu     menu     routine* more?*   routine* routine* menu     rou
 pace          menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
 repeat_slowly menu     menu     routine  extra?   pain     switch?  resume?  hurt?    offer?   more?
 report        menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
+start_plan    offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?
+today         offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?
+plan_status   menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
+pause_plan    menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
+week          menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
 last_step     menu     menu     more?*   extra?   more?*   more?*   menu     menu     menu     menu
 how_long      menu     menu     routine  extra?   pain     routine  menu     menu     menu     menu
 safety        offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?   offer?
@@ -171,6 +176,11 @@ skip          menu     menu
 pace          menu     menu
 repeat_slowly remind?  time?
 report        menu     menu
+start_plan    offer?   offer?
+today         offer?   offer?
+plan_status   menu     menu
+pause_plan    menu     menu
+week          menu     menu
 last_step     menu     menu
 how_long      menu     menu
 safety        offer?   offer?
@@ -228,6 +238,11 @@ skip          menu
 pace          menu
 repeat_slowly play?
 report        menu
+start_plan    offer?
+today         offer?
+plan_status   menu
+pause_plan    menu
+week          menu
 last_step     menu
 how_long      menu
 safety        offer?

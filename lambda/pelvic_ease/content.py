@@ -21,7 +21,7 @@ from typing import Any
 from .markets import BASE_LOCALE, LOCALES
 
 SCHEMA_VERSION = 1
-NON_CONTENT_FILES = {"prompts.toml", "paces.toml"}
+NON_CONTENT_FILES = {"prompts.toml", "paces.toml", "plans.toml"}
 # The build's parse of every content file (tools/compile_content.py): each file's tables by
 # its path in the folder, with a SHA-256 of the file's bytes. The TOML stays the source: a
 # file whose digest differs, or one the build did not parse, is parsed from its TOML.
@@ -99,6 +99,35 @@ class Pace:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """A few weeks of daily practice that build up (``plans.toml``), counted in practice days:
+    each week a relaxation of the week's length, the massage on some of its days."""
+
+    id: str
+    relaxation: str  # the routine of a relaxation day
+    massage: str  # the routine of a massage day
+    weeks: tuple[tuple[int, frozenset[int]], ...]  # each week: minutes, its massage days (1-based)
+    days_per_week: int
+
+    @property
+    def days(self) -> int:
+        return self.days_per_week * len(self.weeks)
+
+    def week_of(self, done: int) -> int:
+        """The week (0-based) of the plan day after ``done`` practice days (the last, once done)."""
+        return min(done, self.days - 1) // self.days_per_week
+
+    def session(self, done: int) -> tuple[str, int | None]:
+        """The routine and length of the plan day after ``done`` practice days (the last day's,
+        once the plan is done: it is kept up)."""
+        day = min(done, self.days - 1)
+        minutes, massage_days = self.weeks[day // self.days_per_week]
+        if day % self.days_per_week + 1 in massage_days:
+            return self.massage, None
+        return self.relaxation, minutes
+
+
+@dataclass(frozen=True)
 class Library:
     """One locale's content: routines, paces, prompts, the disclaimer and the length words."""
 
@@ -116,6 +145,10 @@ class Library:
     pains: frozenset[str] = frozenset()  # SYMPTOM ids that are pain: answered as "it hurts" is
     soothed: dict[str, str] = field(default_factory=dict)  # SYMPTOM id answered, not stopped -> prompt key
     declined: dict[str, str] = field(default_factory=dict)  # AREA slot id never guided -> prompt key
+    plans: dict[str, Plan] = field(default_factory=dict)
+    default_plan: str | None = None  # the plan "start the plan" begins
+    # every plan after a long gap: (more days than this without practice, practice days stepped back)
+    plan_gap: tuple[int, int] = (7, 0)
 
     def routine_for_area(self, area_id: str) -> Routine | None:
         """The whole routine that lists ``area_id``, else the focused routine for it."""
@@ -453,6 +486,47 @@ def parse_paces(where: str, table: dict[str, Any]) -> tuple[dict[str, Pace], str
     return paces, default
 
 
+def parse_plans(
+    where: str, table: dict[str, Any], routines: dict[str, Routine]
+) -> tuple[dict[str, Plan], str, tuple[int, int]]:
+    """The plans, each checked against the routines it names; the default; the gap rule."""
+    plans: dict[str, Plan] = {}
+    for plan_id, spec in (table.get("plans") or {}).items():
+        at = f"{where} plan {plan_id}"
+        _check_keys(at, spec, {"relaxation", "massage", "days_per_week", "weeks"})
+        relaxation, massage = _text(at, spec, "relaxation"), _text(at, spec, "massage")
+        for name in (relaxation, massage):
+            if name not in routines or routines[name].parent is not None:
+                raise ContentError(f"{at}: {name!r} is not a routine")
+        days_per_week = _int(at, spec, "days_per_week", 1, 7)
+        weeks = []
+        for number, week in enumerate(spec.get("weeks") or [], start=1):
+            _check_keys(f"{at} week {number}", week, {"minutes", "massage_days"})
+            minutes = _int(f"{at} week {number}", week, "minutes", 1, 60)
+            if minutes not in routines[relaxation].lengths:
+                raise ContentError(f"{at} week {number}: {minutes} is not a length of {relaxation}")
+            days = week.get("massage_days") or []
+            if not all(
+                isinstance(d, int) and not isinstance(d, bool) and 1 <= d <= days_per_week for d in days
+            ):
+                raise ContentError(f"{at} week {number}: 'massage_days' must be days 1 to {days_per_week}")
+            weeks.append((minutes, frozenset(days)))
+        if not weeks:
+            raise ContentError(f"{at}: a plan needs at least one week")
+        plans[plan_id] = Plan(
+            id=plan_id,
+            relaxation=relaxation,
+            massage=massage,
+            weeks=tuple(weeks),
+            days_per_week=days_per_week,
+        )
+    default = table.get("default")
+    if not plans or default not in plans:
+        raise ContentError(f"{where}: 'default' must name one of the plans")
+    gap = (_int(where, table, "step_back_after", 1, 60), _int(where, table, "step_back", 0, 28))
+    return plans, default, gap
+
+
 def supported_locale(locale: str | None) -> str:
     """The locale whose content answers ``locale``: itself if we have it, else the base."""
     return locale if locale in LOCALES else BASE_LOCALE
@@ -534,6 +608,7 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
     routines = _load_routines(folder, patches, where)
 
     paces, default_pace = parse_paces("paces.toml", _read(folder, "paces.toml"))
+    plans, default_plan, plan_gap = parse_plans("plans.toml", _read(folder, "plans.toml"), routines)
 
     prompt_patch = {key: value for key, value in overlay.items() if key != "routine"}
     prompts_file = overlaid(where, _read(folder, "prompts.toml"), prompt_patch)
@@ -554,6 +629,9 @@ def load_library(content_dir: Path | None = None, locale: str = BASE_LOCALE) -> 
         disclaimer_version=_int("prompts.toml [disclaimer]", disclaimer, "version", 1, 10_000),
         length_minutes={key: _int("prompts.toml [lengths]", lengths, key, 1, 120) for key in lengths},
         locale=locale,
+        plans=plans,
+        default_plan=default_plan,
+        plan_gap=plan_gap,
         **understanding,
     )
 

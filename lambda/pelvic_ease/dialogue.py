@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .audio import Sound, Token, Track, Tracks, new_play_id
-from .content import Library
+from .content import Library, Plan
 from .engine import Engine, Position, Segment
 from .moves import Stream, into_stream, routine_end
 from .progress import (
@@ -122,6 +122,9 @@ SYMPTOM = "symptom"  # "I feel dizzy", "I'm bleeding": a red flag or another sym
 QUESTION, WHY, WHATS_NEXT = "question", "why", "whats_next"  # answered from the content
 THANKS, ASLEEP, VOLUME, MUSIC = "thanks", "asleep", "volume", "music"
 NO_BALL, OTHER_SIDE, LATER = "no_ball", "other_side", "later"
+# the plan: "start the plan", "what should I do today", "how is my plan going", "pause the
+# plan", "how did I do this week"
+START_PLAN, TODAY, PLAN_STATUS, PAUSE_PLAN, WEEK = "start_plan", "today", "plan_status", "pause_plan", "week"
 UNKNOWN_TOPIC = "?"  # a question about something the model's topics do not hold
 # Said in a one-shot while our stream plays on this device: it stops there.
 STOPS_OUR_STREAM = (STOP, DONE, NO, WAIT, LATER)
@@ -315,18 +318,25 @@ def finish(t: Decision, routine_id: str, speech: Script, skipped: int, heard: in
     """The routine's end: a practice day if a main step was done, a finished session if at
     most one was skipped; then the offer of another."""
     day = t.facts.local_day(t.facts.now)
-    change = routine_end(t.engine, routine_id, skipped, t.facts.now, day=day, disclaimer_version=heard)
+    spent = routine_minutes(t, routine_id, t.progress.minutes)
+    change = routine_end(
+        t.engine, routine_id, skipped, t.facts.now, day=day, spent=spent, disclaimer_version=heard
+    )
     after = change.applied_to(t.progress)
     streak = after.streak(t.facts.now, t.facts.local_day) if change.practised else 0
     praise = t.say("streak_at_end", streak=streak) if streak >= 2 else ()
     # the second finished routine offers a daily reminder, once; else the offer of another
+    # (with a plan under way: the plan's day done and what comes next)
     offer = REMINDER_OFFER if change.completed and reminder_offer_due(t, after) else ANOTHER_OFFER
     question, reprompt = (
         ("reminder_offer", "reminder_offer_reprompt") if offer == REMINDER_OFFER
         else ("another_offer", "another_reprompt")
     )  # fmt: skip
+    planned = plan_counted(t, after) if after.plan_last == day else ()
+    if planned and offer == ANOTHER_OFFER:
+        question = "plan_another_offer"
     return t.reply(
-        join(speech, praise, t.say(question)),
+        join(speech, praise, planned, t.say(question)),
         t.say(reprompt),
         offer,
         change,
@@ -729,6 +739,8 @@ def launch(t: Decision) -> Outcome:
     if t.progress.position is not None:
         return replace(offer_resume(t, notice), change=change)
     welcome = t.say("welcome_new" if first_time else "welcome_back")
+    if running_plan(t) is not None:  # a returning user on a plan: today's session first
+        return replace(offer_today(t, join(welcome, notice)), change=change)
     return replace(menu(t, join(welcome, notice)), change=change)
 
 
@@ -1335,6 +1347,142 @@ def later(t: Decision) -> Outcome:
     return t.end(words)
 
 
+# -- the plan ----------------------------------------------------------------------------------
+def running_plan(t: Decision) -> Plan | None:
+    """The plan under way (not paused), from the data; None if there is none."""
+    return t.library.plans.get(t.progress.plan or "") if t.progress.plan_running else None
+
+
+def today(t: Decision) -> int:
+    """The user's day number now (the request's time, in their time zone)."""
+    return t.facts.local_day(t.facts.now)
+
+
+def session_words(t: Decision, session: tuple[str, int | None]) -> str:
+    """ "a 10-minute relaxation", "the daily pelvic massage" """
+    routine_id, minutes = session
+    if minutes is not None:
+        return t.library.say("plan_session_minutes", minutes=minutes)
+    return t.library.say("plan_session_routine", routine=t.name(routine_id))
+
+
+def offer_today(t: Decision, lead: Script = ()) -> Outcome:
+    """Today's session of the plan, offered (yes starts it); or, if today's is done, what
+    comes next time."""
+    plan = running_plan(t)
+    assert plan is not None
+    progress, day = t.progress, today(t)
+    if progress.plan_last == day:
+        words = t.say(
+            "plan_done_today",
+            day=min(progress.plan_days, plan.days),
+            total=plan.days,
+            session=session_words(t, plan.session(progress.plan_days)),
+        )
+        return menu(t, join(lead, words))
+    done = progress.plan_done_on(day, t.library.plan_gap)
+    stepped = t.say("plan_stepped_back") if done < progress.plan_days else ()
+    session = plan.session(done)
+    if done >= plan.days:
+        offer = t.say("plan_kept_up", session=session_words(t, session))
+    else:
+        offer = t.say("plan_today", day=done + 1, total=plan.days, session=session_words(t, session))
+    routine_id, minutes = session
+    return t.reply(
+        join(lead, stepped, offer),
+        t.say("plan_today_reprompt"),
+        SUGGEST_OFFER,
+        suggested=(routine_id, t.engine.length(routine_id, minutes)),
+    )
+
+
+def plan_counted(t: Decision, after: Progress) -> Script:
+    """At a routine's end, a plan's day counted: which one, and what comes next time."""
+    plan = t.library.plans.get(after.plan or "")
+    if plan is None or not after.plan_running:
+        return ()
+    if after.plan_days == plan.days and t.progress.plan_days < plan.days:
+        return t.say("plan_complete", total=plan.days, session=session_words(t, plan.session(plan.days)))
+    return t.say(
+        "plan_next",
+        day=min(after.plan_days, plan.days),
+        total=plan.days,
+        session=session_words(t, plan.session(after.plan_days)),
+    )
+
+
+def start_plan(t: Decision) -> Outcome:
+    """ "Start the plan": the plan explained in two sentences and begun, from today; a paused
+    plan taken up where it was; the plan under way, today's session."""
+    plan_id = t.progress.plan or t.library.default_plan
+    if plan_id is None or plan_id not in t.library.plans:
+        return back_to_routine(t, t.say("plan_unavailable"))
+    if t.progress.plan == plan_id and not t.progress.plan_paused:
+        return offer_today(t, t.say("plan_already"))
+    change = t.change(plan=plan_id, day=today(t))
+    begun = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+    lead = t.say("plan_resumed") if t.progress.plan == plan_id else t.say("plan_intro")
+    return replace(offer_today(begun, lead), change=change)
+
+
+def today_asked(t: Decision) -> Outcome:
+    """ "What should I do today": the plan's session; with no plan, the routine done least
+    often, the relaxation at a length that fits the streak."""
+    if running_plan(t) is not None:
+        return offer_today(t)
+    done = t.progress.completed
+    whole = list(t.library.whole_routines)
+    routine_id = min(whole, key=lambda r: (done.get(r, 0), whole.index(r)))
+    streak = t.progress.streak(t.facts.now, t.facts.local_day)
+    lengths = t.engine.routine(routine_id).lengths
+    minutes = max((m for m in lengths if m <= 5 * (1 + streak // 3)), default=None) if lengths else None
+    return suggest(t, routine_id, minutes, lead=t.say("today_no_plan"))
+
+
+def plan_status(t: Decision) -> Outcome:
+    """ "How is my plan going": days done of the plan, this week's and next week's session
+    length, the minutes of the last seven days."""
+    plan = t.library.plans.get(t.progress.plan or "")
+    if plan is None:
+        return back_to_routine(t, join(t.say("plan_none"), t.say("plan_intro"), t.say("plan_how_to_start")))
+    done = t.progress.plan_days
+    week = plan.week_of(done)
+    words = t.say("plan_status", done=min(done, plan.days), total=plan.days, minutes=plan.weeks[week][0])
+    if done >= plan.days:
+        words = t.say("plan_status_complete", total=plan.days)
+    elif week + 1 < len(plan.weeks):
+        words = join(words, t.say("plan_status_next", minutes=plan.weeks[week + 1][0]))
+    minutes = t.progress.minutes_since(today(t) - 6)
+    paused = t.say("plan_paused_note") if t.progress.plan_paused else ()
+    spent = t.say("minutes_this_week", minutes=minutes) if minutes else ()
+    return back_to_routine(t, join(words, spent, paused))
+
+
+def pause_plan(t: Decision) -> Outcome:
+    """ "Stop the plan", "pause the plan": paused where it is (nothing lost); "start the plan"
+    takes it up again."""
+    plan = running_plan(t)
+    if plan is None:
+        return back_to_routine(t, t.say("plan_none_to_pause"))
+    words = t.say("plan_paused", day=min(t.progress.plan_days, plan.days), total=plan.days)
+    return back_to_routine(t, words, t.change(pause_plan=True))
+
+
+def week(t: Decision) -> Outcome:
+    """ "How did I do this week": the practice days and minutes of the last seven days, and
+    the plan's progress."""
+    progress = t.progress
+    days = progress.days_this_week(t.facts.now, t.facts.local_day)
+    if days == 0:
+        words = t.say("week_none")
+    else:
+        words = t.say("week_summary", days=days, minutes=progress.minutes_since(today(t) - 6))
+    plan = t.library.plans.get(progress.plan or "")
+    if plan is not None:
+        words = join(words, t.say("week_plan", done=min(progress.plan_days, plan.days), total=plan.days))
+    return back_to_routine(t, words)
+
+
 # -- the daily reminder -------------------------------------------------------------------------
 def reminder_offer_due(t: Decision, after: Progress) -> bool:
     """Offer a daily reminder once a second routine is finished: never after a no, never
@@ -1578,6 +1726,11 @@ TABLE: dict[str, dict[str, Transition]] = {
     PACE: {ANY: change_pace},
     REPEAT_SLOWLY: {ANY: repeat_slowly},
     REPORT: {ANY: report},
+    START_PLAN: {ANY: start_plan},
+    TODAY: {ANY: today_asked},
+    PLAN_STATUS: {ANY: plan_status},
+    PAUSE_PLAN: {ANY: pause_plan},
+    WEEK: {ANY: week},
     LAST_STEP: {EXTRA_OFFER: ask_extra_again, ANY: last_step},
     HOW_LONG: {ANY: how_long},
     SAFETY: {ANY: check_first},

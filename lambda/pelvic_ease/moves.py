@@ -55,12 +55,21 @@ def main_steps(engine: Engine, routine_id: str) -> int:
 
 
 def routine_end(
-    engine: Engine, routine_id: str, skipped: int, now: int, day: int | None = None, **extra: object
+    engine: Engine,
+    routine_id: str,
+    skipped: int,
+    now: int,
+    day: int | None = None,
+    *,
+    spent: int = 0,
+    **extra: object,
 ) -> Change:
     """The move off a routine that reached its end: a practice day if a main step was done,
     a finished session if at most one was skipped (``skipped``: the steps skipped, as bits).
-    ``day``: the user's day number now (in their time zone), for the practice day."""
+    ``day``: the user's day number now (in their time zone), for the practice day; ``spent``:
+    the routine's minutes. A plan under way counts the day by the plans' gap rule."""
     practised, counted = finished_run(skipped, main_steps(engine, routine_id))
+    away, back = engine.library.plan_gap
     return Change(
         at=now,
         moved=True,
@@ -68,5 +77,8 @@ def routine_end(
         completed=routine_id if counted else None,
         practised=practised,
         day=day,
+        spent=spent,
+        plan_gap=away,
+        plan_back=back,
         **extra,  # type: ignore[arg-type]
     )

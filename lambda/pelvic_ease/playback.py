@@ -126,6 +126,7 @@ def reported(
             0,
             now,
             day=day_of(now if ended_at is None else ended_at),
+            spent=max(1, round(track.ms / 60_000)),
             same_play=token.play,
             heard_step=file.step,
             main_steps=main_steps(engine, track.routine),

@@ -105,6 +105,16 @@ def _counts(value: Any) -> tuple[bool, Any]:
     return len(kept) == len(value), kept
 
 
+def _day_counts(value: Any) -> tuple[bool, Any]:
+    """Day number (as text: a DynamoDB map's keys are strings) -> minutes, the newest DAY_WINDOW."""
+    if not isinstance(value, Mapping):
+        return False, {}
+    kept = {k: v for k, v in value.items() if isinstance(k, str) and k.isascii() and k.isdigit()
+            and len(k) <= 7 and _whole(v) and 0 <= v <= 24 * 60}  # fmt: skip
+    newest = sorted(kept, key=int)[-DAY_WINDOW:]
+    return len(kept) == len(value) and len(newest) == len(kept), {k: kept[k] for k in newest}
+
+
 def _days(value: Any) -> tuple[bool, Any]:
     if not isinstance(value, list | tuple):
         return False, ()
@@ -152,6 +162,7 @@ OPTIONAL_COUNT = Kind(lambda v: (v is None or (_whole(v) and v > 0), v), "N")  #
 TEXT = Kind(_text_of(MAX_TEXT), "S")  # a short non-empty string, or absent
 ALERT = Kind(_text_of(MAX_ALERT), "S")  # an Alexa reminder's id, or absent
 COUNTS = Kind(_counts, "M:N", partial=True)  # routine id -> count
+DAY_COUNTS = Kind(_day_counts, "M:N", partial=True)  # day number -> minutes, at most DAY_WINDOW
 DAYS = Kind(_days, "L:N", partial=True)  # day numbers, at most DAY_WINDOW
 IDS = Kind(_ids, "L:S", partial=True)  # write ids, at most MAX_WRITES
 # Kept only in the session (a change waiting to be stored):
@@ -214,6 +225,15 @@ class Progress:
     reminder_declined: int = field(default=0, metadata={"kind": COUNT})
     # the device's time zone as last read (IANA name): days are counted in it when a read fails
     zone: str | None = field(default=None, metadata={"kind": TEXT})
+    # minutes practised on each of the newest DAY_WINDOW practice days (day number -> minutes)
+    day_minutes: dict[str, int] = field(default_factory=dict, metadata={"kind": DAY_COUNTS})
+    # the plan under way (plans.toml), the day it began, the practice days it has counted, the
+    # day it last counted one, and 1 while it is paused
+    plan: str | None = field(default=None, metadata={"kind": TEXT})
+    plan_start: int = field(default=0, metadata={"kind": COUNT})
+    plan_days: int = field(default=0, metadata={"kind": COUNT})
+    plan_last: int = field(default=0, metadata={"kind": COUNT})
+    plan_paused: int = field(default=0, metadata={"kind": COUNT})
 
     @property
     def quiet(self) -> bool:
@@ -301,6 +321,31 @@ class Progress:
         return replace(
             self, days=tuple(recent), earlier_days=self.earlier_days + len(dropped), run_before=run_before
         )
+
+    # -- the plan -----------------------------------------------------------------------------
+    @property
+    def plan_running(self) -> bool:
+        return self.plan is not None and not self.plan_paused
+
+    def plan_done_on(self, day: int, gap: tuple[int, int]) -> int:
+        """The plan's practice days done as a practice on ``day`` finds them: after more than
+        ``gap[0]`` days without one, ``gap[1]`` fewer (never fewer than none). The one rule for
+        today's session and for what a practice counts."""
+        away, back = gap
+        if self.plan_last and day - self.plan_last - 1 > away:
+            return max(0, self.plan_days - back)
+        return self.plan_days
+
+    def plan_counted(self, day: int, gap: tuple[int, int]) -> Progress:
+        """A practice on ``day``, counted by the plan under way: one plan day a day, however many
+        routines or devices (a day counted already, or before the plan began, counts nothing)."""
+        if not self.plan_running or day <= self.plan_last or day < self.plan_start:
+            return self
+        return replace(self, plan_days=self.plan_done_on(day, gap) + 1, plan_last=day)
+
+    def minutes_since(self, first_day: int) -> int:
+        """Minutes practised from ``first_day`` on (within the newest DAY_WINDOW days)."""
+        return sum(m for d, m in self.day_minutes.items() if int(d) >= first_day)
 
     # -- practice history -------------------------------------------------------------------
     def total_sessions(self) -> int:
@@ -416,6 +461,12 @@ class Change:
     forget_reminder: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found deleted
     decline_reminder: bool = field(default=False, metadata={"kind": FLAG})  # no to the offer of one
     zone: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})  # the device's, as read
+    # with a practice day: the minutes practised, and the plans' gap rule (Library.plan_gap)
+    spent: int = field(default=0, metadata={"kind": COUNT})
+    plan_gap: int | None = field(default=None, metadata={"kind": OPTIONAL_COUNT})
+    plan_back: int = field(default=0, metadata={"kind": COUNT})
+    plan: str | None = field(default=None, metadata={"kind": TEXT})  # a plan begun (or taken up again)
+    pause_plan: bool = field(default=False, metadata={"kind": FLAG})
 
     def __post_init__(self) -> None:
         if not self.write_id:
@@ -439,7 +490,7 @@ class Change:
             progress = replace(progress, **chosen)
         if self.disclaimer_version > progress.disclaimer_version:
             progress = replace(progress, disclaimer_version=self.disclaimer_version)
-        return self._noted(self._counted(self._reminded(progress), completed, practised))
+        return self._noted(self._counted(self._planned(self._reminded(progress)), completed, practised))
 
     def _noted(self, progress: Progress) -> Progress:
         return replace(progress, recent_writes=kept_writes((*progress.recent_writes, self.write_id), self.at))
@@ -505,15 +556,44 @@ class Change:
             progress = replace(progress, reminder_declined=1)
         return progress
 
+    @property
+    def on_day(self) -> int:
+        """The user's day this change was made on."""
+        return utc_day(self.at) if self.day is None else self.day
+
+    def _planned(self, progress: Progress) -> Progress:
+        """A plan begun (from its first day, from today), taken up again, or paused."""
+        if self.plan and self.plan != progress.plan:
+            return replace(
+                progress, plan=self.plan, plan_start=self.on_day, plan_days=0, plan_last=0, plan_paused=0
+            )
+        if self.plan:
+            return replace(progress, plan_paused=0)
+        if self.pause_plan and progress.plan:
+            return replace(progress, plan_paused=1)
+        return progress
+
     def _counted(self, progress: Progress, completed: str | None, practised: bool) -> Progress:
-        """A routine finished (its count and the practice day), or only the practice day."""
+        """A routine finished (its count and the practice day, its minutes, the plan's day),
+        or only the practice day."""
         if completed:
             counts = dict(progress.completed)
             counts[completed] = counts.get(completed, 0) + 1
             progress = replace(progress, completed=counts)
         if completed or practised:
-            day = utc_day(self.at) if self.day is None else self.day
+            day = self.on_day
             progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
+            if self.spent:
+                minutes = {
+                    **progress.day_minutes,
+                    str(day): progress.day_minutes.get(str(day), 0) + self.spent,
+                }
+                oldest = max(progress.days) - DAY_WINDOW  # the window the days keep
+                progress = replace(
+                    progress, day_minutes={k: v for k, v in minutes.items() if int(k) > oldest}
+                )
+            if self.plan_gap is not None:
+                progress = progress.plan_counted(day, (self.plan_gap, self.plan_back))
         return progress
 
     def to_dict(self) -> dict[str, Any]:

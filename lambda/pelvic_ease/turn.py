@@ -104,6 +104,12 @@ class Turn:
     # -- state ------------------------------------------------------------------------
     @property
     def now(self) -> int:
+        """When the person spoke: the request's timestamp (so every day, streak and plan day
+        counts from it, whatever the delay), else this machine's clock. A request can only
+        date its own user's record (the skill id is checked before any turn)."""
+        stamp = getattr(self.handler_input.request_envelope.request, "timestamp", None)
+        if isinstance(stamp, datetime):
+            return int(stamp.timestamp())
         return int(self.deps.clock())
 
     @property
