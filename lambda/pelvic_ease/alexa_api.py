@@ -237,12 +237,13 @@ class AlexaReminders:
         locale: str,
         now: int,
         checkin_text: str = "",
-        checkin_texts: frozenset[str] = frozenset(),
+        checkin_texts: Callable[[], frozenset[str]] = frozenset,
         checkins: tuple[str, ...] = (),
     ) -> None:
         """``text``: what Alexa says when the reminder comes, in ``locale`` (the content's
         market: the request's own may be one we do not serve, or malformed); ``checkin_text``
-        what a check-in says, ``checkin_texts`` what one says in any market, and ``checkins``
+        what a check-in says, ``checkin_texts`` what one says in any market (asked only when a
+        listed reminder needs it), and ``checkins``
         the ids the record keeps as check-ins (how a listed reminder is known as one)."""
         self.handler_input = handler_input
         self.budget = budget
@@ -251,12 +252,15 @@ class AlexaReminders:
         self.locale = locale
         self.now = now
         self.checkin_text = checkin_text
-        self.checkin_texts = checkin_texts | {checkin_text} - {""}
+        self._checkin_texts = checkin_texts
         self.checkins = checkins
         self._seen: Listed | None = None  # this turn's list, until a call changes it
 
     def is_checkin(self, reminder: dict[str, Any]) -> bool:
-        return reminder["alertToken"] in self.checkins or bool(spoken_texts(reminder) & self.checkin_texts)
+        if reminder["alertToken"] in self.checkins:
+            return True
+        said = spoken_texts(reminder)
+        return bool(said) and (self.checkin_text in said or bool(said & self._checkin_texts()))
 
     def is_daily(self, reminder: dict[str, Any]) -> bool:
         return not self.is_checkin(reminder)
