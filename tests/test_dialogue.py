@@ -146,6 +146,8 @@ set_reminder  menu     menu     routine  extra?   pain     routine  menu     men
 move_reminder menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 end_reminder  menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 has_reminder  menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
+set_checkins  remind?  remind?  remind?  remind?  remind?  remind?  remind?  remind?  remind?  remind?
+end_checkins  menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 time_said     menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 consent       menu     menu     routine  extra?   pain     routine  menu     menu     menu     more?
 unknown       menu     menu     routine  routine  routine  routine  menu     menu     menu     menu
@@ -206,6 +208,8 @@ set_reminder  more?    more?
 move_reminder more?    more?
 end_reminder  more?    more?
 has_reminder  more?    more?
+set_checkins  remind?  remind?
+end_checkins  more?    more?
 time_said     more?    more?
 consent       more?    more?
 unknown       menu     menu
@@ -268,6 +272,8 @@ set_reminder  menu
 move_reminder menu
 end_reminder  menu
 has_reminder  menu
+set_checkins  remind?
+end_checkins  menu
 time_said     menu
 consent       menu
 unknown       menu

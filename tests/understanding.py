@@ -542,6 +542,13 @@ def said_then_kept(key: str) -> Check:
     return check
 
 
+def said(key: str) -> Check:
+    def check(turn: Turn) -> str:
+        return needs((turn.says(key), f"no {key}"))
+
+    return check
+
+
 def nav_asleep(turn: Turn) -> str:
     if turn.case.state == "playback":
         return needs((turn.played, "did not go back to where they drifted off"))
@@ -603,6 +610,10 @@ NAVIGATION: dict[str, Check] = {
     "resume": nav_resume,
     "pace": nav_pace,
     "help": nav_help,
+    # reminders (none can be reached here: no Alexa API in the envelope)
+    "checkins": said("checkins_offer"),
+    "reminders": said("reminder_none"),
+    "cancel_checkins": said("checkins_none"),
 }
 
 

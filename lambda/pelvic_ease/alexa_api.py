@@ -19,7 +19,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Any, cast
@@ -215,8 +215,17 @@ def read_time_zone(
     return name
 
 
+Listed = list[dict[str, Any]]
+Mine = Callable[[dict[str, Any]], bool]  # which of the listed reminders a kind of ours is
+
+
 class AlexaReminders:
-    """The ``Reminders`` port over ask-sdk's ReminderManagementServiceClient, for one turn."""
+    """The ``Reminders`` port over ask-sdk's ReminderManagementServiceClient, for one turn.
+
+    The skill's reminders are of two kinds, told apart in the list the API gives: the
+    check-ins (an id the record keeps as a check-in, or the check-in's words in any market)
+    and the daily reminder (every other one). Both are kept by the same code (``_put``,
+    ``_delete_all``, ``_read_all``): a set of daily times, one reminder at each."""
 
     def __init__(
         self,
@@ -227,15 +236,34 @@ class AlexaReminders:
         text: str,
         locale: str,
         now: int,
+        checkin_text: str = "",
+        checkin_texts: Callable[[], frozenset[str]] = frozenset,
+        checkins: tuple[str, ...] = (),
     ) -> None:
         """``text``: what Alexa says when the reminder comes, in ``locale`` (the content's
-        market: the request's own may be one we do not serve, or malformed)."""
+        market: the request's own may be one we do not serve, or malformed); ``checkin_text``
+        what a check-in says, ``checkin_texts`` what one says in any market (asked only when a
+        listed reminder needs it), and ``checkins``
+        the ids the record keeps as check-ins (how a listed reminder is known as one)."""
         self.handler_input = handler_input
         self.budget = budget
         self.zone = zone
         self.text = text
         self.locale = locale
         self.now = now
+        self.checkin_text = checkin_text
+        self._checkin_texts = checkin_texts
+        self.checkins = checkins
+        self._seen: Listed | None = None  # this turn's list, until a call changes it
+
+    def is_checkin(self, reminder: dict[str, Any]) -> bool:
+        if reminder["alertToken"] in self.checkins:
+            return True
+        said = spoken_texts(reminder)
+        return bool(said) and (self.checkin_text in said or bool(said & self._checkin_texts()))
+
+    def is_daily(self, reminder: dict[str, Any]) -> bool:
+        return not self.is_checkin(reminder)
 
     def _client(self) -> ReminderManagementServiceClient | None:
         """The SDK's client, if a call may be made now (an API to reach, time to wait for it)."""
@@ -246,8 +274,9 @@ class AlexaReminders:
         )
         return client
 
-    def request(self, time: DailyTime, zone: str) -> ReminderRequest:
-        """Every day at ``time`` in ``zone``, starting now; Alexa speaks ``text``."""
+    def request(self, time: DailyTime, zone: str, text: str | None = None) -> ReminderRequest:
+        """Every day at ``time`` in ``zone``, starting now; Alexa speaks ``text`` (the daily
+        reminder's by default)."""
         local_now = datetime.fromtimestamp(self.now, zone_info(zone)).replace(tzinfo=None, microsecond=0)
         return ReminderRequest(
             request_time=datetime.fromtimestamp(self.now, UTC).replace(tzinfo=None, microsecond=0),
@@ -257,7 +286,7 @@ class AlexaReminders:
                 recurrence=Recurrence(start_date_time=local_now, recurrence_rules=[time.rule]),
             ),
             alert_info=AlertInfo(
-                spoken_info=SpokenInfo(content=[SpokenText(locale=self.locale, text=self.text)])
+                spoken_info=SpokenInfo(content=[SpokenText(locale=self.locale, text=text or self.text)])
             ),
             push_notification=PushNotification(status=PushNotificationStatus.ENABLED),
         )
@@ -268,18 +297,58 @@ class AlexaReminders:
         client = self._client()
         if client is None:
             return Failed(UNAVAILABLE)
+        if operation != "list_reminders":
+            self._seen = None  # a change (or perhaps one, its answer lost): list again after it
         try:
             return call(client)
         except Exception as error:
             return Failed(_failure(operation, error))
 
+    # -- the daily reminder: one time ---------------------------------------------------------------
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
-        """The skill's one reminder, every day at ``time``. The reminders the skill has are
-        listed first (the record's id may be missing: its write failed; or stale: deleted in
-        the Alexa app), so a retry or a second consent answer never makes a second one: the one
-        there is moved, or, if there is none, one is made and the list read again (a created
-        reminder whose answer was lost is found; two made at once by two consent answers are
-        brought down to the oldest, which both keep)."""
+        """The skill's one daily reminder, every day at ``time`` (see ``_put``)."""
+        result = self._put((time,), (existing,) if existing else (), self.is_daily, self.text)
+        return replace(result, token=result.tokens[0], tokens=()) if result.ok else result
+
+    def delete(self, existing: str | None) -> ReminderResult:
+        """Every daily reminder the skill has deleted (the check-ins stay)."""
+        return self._delete_all(existing is not None, self.is_daily)
+
+    def read(self, existing: str | None) -> ReminderResult:
+        """The skill's daily reminder and its time (the record's if it is there, else the oldest)."""
+        found = self._read_all(existing is not None, (existing,) if existing else (), self.is_daily)
+        if isinstance(found, ReminderResult):
+            return found
+        return ReminderResult(OK, token=str(found[0]["alertToken"]), time=reminder_time(found[0]))
+
+    # -- the check-ins: a few times --------------------------------------------------------------
+    def put_checkins(self, times: tuple[DailyTime, ...], existing: tuple[str, ...]) -> ReminderResult:
+        """A check-in every day at each of ``times`` (see ``_put``), and no other."""
+        return self._put(times, existing, self.is_checkin, self.checkin_text)
+
+    def delete_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
+        """Every check-in the skill has deleted (the daily reminder stays)."""
+        return self._delete_all(bool(existing), self.is_checkin)
+
+    def read_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
+        """The skill's check-ins: their ids, and their times in the day's order."""
+        found = self._read_all(bool(existing), existing, self.is_checkin)
+        if isinstance(found, ReminderResult):
+            return found
+        times = tuple(sorted(t for r in found if (t := reminder_time(r)) is not None))
+        return ReminderResult(OK, tokens=tuple(str(r["alertToken"]) for r in found), times=times)
+
+    # -- one code for both ------------------------------------------------------------------------
+    def _put(
+        self, times: tuple[DailyTime, ...], existing: tuple[str, ...], mine: Mine, text: str
+    ) -> ReminderResult:
+        """One reminder of a kind (``mine``) at each of ``times``, every day. The reminders the
+        skill has are listed first (the record's ids may be missing: their write failed; or
+        stale: deleted in the Alexa app), so a retry or a second consent answer never makes a
+        second one: those there are kept (the record's first, then the oldest), moved to the
+        times none is at, the others deleted; for a time still without one, one is made and
+        the list read again (a created reminder whose answer was lost is found; two made at
+        once by two consent answers are brought down to the oldest, which both keep)."""
         if not _api_reachable(self.handler_input):
             return ReminderResult(UNAVAILABLE)  # no API to ask: no permission question either
         if not has_reminder_permission(self.handler_input):
@@ -287,50 +356,72 @@ class AlexaReminders:
         zone = self.zone()
         if zone is None:
             return ReminderResult(NO_ZONE)  # never a reminder at a guessed hour
-        listed = self._listed()
+        listed = self._listed(mine)
         if isinstance(listed, Failed):
             return ReminderResult(listed.status)  # whether one exists is not known: nothing made
-        if listed:
-            return self._moved(self._one_of(listed, existing), time, zone, created=False)
-        created = self._call("create_reminder", lambda c: c.create_reminder(self.request(time, zone)))
-        # made, perhaps, though its answer was lost; or made twice, by two answers at once
-        after = self._listed()
+        settled = self._settled(listed, times, existing, zone, text)
+        if isinstance(settled, Failed):
+            return ReminderResult(settled.status)
+        tokens, missing = settled
+        if not missing:
+            return ReminderResult(OK, tokens=tokens)
+        created = [
+            self._call("create_reminder", partial(_create, self.request(t, zone, text))) for t in missing
+        ]
+        made = [
+            str(c.alert_token)
+            for c in created
+            if not isinstance(c, Failed) and getattr(c, "alert_token", None)
+        ]
+        # made, perhaps, though an answer was lost; or made twice, by two answers at once
+        after = self._listed(mine)
         if isinstance(after, Failed) or not after:
-            token = None if isinstance(created, Failed) else getattr(created, "alert_token", None)
-            if isinstance(token, str) and token:
-                return ReminderResult(OK, token=token, created=True)  # the next put or cancel tidies
-            return ReminderResult(created.status if isinstance(created, Failed) else UNAVAILABLE)
-        return self._moved(self._one_of(after, existing), time, zone, created=True)
+            if len(made) == len(missing):
+                return ReminderResult(OK, tokens=(*tokens, *made), created=True)  # the next put tidies
+            failed = next((c for c in created if isinstance(c, Failed)), Failed(UNAVAILABLE))
+            return ReminderResult(failed.status)
+        again = self._settled(after, times, existing, zone, text)
+        if isinstance(again, Failed) or again[1]:
+            failed = next((c for c in created if isinstance(c, Failed)), Failed(UNAVAILABLE))
+            return ReminderResult(again.status if isinstance(again, Failed) else failed.status)
+        return ReminderResult(OK, tokens=again[0], created=True)
 
-    def _moved(
-        self, reminder: dict[str, Any], time: DailyTime, zone: str, *, created: bool
-    ) -> ReminderResult:
-        """``reminder`` (the skill's one) at ``time`` every day: moved there unless it is."""
-        token = str(reminder["alertToken"])
-        if reminder_time(reminder) == time:
-            return ReminderResult(OK, token=token, created=created)
-        updated = self._call("update_reminder", lambda c: c.update_reminder(token, self.request(time, zone)))
-        if isinstance(updated, Failed):
-            return ReminderResult(updated.status)
-        return ReminderResult(OK, token=token, created=created)
-
-    def _one_of(self, listed: list[dict[str, Any]], existing: str | None) -> dict[str, Any]:
-        """The reminder the skill keeps (the record's, else the oldest: what every turn that
-        lists the same reminders chooses), the others deleted."""
-        keep = next((r for r in listed if r["alertToken"] == existing), None) or min(
-            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
-        )
+    def _settled(
+        self, listed: Listed, times: tuple[DailyTime, ...], existing: tuple[str, ...], zone: str, text: str
+    ) -> tuple[tuple[str, ...], tuple[DailyTime, ...]] | Failed:
+        """The reminders ``listed`` brought to ``times``: as many kept as there are times (the
+        record's first, then the oldest: what every turn that lists the same reminders
+        chooses), the others deleted, each kept one at a time none is at moved there. Their
+        ids, and the times still without one."""
+        kept = sorted(listed, key=lambda r: (r["alertToken"] not in existing, *_age(r)))[: len(times)]
         for extra in listed:
-            if extra is not keep:
+            if extra not in kept:
                 self._call("delete_reminder", partial(_delete, str(extra["alertToken"])))
-        return keep
+        wanted = list(times)
+        tokens: list[str] = []
+        unplaced: Listed = []
+        for reminder in kept:
+            time = reminder_time(reminder)
+            if time in wanted:
+                wanted.remove(time)
+                tokens.append(str(reminder["alertToken"]))
+            else:
+                unplaced.append(reminder)
+        for reminder, time in zip(unplaced, tuple(wanted), strict=False):
+            token = str(reminder["alertToken"])
+            moved = self._call("update_reminder", partial(_update, token, self.request(time, zone, text)))
+            if isinstance(moved, Failed):
+                return moved
+            tokens.append(token)
+            wanted.remove(time)
+        return tuple(tokens), tuple(wanted)
 
-    def delete(self, existing: str | None) -> ReminderResult:
-        """Every reminder the skill has for the user deleted (OK), or there was none
-        (NOT_FOUND). A delete whose answer was lost is checked by listing again."""
-        if existing is None and not has_reminder_permission(self.handler_input):
+    def _delete_all(self, known: bool, mine: Mine) -> ReminderResult:
+        """Every reminder of a kind (``mine``) the skill has for the user deleted (OK), or there
+        was none (NOT_FOUND). A delete whose answer was lost is checked by listing again."""
+        if not known and not has_reminder_permission(self.handler_input):
             return ReminderResult(NOT_FOUND)  # none stored, and none could have been made
-        listed = self._listed()
+        listed = self._listed(mine)
         if isinstance(listed, Failed):
             return ReminderResult(listed.status)  # what is left is not known: nothing is said gone
         if not listed:
@@ -344,28 +435,34 @@ class AlexaReminders:
         ]
         if not failures:
             return ReminderResult(OK)
-        left = self._listed()  # a delete whose answer was lost (or gone already: 404) may have done it
+        left = self._listed(mine)  # a delete whose answer was lost (or gone already: 404) may have done it
         return ReminderResult(OK if left == [] else failures[0].status)
 
-    def read(self, existing: str | None) -> ReminderResult:
-        """The skill's reminder and its time (the record's if it is there, else the oldest),
-        read as plain JSON: ask-sdk-model 1.82 cannot deserialise a reminder it reads back
-        (ALEXA.md), so the SDK client's own ``invoke`` is asked for an object."""
-        if existing is None and not has_reminder_permission(self.handler_input):
+    def _read_all(self, known: bool, existing: tuple[str, ...], mine: Mine) -> Listed | ReminderResult:
+        """The reminders of a kind the skill has (the record's first, then the oldest), read as
+        plain JSON: ask-sdk-model 1.82 cannot deserialise a reminder it reads back (ALEXA.md);
+        or, when there are none or they could not be read, what to answer."""
+        if not known and not has_reminder_permission(self.handler_input):
             return ReminderResult(NOT_FOUND)
-        listed = self._listed()
+        listed = self._listed(mine)
         if isinstance(listed, Failed):
             return ReminderResult(listed.status)
         if not listed:
             return ReminderResult(NOT_FOUND)
-        reminder = next((r for r in listed if r["alertToken"] == existing), None) or min(
-            listed, key=lambda r: (str(r.get("createdTime", "")), str(r["alertToken"]))
-        )
-        return ReminderResult(OK, token=str(reminder["alertToken"]), time=reminder_time(reminder))
+        return sorted(listed, key=lambda r: (r["alertToken"] not in existing, *_age(r)))
 
-    def _listed(self) -> list[dict[str, Any]] | Failed:
-        """Every reminder the skill has for this user (GET /v1/alerts/reminders, as plain JSON),
-        or why they could not be listed."""
+    def _listed(self, mine: Mine) -> Listed | Failed:
+        """The reminders of a kind (``mine``) the skill has for this user (GET
+        /v1/alerts/reminders, as plain JSON, once a turn until a call changes them), or why
+        they could not be listed."""
+        if self._seen is None:
+            seen = self._list()
+            if isinstance(seen, Failed):
+                return seen
+            self._seen = seen
+        return [r for r in self._seen if mine(r)]
+
+    def _list(self) -> Listed | Failed:
         access = api_access(self.handler_input)
         if access is None:
             return Failed(UNAVAILABLE)
@@ -399,6 +496,31 @@ class AlexaReminders:
             for a in alerts
             if isinstance(a, dict) and isinstance(a.get("alertToken"), str) and a["alertToken"]
         ]
+
+
+def _age(reminder: dict[str, Any]) -> tuple[str, str]:
+    """Oldest first: when it was made, then its id (the same order in every turn)."""
+    return str(reminder.get("createdTime", "")), str(reminder["alertToken"])
+
+
+def spoken_texts(reminder: Any) -> set[str]:
+    """What a reminder read back says, in each of its locales."""
+    info = reminder.get("alertInfo") if isinstance(reminder, dict) else None
+    spoken = info.get("spokenInfo") if isinstance(info, dict) else None
+    content = spoken.get("content") if isinstance(spoken, dict) else None
+    return (
+        {c["text"] for c in content if isinstance(c, dict) and isinstance(c.get("text"), str)}
+        if isinstance(content, list)
+        else set()
+    )
+
+
+def _update(token: str, request: ReminderRequest, client: ReminderManagementServiceClient) -> Any:
+    return client.update_reminder(token, request)
+
+
+def _create(request: ReminderRequest, client: ReminderManagementServiceClient) -> Any:
+    return client.create_reminder(request)
 
 
 def _delete(token: str, client: ReminderManagementServiceClient) -> Any:

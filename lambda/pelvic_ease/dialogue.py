@@ -19,14 +19,15 @@ States (``State.mode``)
     SUGGEST_OFFER  suggested one routine ("... about ten minutes. Shall we start?")
     ANOTHER_OFFER  a routine finished: asked whether to do another
     REMINDER_OFFER a routine finished for the second time (or later): asked, once, whether
-                   to set a daily reminder
+                   to set a daily reminder; or (``State.times``) asked whether to set
+                   check-in reminders at those times
     REMINDER_TIME  asked what time the daily reminder should be (``State.back``: the mode
                    the conversation goes back to afterwards)
 
 Reminders: the core asks the ``Reminders`` port (facts.reminders) to set, change, delete or
-read the user's daily reminder and says what came of it; an answer that needs the user's
+read the user's daily reminder or check-ins and says what came of it; an answer that needs the user's
 permission asks for it (``Outcome.ask_permission``), and the answer to that request comes
-back as CONSENT with the time asked for.
+back as CONSENT with the time (or the check-ins' times) asked for.
 
 What counts (the README says the same): a step is done when the listener moves on from
 its last part; skipped with "skip", "last step", or going on after pain. A routine that
@@ -58,16 +59,22 @@ from .progress import (
     utc_day,
 )
 from .reminders import (
+    CHECKIN_DEFAULTS,
     FORBIDDEN,
+    MAX_CHECKINS,
     NO_PERMISSION,
     NO_ZONE,
     NOT_FOUND,
+    PERIOD_TIMES,
     PERIODS,
     REFUSED,
     THROTTLED,
     DailyTime,
     NoReminders,
+    ReminderResult,
     Reminders,
+    checkin_times,
+    checkins_consent_token,
 )
 from .speech import Script, join, say
 
@@ -116,6 +123,7 @@ PLAY_STYLE = "play_style"  # "play it straight through", "step by step"
 BACKGROUND = "background"  # "without background sound", "with background sound"
 SET_REMINDER, CHANGE_REMINDER = "set_reminder", "move_reminder"
 CANCEL_REMINDER, REMINDER_STATUS = "end_reminder", "has_reminder"
+SET_CHECKINS, CANCEL_CHECKINS = "set_checkins", "end_checkins"  # check-in reminders through the day
 TIME_SAID = "time_said"  # a time said on its own ("8 pm"): the answer to "what time?"
 CONSENT = "consent"  # the answer to our request for the reminders permission
 SYMPTOM = "symptom"  # "I feel dizzy", "I'm bleeding": a red flag or another symptom
@@ -142,6 +150,7 @@ class State:
     suggested: tuple[str, int | None] | None = None  # routine and length asked about
     back: str | None = None  # REMINDER_TIME: the mode to go back to once the reminder is done
     period: str | None = None  # REMINDER_TIME: the part of the day said ("EV"), to place an hour in
+    times: tuple[str, ...] | None = None  # REMINDER_OFFER: the check-ins offered ("10:30", ...)
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,8 @@ class Heard:
     amount: str | None = None  # "less" or "more" talking
     style: str | None = None  # STRAIGHT or STEPS
     time: str | None = None  # AMAZON.TIME's value ("20:00", or "EV" for the evening)
+    times: tuple[str, ...] = ()  # check-ins: the times said (AMAZON.TIME's values), or consented to
+    count: int | None = None  # check-ins: how many a day ("three times a day")
     consent: str | None = None  # CONSENT: ACCEPTED, DENIED, NOT_ANSWERED or UNSUPPORTED
     area: str | None = None  # the AREA id said, when the model knows it (a routine or not)
     symptom: str | None = None  # the SYMPTOM id (None: a symptom the model did not recognise)
@@ -255,7 +266,8 @@ class Decision:
         return Outcome(
             speech,
             reprompt,
-            replace(self.state, mode=mode, **state),  # type: ignore[arg-type]
+            # the check-ins offered are forgotten unless offered again
+            replace(self.state, mode=mode, **{"times": None, **state}),  # type: ignore[arg-type]
             change,
             tuple(self.counts),
             place,
@@ -893,6 +905,8 @@ def another_again(t: Decision) -> Outcome:
 
 
 def reminder_offer_again(t: Decision) -> Outcome:
+    if t.state.times:
+        return offer_checkins(t, checkin_times(t.state.times))
     return t.reply(t.say("reminder_offer"), t.say("reminder_offer_reprompt"), REMINDER_OFFER)
 
 
@@ -1626,25 +1640,49 @@ def cancel_reminder(t: Decision) -> Outcome:
 
 
 def reminder_status(t: Decision) -> Outcome:
-    """ "Do I have a reminder": its time, read from Alexa (the record's id kept up to date), or
-    that there is none."""
+    """ "Do I have a reminder", "what reminders do I have": the daily one's time and the
+    check-ins', read from Alexa (the record's ids kept up to date), or that there are none."""
+    daily = t.facts.reminders.read(t.progress.reminder)
+    if not daily.ok and daily.status != NOT_FOUND:
+        return reminder_failed(t, daily.status)
+    words, learnt = daily_status(t, daily)
+    more, learnt_too = checkins_status(t, t.facts.reminders.read_checkins(t.progress.checkins))
+    known = {**learnt, **learnt_too}
+    return follow_up(t, join(words, more), t.change(**known) if known else None)
+
+
+def daily_status(t: Decision, result: ReminderResult) -> tuple[Script, dict[str, object]]:
+    """What to say of the daily reminder read, and what the record learns of it."""
     token = t.progress.reminder
-    result = t.facts.reminders.read(token)
-    known = t.change(reminder=result.token) if result.ok and result.token != token else None
-    if result.ok and result.time is not None:
-        return follow_up(t, t.say("reminder_status", time=spoken_time(t.library, result.time)), known)
     if result.ok:
-        return follow_up(t, t.say("reminder_status_unread"), known)
-    if result.status == NOT_FOUND and token is not None:
-        return follow_up(t, t.say("reminder_gone"), t.change(forget_reminder=True))
-    if result.status == NOT_FOUND:
-        return follow_up(t, t.say("reminder_none"))
-    return reminder_failed(t, result.status)
+        known: dict[str, object] = {"reminder": result.token} if result.token != token else {}
+        if result.time is not None:
+            return t.say("reminder_status", time=spoken_time(t.library, result.time)), known
+        return t.say("reminder_status_unread"), known
+    if token is not None:
+        return t.say("reminder_gone"), {"forget_reminder": True}
+    return t.say("reminder_none"), {}
+
+
+def checkins_status(t: Decision, result: ReminderResult) -> tuple[Script, dict[str, object]]:
+    """What to say of the check-ins read (nothing if there are none), and what the record
+    learns of them."""
+    stored = t.progress.checkins
+    if result.ok:
+        tokens = result.tokens[:MAX_CHECKINS]
+        known: dict[str, object] = {"checkins": tokens} if set(tokens) != set(stored) else {}
+        words = t.say("checkins_status", times=spoken_times(t.library, result.times)) if result.times else ()
+        return words, known
+    if result.status == NOT_FOUND and stored:
+        return t.say("checkins_gone"), {"forget_checkins": True}
+    return (), {}
 
 
 def consent(t: Decision) -> Outcome:
     """Alexa's answer to our request for the reminders permission."""
     answer = t.heard.consent
+    if answer == ACCEPTED and t.heard.times:
+        return put_checkins(t, checkin_times(t.heard.times))
     if answer == ACCEPTED:
         time = DailyTime.parse(t.heard.time)
         return put_reminder(t, time) if time is not None else ask_time(t)
@@ -1654,6 +1692,78 @@ def consent(t: Decision) -> Outcome:
         return follow_up(t, t.say("reminder_permission_unanswered"))
     # voice consent is not possible here: the card, and how to grant it in the Alexa app
     return follow_up(t, t.say("reminder_permission_in_app"), card=True)
+
+
+# -- check-in reminders -----------------------------------------------------------------------
+def spoken_times(library: Library, times: tuple[DailyTime, ...]) -> str:
+    """ "10:30 a.m., 2 p.m., and 6 p.m." """
+    return spoken_list(library, [spoken_time(library, time) for time in times])
+
+
+def set_checkins(t: Decision) -> Outcome:
+    """ "Remind me to check in at 10 am and 3 pm" (set at once: the times said are the yes),
+    "remind me to check in three times a day", "set check-in reminders" (the usual times
+    offered, set on a yes); times that are none, or too many, are said so, then offered."""
+    said = [PERIOD_TIMES.get(value, value) for value in t.heard.times]
+    times = checkin_times(said)
+    count = t.heard.count
+    if said and len(times) < len(set(said)):
+        return offer_checkins(t, default_checkins(len(said)), t.say("checkins_time_unclear"))
+    if len(times) > MAX_CHECKINS or (not times and count is not None and not 1 <= count <= MAX_CHECKINS):
+        return offer_checkins(t, default_checkins(MAX_CHECKINS), t.say("checkins_at_most"))
+    if times:
+        return put_checkins(t, times)
+    return offer_checkins(t, default_checkins(count or MAX_CHECKINS))
+
+
+def default_checkins(count: int) -> tuple[DailyTime, ...]:
+    return checkin_times(CHECKIN_DEFAULTS[min(max(count, 1), MAX_CHECKINS)])
+
+
+def offer_checkins(t: Decision, times: tuple[DailyTime, ...], lead: Script = ()) -> Outcome:
+    """ "How about a check-in every day at 10:30 a.m., 2 p.m., and 6 p.m.?": a yes sets them."""
+    spoken = spoken_times(t.library, times)
+    return t.reply(
+        join(lead, t.say("checkins_offer", times=spoken)),
+        t.say("checkins_offer_reprompt", times=spoken),
+        REMINDER_OFFER,
+        back=returning_to(t),
+        times=tuple(time.clock for time in times),
+    )
+
+
+def yes_to_reminder_offer(t: Decision) -> Outcome:
+    """Yes to the offer: the check-ins offered set, or the daily reminder's time asked for."""
+    return put_checkins(t, checkin_times(t.state.times)) if t.state.times else ask_time(t)
+
+
+def no_to_reminder_offer(t: Decision) -> Outcome:
+    """No to the offer: no check-ins now, or no daily reminder (never offered again)."""
+    return follow_up(t, t.say("checkins_not_now")) if t.state.times else decline_reminder(t)
+
+
+def put_checkins(t: Decision, times: tuple[DailyTime, ...]) -> Outcome:
+    """A check-in reminder every day at each of ``times``, said back with the times; the
+    permission asked for if it is missing (the answer comes back with the times)."""
+    result = t.facts.reminders.put_checkins(times, t.progress.checkins)
+    if result.ok and result.tokens:
+        words = t.say("checkins_set", times=spoken_times(t.library, times))
+        return follow_up(t, words, t.change(checkins=result.tokens))
+    if result.status == NO_PERMISSION and t.heard.intent != CONSENT:
+        outcome = t.reply((), None, t.state.mode)
+        return replace(outcome, ask_permission=checkins_consent_token(times))
+    return reminder_failed(t, result.status)
+
+
+def cancel_checkins(t: Decision) -> Outcome:
+    """ "Cancel my check-ins": every check-in of ours deleted (the daily reminder stays)."""
+    stored = t.progress.checkins
+    result = t.facts.reminders.delete_checkins(stored)
+    if result.ok or (result.status == NOT_FOUND and stored):
+        return follow_up(t, t.say("checkins_cancelled"), t.change(forget_checkins=True))
+    if result.status == NOT_FOUND:
+        return follow_up(t, t.say("checkins_none"))
+    return reminder_failed(t, result.status)
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -1666,7 +1776,7 @@ TABLE: dict[str, dict[str, Transition]] = {
     DISCLAIMER: {ANY: read_disclaimer},
     YES: {
         ROUTINE: advance,
-        REMINDER_OFFER: ask_time,
+        REMINDER_OFFER: yes_to_reminder_offer,
         REMINDER_TIME: ask_time,
         EXTRA_OFFER: take_extra,
         PAIN_PAUSE: ask_pain_again,
@@ -1679,7 +1789,7 @@ TABLE: dict[str, dict[str, Transition]] = {
     },
     NO: {
         ROUTINE: fallback_in_routine,
-        REMINDER_OFFER: decline_reminder,
+        REMINDER_OFFER: no_to_reminder_offer,
         REMINDER_TIME: not_now,
         EXTRA_OFFER: decline_extra,
         PAIN_PAUSE: stop_here,
@@ -1767,6 +1877,8 @@ TABLE: dict[str, dict[str, Transition]] = {
     CHANGE_REMINDER: {ANY: set_reminder},
     CANCEL_REMINDER: {ANY: cancel_reminder},
     REMINDER_STATUS: {ANY: reminder_status},
+    SET_CHECKINS: {ANY: set_checkins},
+    CANCEL_CHECKINS: {ANY: cancel_checkins},
     TIME_SAID: {REMINDER_TIME: set_reminder, ANY: time_said},
     CONSENT: {ANY: consent},
     UNKNOWN: {ANY: unknown},

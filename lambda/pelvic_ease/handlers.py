@@ -23,7 +23,7 @@ from .audio import Token, whole_ms
 from .dialogue import Facts, Heard, Outcome, decide
 from .intents import INTENTS, about_our_stream
 from .observability import count, log_failure, logger
-from .reminders import DailyTime
+from .reminders import DailyTime, checkins_from_consent_token
 from .repository import ForgetIncomplete
 from .turn import Deps, Turn
 
@@ -169,11 +169,13 @@ class PermissionAnswerHandler(Handler):
         answer = payload.get("status") if code == "200" else None
         logger.info("permission answered", extra={"status_code": code, "answer": answer})
         time = DailyTime.from_consent_token(request.token)
+        checkins = checkins_from_consent_token(request.token)
         return converse(
             turn,
             Heard(
                 dialogue.CONSENT,
                 time=time.clock if time else None,
+                times=tuple(t.clock for t in checkins),
                 consent=answer if answer in CONSENT_ANSWERS else dialogue.UNSUPPORTED,
             ),
         )

@@ -27,6 +27,8 @@ MINUTES_SLOT = "minutes"
 LENGTH_SLOT = "length"
 PACE_SLOT = "pace"
 TIME_SLOT = "time"
+CHECKIN_SLOTS = ("time", "second", "third")  # the check-ins' times said ("at 10 am, 1 and 4 pm")
+COUNT_SLOT = "count"  # check-ins: how many a day
 AMOUNT_SLOT = "amount"
 STYLE_SLOT = "style"
 SETTING_SLOT = "setting"
@@ -147,6 +149,12 @@ def time(turn: Turn) -> dict[str, Any]:
     return {"time": slot_value(turn.handler_input, TIME_SLOT)}
 
 
+def checkins(turn: Turn) -> dict[str, Any]:
+    """ "At 10 am and 3 pm" (the times, as AMAZON.TIME sends them), "three times a day"."""
+    said = (slot_value(turn.handler_input, name) for name in CHECKIN_SLOTS)
+    return {"times": tuple(v for v in said if v), "count": number_slot(turn.handler_input, COUNT_SLOT)}
+
+
 def symptom(turn: Turn) -> dict[str, Any]:
     """The SYMPTOM id (None for a symptom the model did not recognise: still a symptom) and
     the BODY_PART it is in."""
@@ -228,6 +236,8 @@ INTENTS: dict[str, Meaning] = {
     "ReminderTimeIntent": Meaning(dialogue.TIME_SAID, time),
     "CancelReminderIntent": Meaning(dialogue.CANCEL_REMINDER),
     "ReminderStatusIntent": Meaning(dialogue.REMINDER_STATUS),
+    "SetCheckInsIntent": Meaning(dialogue.SET_CHECKINS, checkins),
+    "CancelCheckInsIntent": Meaning(dialogue.CANCEL_CHECKINS),
     "AMAZON.YesIntent": Meaning(dialogue.YES),
     "AMAZON.NoIntent": Meaning(dialogue.NO),
     "AMAZON.RepeatIntent": Meaning(dialogue.REPEAT),

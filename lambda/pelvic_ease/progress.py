@@ -7,8 +7,9 @@ the place last moved, an item version for optimistic locking, how many times eac
 was finished, the practice days (the last DAY_WINDOW days as day numbers, counted in the
 user's time zone; older days only as a count), the ids of the last few writes (so a write
 that landed is never applied twice), the daily reminder's id (nothing else about it),
-whether the listener said no to the offer of one, and the device's time zone as last read
-(so days stay the user's when it cannot be read). Nothing the user said.
+whether the listener said no to the offer of one, the check-in reminders' ids, and the
+device's time zone as last read (so days stay the user's when it cannot be read). Nothing
+the user said.
 
 The schema is declared once, on the fields of ``Progress`` (each field's ``kind``): the
 session copy, the stored item and the validation all follow from it.
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any
 
 from .audio import Token, stamp_time, stamped
@@ -44,6 +45,7 @@ KEEP_WRITES_SECONDS = 600
 MAX_WRITES = 256
 MAX_TEXT = 64
 MAX_ALERT = 200  # an Alexa reminder's id (alertToken): opaque, longer than our own texts
+MAX_ALERTS = 3  # the check-ins' ids: at most reminders.MAX_CHECKINS
 WRITE_ID = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 
 FEWER_CUES, EVERY_CUE = "fewer", "every"
@@ -129,6 +131,13 @@ def _ids(value: Any) -> tuple[bool, Any]:
     return len(ids) == len(value), ids
 
 
+def _alerts(value: Any) -> tuple[bool, Any]:
+    if not isinstance(value, list | tuple):
+        return False, ()
+    ids = tuple(v for v in value if isinstance(v, str) and 0 < len(v) <= MAX_ALERT)[:MAX_ALERTS]
+    return len(ids) == len(value), ids
+
+
 def _position(value: Any) -> tuple[bool, Any]:
     """A place as the session carries it: [routine, step, segment]."""
     if value is None:
@@ -165,6 +174,7 @@ COUNTS = Kind(_counts, "M:N", partial=True)  # routine id -> count
 DAY_COUNTS = Kind(_day_counts, "M:N", partial=True)  # day number -> minutes, at most DAY_WINDOW
 DAYS = Kind(_days, "L:N", partial=True)  # day numbers, at most DAY_WINDOW
 IDS = Kind(_ids, "L:S", partial=True)  # write ids, at most MAX_WRITES
+ALERTS = Kind(_alerts, "L:S", partial=True)  # Alexa reminders' ids, at most MAX_ALERTS
 # Kept only in the session (a change waiting to be stored):
 FLAG = Kind(lambda v: (isinstance(v, bool), v))
 WRITE = Kind(lambda v: (isinstance(v, str) and WRITE_ID.match(v) is not None, v))
@@ -223,6 +233,8 @@ class Progress:
     reminder: str | None = field(default=None, metadata={"kind": ALERT})
     # 1: the listener said no to the offer of a daily reminder (it is never offered again)
     reminder_declined: int = field(default=0, metadata={"kind": COUNT})
+    # the check-in reminders' ids (alertTokens); their times are read back from Alexa
+    checkins: tuple[str, ...] = field(default_factory=tuple, metadata={"kind": ALERTS})
     # the device's time zone as last read (IANA name): days are counted in it when a read fails
     zone: str | None = field(default=None, metadata={"kind": TEXT})
     # minutes practised on each of the newest DAY_WINDOW practice days (day number -> minutes)
@@ -460,6 +472,9 @@ class Change:
     reminder: str | None = field(default=None, metadata={"kind": ALERT})  # a daily reminder set: its id
     forget_reminder: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found deleted
     decline_reminder: bool = field(default=False, metadata={"kind": FLAG})  # no to the offer of one
+    # check-in reminders set: their ids
+    checkins: tuple[str, ...] = field(default_factory=tuple, metadata={"kind": ALERTS})
+    forget_checkins: bool = field(default=False, metadata={"kind": FLAG})  # cancelled, or found gone
     zone: str | None = field(default=None, metadata={"kind": TEXT, "prefers": True})  # the device's, as read
     # with a practice day: the minutes practised, and the plans' gap rule (Library.plan_gap)
     spent: int = field(default=0, metadata={"kind": COUNT})
@@ -554,6 +569,10 @@ class Change:
             progress = replace(progress, reminder=None)
         if self.decline_reminder:
             progress = replace(progress, reminder_declined=1)
+        if self.checkins:
+            progress = replace(progress, checkins=self.checkins)
+        elif self.forget_checkins:
+            progress = replace(progress, checkins=())
         return progress
 
     @property
@@ -601,7 +620,7 @@ class Change:
         return {
             spec.name: kind(spec).plain(getattr(self, spec.name))
             for spec in fields(self)
-            if spec.name in REQUIRED or getattr(self, spec.name) != spec.default
+            if spec.name in REQUIRED or getattr(self, spec.name) != _default(spec)
         }
 
     @classmethod
@@ -616,6 +635,10 @@ class Change:
                 if not ok:
                     raise CorruptProgress(f"unsaved change is malformed: {spec.name}")
         return cls(**values)
+
+
+def _default(spec: Any) -> Any:
+    return spec.default_factory() if spec.default is MISSING else spec.default
 
 
 REQUIRED = {"at", "write_id"}  # in every change's wire form

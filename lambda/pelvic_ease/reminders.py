@@ -1,4 +1,5 @@
-"""A daily practice reminder as the dialogue core sees it: its time, what the Reminders API
+"""The skill's reminders as the dialogue core sees it: the daily practice reminder and the
+check-ins through the day (each a reminder at one time every day), what the Reminders API
 answered, and the port the core asks through (``Reminders``). No ask-sdk types, no I/O:
 ``alexa_api.py`` implements the port over the SDK's service clients.
 """
@@ -15,6 +16,13 @@ PERIODS = {"MO": "morning", "AF": "afternoon", "EV": "evening", "NI": "night"}
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The consent request's token carries the time asked for: the answer may come in a new session.
 _TOKEN = re.compile(r"^daily-reminder:(\d\d:\d\d)$")
+# ... and for check-ins, their times: "check-ins:10:30,14:00,18:00"
+_CHECKINS_TOKEN = re.compile(r"^check-ins:(\d\d:\d\d(?:,\d\d:\d\d){0,2})$")
+MAX_CHECKINS = 3  # check-ins a day at most: a few nudges, not a stream of them
+# The check-ins offered when no times are said, by how many a day: mid-morning, early
+# afternoon, early evening (a part of the day said for one is its time here).
+CHECKIN_DEFAULTS = {1: ("14:00",), 2: ("11:00", "16:00"), 3: ("10:30", "14:00", "18:00")}
+PERIOD_TIMES = {"MO": "10:30", "AF": "14:00", "EV": "18:00", "NI": "20:30"}
 
 
 @dataclass(frozen=True, order=True)
@@ -59,6 +67,22 @@ class DailyTime:
         return cls.parse(match.group(1)) if match else None
 
 
+def checkin_times(values: object) -> tuple[DailyTime, ...]:
+    """Times said or kept for check-ins, each once, in the day's order (none that is not a time)."""
+    times = {DailyTime.parse(v) for v in values} if isinstance(values, list | tuple) else set()
+    return tuple(sorted(t for t in times if t is not None))
+
+
+def checkins_consent_token(times: tuple[DailyTime, ...]) -> str:
+    return "check-ins:" + ",".join(t.clock for t in times)
+
+
+def checkins_from_consent_token(token: object) -> tuple[DailyTime, ...]:
+    """The check-in times a consent request's token carries (none: not a check-ins token)."""
+    match = _CHECKINS_TOKEN.match(token) if isinstance(token, str) else None
+    return checkin_times(match.group(1).split(",")) if match else ()
+
+
 # What a call to the Reminders API came to.
 OK = "ok"
 NO_PERMISSION = "no_permission"  # no consent token, or 401: ask for the permission
@@ -78,6 +102,8 @@ class ReminderResult:
     token: str | None = None  # put: the reminder's id
     time: DailyTime | None = None  # read: its time (None if it could not be read)
     created: bool = False  # put: a new reminder was made (none was stored, or it was gone)
+    tokens: tuple[str, ...] = ()  # check-ins: their ids
+    times: tuple[DailyTime, ...] = ()  # check-ins read: their times (those that could be read)
 
     @property
     def ok(self) -> bool:
@@ -99,6 +125,16 @@ class Reminders(Protocol):
     def read(self, existing: str | None) -> ReminderResult:
         """The skill's reminder (its id and time; NOT_FOUND: it has none)."""
 
+    def put_checkins(self, times: tuple[DailyTime, ...], existing: tuple[str, ...]) -> ReminderResult:
+        """A check-in every day at each of ``times``: the check-ins the skill has moved there,
+        made or deleted so that there is exactly one at each time (their ids in ``tokens``)."""
+
+    def delete_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
+        """Every check-in the skill has deleted, and nothing else (NOT_FOUND: it had none)."""
+
+    def read_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
+        """The skill's check-ins: their ids and times (NOT_FOUND: it has none)."""
+
 
 class NoReminders:
     """Where no Alexa API can be reached (a skill event, a test of the core): nothing works,
@@ -111,4 +147,13 @@ class NoReminders:
         return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)
 
     def read(self, existing: str | None) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)
+
+    def put_checkins(self, times: tuple[DailyTime, ...], existing: tuple[str, ...]) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE)
+
+    def delete_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
+        return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)
+
+    def read_checkins(self, existing: tuple[str, ...]) -> ReminderResult:
         return ReminderResult(UNAVAILABLE if existing else NOT_FOUND)

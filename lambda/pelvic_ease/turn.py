@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -43,11 +44,11 @@ from .budget import Budget
 from .content import Library, default_library, supported_locale
 from .dialogue import MODES, OUTSIDE, REMINDER_MODES, State
 from .engine import Engine
-from .markets import BASE_LOCALE, fallback_zone
+from .markets import BASE_LOCALE, LOCALES, fallback_zone
 from .moves import Stream
 from .observability import count, log_failure, logger
 from .progress import KEEP_WRITES_SECONDS, Change, CorruptProgress, Progress, applied
-from .reminders import PERIODS, SCOPE, Reminders
+from .reminders import PERIODS, SCOPE, Reminders, checkin_times
 from .repository import ProgressKey, ProgressRepository, SaveFailed, StoreUnavailable, UnknownUser
 from .settings import Settings
 from .speech import Script, join, render, say
@@ -71,6 +72,11 @@ class Contents:
             library = self._fixed or default_library(key)
             self._made[key] = (library, Engine(library))
         return self._made[key]
+
+    def said_everywhere(self, key: str) -> frozenset[str]:
+        """What the prompt ``key`` says in every market (how a reminder of ours is known by
+        its words, whichever market's device set it)."""
+        return frozenset(self(locale)[0].say(key) for locale in LOCALES)
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ class Turn:
             suggested=choice,
             back=back if back in MODES and back not in REMINDER_MODES else None,
             period=period if period in PERIODS else None,
+            times=tuple(time.clock for time in checkin_times(self._session.get("times"))) or None,
         )
 
     @state.setter
@@ -153,6 +160,7 @@ class Turn:
             ("suggested", state.suggested),
             ("back", state.back),
             ("period", state.period),
+            ("times", state.times),
         ):
             if value is None:
                 self._session.pop(name, None)
@@ -351,6 +359,9 @@ class Turn:
             text=self.library.say("reminder_text"),
             locale=self.library.locale,
             now=self.now,
+            checkin_text=self.library.say("checkin_reminder_text"),
+            checkin_texts=partial(self.deps.contents.said_everywhere, "checkin_reminder_text"),
+            checkins=self.progress().checkins,
         )
 
     @property
