@@ -47,6 +47,11 @@ SCRIPT: list[tuple[str | None, str]] = [
     ("why_no_kegels", "why no kegels"),
     ("last_step", "last step"),
     ("progress_report", "how am I doing"),
+    ("start_plan", "start the plan"),
+    ("today", "what should I do today"),
+    ("plan_status", "how is my plan going"),
+    ("week_summary", "how did I do this week"),
+    ("pause_plan", "pause the plan"),
     ("start_routine_with_length", "a ten minute relaxation"),
     ("fallback", "purple monkey dishwasher"),
     ("unknown_intent", "/intent AMAZON.SomeFutureIntent"),
@@ -133,7 +138,7 @@ def record_played(handler: Any, clock: Any) -> None:
     from .player import Player  # noqa: PLC0415
 
     player = Player(clock)
-    conv = Conversation(handler, user_id=USER + "AUDIO", player=player)
+    conv = Conversation(handler, user_id=USER + "AUDIO", player=player, clock=clock)
     conv.device_id = "amzn1.ask.device.RECORDED"
     for name, action in AUDIO_SCRIPT:
         if action.startswith("/wait "):
@@ -170,7 +175,7 @@ def main() -> int:
 
     with local_skill(audio=True) as skill:
         record_played(skill.handler, skill.clock)
-        conv = Conversation(skill.handler, user_id=USER)
+        conv = Conversation(skill.handler, user_id=USER, clock=skill.clock)
         conv.device_id = "amzn1.ask.device.RECORDED"
         for name, action in SCRIPT:
             if action.startswith("/intent "):
@@ -188,7 +193,9 @@ def main() -> int:
         for locale in LOCALES:
             if locale == "en-US":
                 continue
-            conv = Conversation(skill.handler, user_id=USER + locale.replace("-", ""), locale=locale)
+            conv = Conversation(
+                skill.handler, user_id=USER + locale.replace("-", ""), locale=locale, clock=skill.clock
+            )
             conv.device_id = "amzn1.ask.device.RECORDED"
             for name, utterance in LOCALE_SCRIPT:
                 path = EVENTS / f"{name}_{locale}.json"
