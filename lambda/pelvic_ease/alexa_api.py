@@ -19,10 +19,10 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import certifi
@@ -527,8 +527,7 @@ def _delete(token: str, client: ReminderManagementServiceClient) -> Any:
     return client.delete_reminder(token)
 
 
-@dataclass(frozen=True)
-class Failed:
+class Failed(NamedTuple):
     """A call to the Reminders API that was not made, or failed: the kind of failure."""
 
     status: str

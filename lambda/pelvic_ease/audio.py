@@ -30,7 +30,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 TOKEN_PREFIX = "pe1"
 SEPARATOR = "~"
@@ -61,8 +61,7 @@ class ManifestError(ValueError):
     """The manifest is missing or does not describe playable tracks."""
 
 
-@dataclass(frozen=True)
-class Sound:
+class Sound(NamedTuple):
     """How a track sounds: with the ambient bed under the voice or not, and every breath
     guided or every other one (the "less talking" guide)."""
 
@@ -81,8 +80,7 @@ SOUNDS = (DEFAULT_SOUND, Sound(bed=False), Sound(quiet=True), Sound(bed=False, q
 _SOUND_CODES = {sound.code: sound for sound in SOUNDS if sound != DEFAULT_SOUND}
 
 
-@dataclass(frozen=True)
-class AudioFile:
+class AudioFile(NamedTuple):
     """One rendered file of a track: the step it plays, where it is served, its length and cues."""
 
     step: int  # the routine step this file plays (0-based)
@@ -218,8 +216,7 @@ class Tracks:
         return [*self.tracks.values(), *(t for tracks in self.other_sounds.values() for t in tracks.values())]
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """The rendered library: per locale, its tracks."""
 
     locales: dict[str, Tracks]

@@ -16,7 +16,7 @@ import json
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .markets import BASE_LOCALE, LOCALES
 
@@ -56,8 +56,7 @@ class Step:
     silence: int = 0  # seconds of quiet held after the breathing, in short runs
 
 
-@dataclass(frozen=True)
-class Focus:
+class Focus(NamedTuple):
     """The words of a focused routine derived for one step area: ``[focus.<area>]``."""
 
     area: str
@@ -84,8 +83,7 @@ class Routine:
     parent: str | None = None  # the routine this focused one was derived from
 
 
-@dataclass(frozen=True)
-class Pace:
+class Pace(NamedTuple):
     """A breathing pace: counts of the breath, the speaking rate and the settle between steps."""
 
     id: str
@@ -98,8 +96,7 @@ class Pace:
     narration_wpm: int  # words a minute of that audio's narration (render/ only)
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """A few weeks of daily practice that build up (``plans.toml``), counted in practice days:
     each week a relaxation of the week's length, the massage on some of its days."""
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from .content import FIRST_SIDE, SECOND_SIDE, Library, Pace, Routine, Step
 from .speech import (
@@ -46,8 +46,7 @@ RESUMED: Variant = "resumed"  # a step picked up from scratch: its setup, no swi
 VARIANTS: tuple[Variant, ...] = (PLAIN, OPENING, RESUMED)
 
 
-@dataclass(frozen=True)
-class Position:
+class Position(NamedTuple):
     """A place in a routine: the step and the segment within it."""
 
     routine_id: str
@@ -71,8 +70,7 @@ class StepKey:
     quiet: bool
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """The part of a routine one response speaks, from a position."""
 
     position: Position

@@ -16,7 +16,6 @@ from ask_sdk_core.dispatch_components import AbstractExceptionHandler, AbstractR
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type, is_request_type
 from ask_sdk_model import Response
-from ask_sdk_model.interfaces.connections import ConnectionsResponse
 
 from . import dialogue, playback
 from .audio import Token, whole_ms
@@ -158,10 +157,14 @@ class PermissionAnswerHandler(Handler):
     answered; any other status means voice consent is not possible here."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
+        # by the request's type, not its class: other requests never import the connections models
         request = handler_input.request_envelope.request
-        return isinstance(request, ConnectionsResponse) and request.name == "AskFor"
+        answered = is_request_type("Connections.Response")(handler_input)
+        return answered and getattr(request, "name", "") == "AskFor"
 
     def respond(self, turn: Turn) -> Response:
+        from ask_sdk_model.interfaces.connections import ConnectionsResponse  # noqa: PLC0415
+
         request = turn.handler_input.request_envelope.request
         assert isinstance(request, ConnectionsResponse)  # can_handle said so
         code = str(getattr(request.status, "code", ""))

@@ -9,8 +9,7 @@ its samples in each locale's model. ``handlers.IntentHandler`` serves every row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Slot
@@ -179,8 +178,7 @@ def topic(turn: Turn) -> dict[str, Any]:
     return {"topic": resolved_id(turn.handler_input, TOPIC_SLOT) or (UNKNOWN_TOPIC if said else None)}
 
 
-@dataclass(frozen=True)
-class Meaning:
+class Meaning(NamedTuple):
     """What an intent means: the dialogue core's input (``said``, with what ``read`` takes from
     the slots) and, for the built-ins Alexa sends while audio plays, the playback command it
     is when it is about our stream (``audio``; see ``about_our_stream``)."""

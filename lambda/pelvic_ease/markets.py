@@ -4,11 +4,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Market:
+class Market(NamedTuple):
     """One market: its locale and what differs by market besides the words."""
 
     locale: str

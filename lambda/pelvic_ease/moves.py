@@ -13,15 +13,14 @@ against the skips the record holds then).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .audio import Token, Track
 from .engine import Engine, Position
 from .progress import Change, finished_run
 
 
-@dataclass(frozen=True)
-class Stream:
+class Stream(NamedTuple):
     """Audio to play (AudioPlayer.Play): the token, the file's path, where to start (ms)."""
 
     token: str

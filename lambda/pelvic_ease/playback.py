@@ -28,7 +28,8 @@ request from that device.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks, new_play_id, stamp_time
 from .engine import Engine, Position
@@ -41,8 +42,7 @@ REPORTS = (STARTED, STOPPED, NEARLY_FINISHED, FINISHED, FAILED)
 COMMANDS = (PAUSE, RESUME, NEXT, PREVIOUS, START_OVER, LOOP)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """What the player reported, or the command given, with the device's stream and offset."""
 
     what: str
@@ -50,8 +50,7 @@ class Report:
     offset: int = 0
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """The answer: at most one directive, the change to progress, metrics, a prompt key
     (only for a command said aloud; a report gets no speech). A routine's completion is
     counted as a metric when its change is stored (turn.py), not here."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from .audio import Token, stamp_time, stamped
 from .engine import Position
@@ -149,8 +149,7 @@ def _position(value: Any) -> tuple[bool, Any]:
     return (ok and step >= 0 and segment >= 0), Position(routine, step, segment) if ok else None
 
 
-@dataclass(frozen=True)
-class Kind:
+class Kind(NamedTuple):
     """One kind of field: what a valid value is (``check`` gives whether it is, and the value
     to keep: a collection keeps its valid entries), and how it is stored (``shape``, a
     DynamoDB type: N, S, or M: / L: of one; empty for a field kept only in the session)."""

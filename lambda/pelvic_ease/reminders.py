@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
 # What AMAZON.TIME sends for a part of the day said without a time ("in the evening").
@@ -25,8 +25,7 @@ CHECKIN_DEFAULTS = {1: ("14:00",), 2: ("11:00", "16:00"), 3: ("10:30", "14:00", 
 PERIOD_TIMES = {"MO": "10:30", "AF": "14:00", "EV": "18:00", "NI": "20:30"}
 
 
-@dataclass(frozen=True, order=True)
-class DailyTime:
+class DailyTime(NamedTuple):
     """A time of day, the same every day, in the user's own time zone."""
 
     hour: int

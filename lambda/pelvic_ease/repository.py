@@ -21,9 +21,9 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .budget import Budget
 from .observability import log_failure, logger
@@ -70,8 +70,7 @@ class SaveFailed(Exception):
         self.unsaved = unsaved
 
 
-@dataclass(frozen=True)
-class Stored:
+class Stored(NamedTuple):
     """A save that succeeded: the record as stored, and the routines it counted as finished."""
 
     progress: Progress
@@ -87,8 +86,7 @@ class UnknownUser(Exception):
 
 
 # -- who --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class ProgressKey:
+class ProgressKey(NamedTuple):
     """The key of one stored record: digests of the Alexa ids, never the raw ids."""
 
     user: str  # SHA-256 of the Alexa userId

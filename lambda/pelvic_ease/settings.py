@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 ENV_TABLE = "PROGRESS_TABLE"
 ENV_SKILL_ID = "SKILL_ID"
@@ -11,8 +11,7 @@ ENV_STALE_DAYS = "STALE_AFTER_DAYS"
 ENV_AUDIO_BASE_URL = "AUDIO_BASE_URL"  # where the rendered files are served (CloudFront)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The function's configuration, from the environment that template.yaml sets."""
 
     table_name: str

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from html import escape
+from typing import NamedTuple
 
 MAX_BREAK_SECONDS = 10  # Alexa's limit for a single <break>
 MAX_SSML_CHARS = 8000  # outputSpeech limit, tags included
@@ -25,15 +25,13 @@ _WORD = re.compile(r"[\w'’-]+")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """Words to speak (plain text, escaped when rendered)."""
 
     text: str
 
 
-@dataclass(frozen=True)
-class Pause:
+class Pause(NamedTuple):
     """A silence, in seconds. ``chime``: a long quiet ends here, and audio that plays
     straight through marks its end with a soft chime (SSML has none: the spoken path
     never sets it)."""

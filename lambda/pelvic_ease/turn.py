@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import (
@@ -24,18 +24,11 @@ from ask_sdk_model import (
     Slot,
     SlotConfirmationStatus,
 )
-from ask_sdk_model.dialog import ElicitSlotDirective
-from ask_sdk_model.interfaces.audioplayer import (
-    AudioItem,
-    AudioItemMetadata,
-    PlayBehavior,
-    PlayDirective,
-    StopDirective,
-)
-from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream
-from ask_sdk_model.interfaces.connections import SendRequestDirective
-from ask_sdk_model.interfaces.display import Image, ImageInstance
 from ask_sdk_model.ui import AskForPermissionsConsentCard
+
+if TYPE_CHECKING:  # the directives' models are imported where a turn sends one (most send none)
+    from ask_sdk_model.interfaces.audioplayer import AudioItemMetadata
+    from ask_sdk_model.interfaces.display import Image
 
 from . import playback
 from .alexa_api import AFTER_CALL_SECONDS, AlexaReminders, api_access, known_zone, read_time_zone, zone_info
@@ -379,6 +372,8 @@ class Turn:
             "@version": "2",
             "permissionScopes": [{"permissionScope": SCOPE, "consentLevel": "ACCOUNT"}],
         }
+        from ask_sdk_model.interfaces.connections import SendRequestDirective  # noqa: PLC0415
+
         builder = self.handler_input.response_builder
         builder.add_directive(SendRequestDirective(name="AskFor", payload=payload, token=token))
         builder.set_should_end_session(True)
@@ -390,6 +385,8 @@ class Turn:
         request = self.handler_input.request_envelope.request
         if not isinstance(request, IntentRequest):
             return  # a dialog directive answers an intent request only
+        from ask_sdk_model.dialog import ElicitSlotDirective  # noqa: PLC0415
+
         wanted = Intent(
             name=intent,
             confirmation_status=IntentConfirmationStatus.NONE,
@@ -433,6 +430,9 @@ class Turn:
 
     def play(self, stream: Stream, enqueue_after: str | None = None) -> None:
         """An AudioPlayer.Play: replacing whatever plays, or queued after ``enqueue_after``."""
+        from ask_sdk_model.interfaces.audioplayer import AudioItem, PlayBehavior, PlayDirective  # noqa: PLC0415
+        from ask_sdk_model.interfaces.audioplayer import Stream as AudioStream  # noqa: PLC0415
+
         item = AudioItem(
             stream=AudioStream(
                 token=stream.token,
@@ -448,6 +448,8 @@ class Turn:
     def screen(self, token: Token | None) -> AudioItemMetadata:
         """What a screen shows while ``token`` plays: the routine, the step, the art and the
         background image (published beside the audio)."""
+        from ask_sdk_model.interfaces.audioplayer import AudioItemMetadata  # noqa: PLC0415
+
         routine = self.library.routines.get(token.routine) if token else None
         track = self.deps.audio.tracks(self.library.locale)
         played = track.of(token) if track is not None and token is not None else None
@@ -465,11 +467,15 @@ class Turn:
         )
 
     def picture(self, picture: tuple[str, int, int], description: str) -> Image:
+        from ask_sdk_model.interfaces.display import Image, ImageInstance  # noqa: PLC0415
+
         path, width, height = picture
         source = ImageInstance(url=self.deps.audio.url(path), width_pixels=width, height_pixels=height)
         return Image(content_description=self.library.say(description), sources=[source])
 
     def stop_audio(self) -> None:
+        from ask_sdk_model.interfaces.audioplayer import StopDirective  # noqa: PLC0415
+
         self.handler_input.response_builder.add_directive(StopDirective())
 
     # -- speech -----------------------------------------------------------------------
