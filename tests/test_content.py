@@ -116,7 +116,10 @@ def test_resting_and_settling_steps_hold_silence() -> None:
     ]
     assert len(quiet_steps) >= 7
     for routine_id, step in quiet_steps:
-        assert step.silence >= 20, (routine_id, step.title)
+        # a routine of two minutes or less (the one-minute check-in) arrives in one slow
+        # breath out and a few seconds' quiet, not in twenty seconds of it
+        short = sum(s.seconds for s in LIB.routines[routine_id].steps) <= 120
+        assert step.silence >= (5 if short else 20), (routine_id, step.title)
     resting = next(s for s in LIB.routines["down_training"].steps if s.title == "resting")
     assert resting.silence >= 90
     assert resting.breaths <= 2  # silence in place of most of the breath cues
