@@ -58,7 +58,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "routine": ("massage", "relaxation"),
     **{state: (state,) for state in STATES},
 }
-CATEGORIES = ("red_flag", "symptom", "check_first", "answer", "navigation", "decline")
+CATEGORIES = ("red_flag", "symptom", "check_first", "answer", "navigation", "decline", "start")
 # What must be right every time, in every locale; the rest at least THRESHOLD.
 ALWAYS = ("red_flag", "check_first")
 THRESHOLD = 0.9
@@ -610,7 +610,19 @@ def navigation(turn: Turn) -> str:
     return NAVIGATION[turn.case.what](turn)
 
 
+def start(turn: Turn) -> str:
+    """A routine asked for (``what``: its id): it begins, spoken, asked how to play or played;
+    with another one under way, the question whether to leave it for this one, the place kept."""
+    name = turn.library.routines[turn.case.what].name
+    begun = any(turn.says(key, routine=name) for key in ("routine_start", "play_offer", "play_start"))
+    if begun:
+        return ""
+    switch = turn.mode == "switch_offer" and plain(name) in turn.text
+    return needs((switch, f"did not start the {name}"), (turn.place_unmoved, "the place moved"))
+
+
 JUDGES: dict[str, Check] = {
+    "start": start,
     "red_flag": red_flag,
     "symptom": symptom,
     "check_first": check_first,
