@@ -347,3 +347,11 @@ def test_the_build_refuses_content_that_breaks_the_schema(tmp_path: Path) -> Non
     with pytest.raises(subprocess.CalledProcessError):
         compile_into(folder)
     assert not (folder / content.COMPILED_FILE).exists()
+
+
+def test_a_count_of_one_takes_the_singular() -> None:
+    """ "The one-minute check-in takes about 1 minute", never "1 minutes"."""
+    assert LIB.say("suggest", routine="check-in", minutes=1).startswith("The check-in takes about 1 minute.")
+    assert LIB.say("suggest", routine="massage", minutes=10).startswith("The massage takes about 10 minutes.")
+    assert LIB.say("length_intro", minutes=5, parts=1) == "This relaxation lasts about 5 minutes, in 1 part."
+    assert "about 1 minute" in LIB.say("routine_minutes", routine="check-in", minutes=1)

@@ -116,6 +116,7 @@ class Library:
     pains: frozenset[str] = frozenset()  # SYMPTOM ids that are pain: answered as "it hurts" is
     soothed: dict[str, str] = field(default_factory=dict)  # SYMPTOM id answered, not stopped -> prompt key
     declined: dict[str, str] = field(default_factory=dict)  # AREA slot id never guided -> prompt key
+    singular: dict[str, str] = field(default_factory=dict)  # a counted word -> its singular ("minute")
 
     def routine_for_area(self, area_id: str) -> Routine | None:
         """The whole routine that lists ``area_id``, else the focused routine for it."""
@@ -134,8 +135,14 @@ class Library:
         return self.paces.get(pace_id or "", self.paces[self.default_pace])
 
     def say(self, key: str, **fields: object) -> str:
-        """The prompt ``key`` with its placeholders filled (plain text, not yet escaped)."""
-        return self.prompts[key].format(**fields)
+        """The prompt ``key`` with its placeholders filled (plain text, not yet escaped). A count
+        of one takes the singular of the word after it ("about 1 minute"; ``[singular]``)."""
+        template = self.prompts[key]
+        for name, value in fields.items():
+            if value == 1 and not isinstance(value, bool):
+                for counted, one in self.singular.items():
+                    template = template.replace(f"{{{name}}} {counted}", f"{{{name}}} {one}")
+        return template.format(**fields)
 
 
 def default_content_dir() -> Path:
@@ -576,7 +583,16 @@ def parse_understanding(prompts_file: dict[str, Any], speech: dict[str, str]) ->
         "pains": frozenset(_ids(where, symptoms, "pain", required=False)),
         "soothed": _keys_of_speech("[symptoms] soothed", symptoms.get("soothed", {}), speech),
         "declined": _keys_of_speech("[declined]", prompts_file.get("declined", {}), speech),
+        "singular": _singular(prompts_file.get("singular", {})),
     }
+
+
+def _singular(table: object) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(
+        isinstance(v, str) and v.strip() and " " not in k for k, v in table.items()
+    ):
+        raise ContentError("prompts.toml: [singular] must map counted words to their singular")
+    return dict(table)
 
 
 def _keys_of_speech(where: str, table: object, speech: dict[str, str]) -> dict[str, str]:
