@@ -55,7 +55,9 @@ def test_asking_for_a_check_in_starts_it_in_every_locale(
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_the_check_in_is_followed_to_its_end_spoken(handler: Handler, table: DynamoTable, locale: str) -> None:
+def test_the_check_in_is_followed_to_its_end_spoken(
+    handler: Handler, table: DynamoTable, locale: str
+) -> None:
     library = default_library(locale)
     routine = library.routines[CHECK_IN]
     conv = Conversation(handler, locale=locale)
@@ -110,9 +112,7 @@ def test_the_check_in_plays_as_audio_and_counts_as_done(
     conv.wait(track.ms / 1000 + 30)
     # THEN it plays to its end, the second file queued behind the first, and counts once
     assert player.activity == "FINISHED"
-    queued = [
-        d for r in conv.replies for d in r.audio_directives if d.get("playBehavior") == "ENQUEUE"
-    ]
+    queued = [d for r in conv.replies for d in r.audio_directives if d.get("playBehavior") == "ENQUEUE"]
     assert len(queued) == 1
     record = stored(table, conv)
     assert record["completed"] == {CHECK_IN: 1}

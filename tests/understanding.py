@@ -2,13 +2,13 @@
 
 The corpus (``tests/corpus/<locale>.toml``) is sentences written fresh, the way a person
 lying down talks, each with the behaviour it must get: stop and help (a red flag, another
-symptom), check first (a contraindication), an answer, navigation (everyday words), or an
-honest decline. Each sentence is said in the states its table names, on a device in its
-locale, through the real Lambda handler, understood by the simulator's nearest-sample
-matcher (``sim.driver.InteractionModel(approximate=True)``: the proxy of Alexa's
-understanding, see docs/simulator.md), and the reply is judged by what the skill did (what
-it said, from the locale's own content, where the place is, what the player was told), not
-by the intent it was heard as.
+symptom), check first (a contraindication), an answer, navigation (everyday words), an
+honest decline, or a routine started (the check-in). Each sentence is said in the states
+its table names, on a device in its locale, through the real Lambda handler, understood by
+the simulator's nearest-sample matcher (``sim.driver.InteractionModel(approximate=True)``:
+the proxy of Alexa's understanding, see docs/simulator.md), and the reply is judged by what
+the skill did (what it said, from the locale's own content, where the place is, what the
+player was told), not by the intent it was heard as.
 
 The states: ``menu`` (just opened), ``massage`` (the daily massage, lower belly, spoken),
 ``ball`` (the psoas release, asked "Do you have a tennis ball handy?"), ``relaxation`` (a

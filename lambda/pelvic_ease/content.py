@@ -137,12 +137,15 @@ class Library:
     def say(self, key: str, **fields: object) -> str:
         """The prompt ``key`` with its placeholders filled (plain text, not yet escaped). A count
         of one takes the singular of the word after it ("about 1 minute"; ``[singular]``)."""
-        template = self.prompts[key]
-        for name, value in fields.items():
-            if value == 1 and not isinstance(value, bool):
-                for counted, one in self.singular.items():
-                    template = template.replace(f"{{{name}}} {counted}", f"{{{name}}} {one}")
-        return template.format(**fields)
+        return counted_once(self.prompts[key], fields, self.singular).format(**fields)
+
+
+def counted_once(template: str, fields: dict[str, object], singular: dict[str, str]) -> str:
+    """``template`` with the word after each placeholder whose count is one in the singular."""
+    ones = [name for name, value in fields.items() if type(value) is int and value == 1]
+    for name, (counted, one) in itertools.product(ones, singular.items()):
+        template = template.replace(f"{{{name}}} {counted}", f"{{{name}}} {one}")
+    return template
 
 
 def default_content_dir() -> Path:
@@ -588,9 +591,7 @@ def parse_understanding(prompts_file: dict[str, Any], speech: dict[str, str]) ->
 
 
 def _singular(table: object) -> dict[str, str]:
-    if not isinstance(table, dict) or not all(
-        isinstance(v, str) and v.strip() and " " not in k for k, v in table.items()
-    ):
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
         raise ContentError("prompts.toml: [singular] must map counted words to their singular")
     return dict(table)
 
