@@ -4,6 +4,7 @@ audio player it plays as audio and counts as done, in every locale."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,10 +15,19 @@ from pelvic_ease.content import default_library
 from pelvic_ease.engine import Engine
 from pelvic_ease.markets import LOCALES
 from pelvic_ease.repository import DynamoTable, ProgressKey
-from pelvic_ease.speech import MAX_SSML_CHARS
+from pelvic_ease.speech import (
+    MAX_BREAK_SECONDS,
+    MAX_RESPONSE_SECONDS,
+    MAX_SILENCE_RUN_SECONDS,
+    MAX_SSML_CHARS,
+    Text,
+    render,
+    silent_runs,
+)
 from sim.driver import Conversation, Reply
 from sim.player import Player
-from tests.support import Clock
+from sim.ssml_reader import read_ssml
+from tests.support import ROOT, Clock
 
 Handler = Callable[..., dict[str, Any]]
 CHECK_IN = "check_in"
@@ -130,3 +140,45 @@ def test_every_locale_has_the_check_in_rendered_in_every_pace_and_sound(audio_li
                 track = tracks.get(CHECK_IN, pace, None, sound)
                 assert track is not None, (locale, pace, sound)
                 assert [f.step for f in track.files] == [0, 1]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_way_of_saying_the_check_in_is_within_alexas_limits(locale: str) -> None:
+    library = default_library(locale)
+    engine = Engine(library)
+    for pace in library.paces.values():
+        for quiet in (False, True):
+            for segment in engine.walk(CHECK_IN, pace.id, quiet=quiet):
+                resumed = engine.step_start(segment.position, pace.id, resumed=True, quiet=quiet)
+                for script in (segment.script, resumed.script):
+                    ssml = f"<speak>{render(script, pace.rate)}</speak>"
+                    spoken = read_ssml(ssml)
+                    assert spoken.problems == ()
+                    assert len(ssml) < MAX_SSML_CHARS
+                    assert all(p <= MAX_BREAK_SECONDS for p in spoken.pauses)
+                    assert max(silent_runs(spoken.parts), default=0) <= MAX_SILENCE_RUN_SECONDS
+                    assert spoken.seconds <= MAX_RESPONSE_SECONDS - 60  # room for a lead before it
+
+
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def eight_word_runs(text: str) -> set[str]:
+    said = re.findall(r"[a-z0-9']+", text.lower().replace("\u2019", "'"))
+    return {" ".join(said[i : i + 8]) for i in range(len(said) - 7)}
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not beside this checkout")
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_check_in_shares_no_eight_word_run_with_the_seeds(locale: str) -> None:
+    """As ../shared/tools/seed-overlap holds the files (test_content.py runs it), here for
+    what each market hears of the check-in, spoken and played, each script whole."""
+    seeds: set[str] = set()
+    for seed in SEEDS.glob("*.txt"):
+        seeds |= eight_word_runs(seed.read_text(encoding="utf-8"))
+    library = default_library(locale)
+    engine = Engine(library)
+    scripts = [s.script for s in engine.walk(CHECK_IN, None)] + list(engine.played(CHECK_IN, None))
+    for script in scripts:
+        said = " ".join(part.text for part in script if isinstance(part, Text))
+        assert eight_word_runs(said) & seeds == set()
