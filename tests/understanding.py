@@ -2,13 +2,13 @@
 
 The corpus (``tests/corpus/<locale>.toml``) is sentences written fresh, the way a person
 lying down talks, each with the behaviour it must get: stop and help (a red flag, another
-symptom), check first (a contraindication), an answer, navigation (everyday words), or an
-honest decline. Each sentence is said in the states its table names, on a device in its
-locale, through the real Lambda handler, understood by the simulator's nearest-sample
-matcher (``sim.driver.InteractionModel(approximate=True)``: the proxy of Alexa's
-understanding, see docs/simulator.md), and the reply is judged by what the skill did (what
-it said, from the locale's own content, where the place is, what the player was told), not
-by the intent it was heard as.
+symptom), check first (a contraindication), an answer, navigation (everyday words), an
+honest decline, or a routine started (the check-in). Each sentence is said in the states
+its table names, on a device in its locale, through the real Lambda handler, understood by
+the simulator's nearest-sample matcher (``sim.driver.InteractionModel(approximate=True)``:
+the proxy of Alexa's understanding, see docs/simulator.md), and the reply is judged by what
+the skill did (what it said, from the locale's own content, where the place is, what the
+player was told), not by the intent it was heard as.
 
 The states: ``menu`` (just opened), ``massage`` (the daily massage, lower belly, spoken),
 ``ball`` (the psoas release, asked "Do you have a tennis ball handy?"), ``relaxation`` (a
@@ -58,7 +58,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "routine": ("massage", "relaxation"),
     **{state: (state,) for state in STATES},
 }
-CATEGORIES = ("red_flag", "symptom", "check_first", "answer", "navigation", "decline")
+CATEGORIES = ("red_flag", "symptom", "check_first", "answer", "navigation", "decline", "start")
 # What must be right every time, in every locale; the rest at least THRESHOLD.
 ALWAYS = ("red_flag", "check_first")
 THRESHOLD = 0.9
@@ -621,7 +621,19 @@ def navigation(turn: Turn) -> str:
     return NAVIGATION[turn.case.what](turn)
 
 
+def start(turn: Turn) -> str:
+    """A routine asked for (``what``: its id): it begins, spoken, asked how to play or played;
+    with another one under way, the question whether to leave it for this one, the place kept."""
+    name = turn.library.routines[turn.case.what].name
+    begun = any(turn.says(key, routine=name) for key in ("routine_start", "play_offer", "play_start"))
+    if begun:
+        return ""
+    switch = turn.mode == "switch_offer" and plain(name) in turn.text
+    return needs((switch, f"did not start the {name}"), (turn.place_unmoved, "the place moved"))
+
+
 JUDGES: dict[str, Check] = {
+    "start": start,
     "red_flag": red_flag,
     "symptom": symptom,
     "check_first": check_first,

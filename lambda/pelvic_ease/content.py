@@ -146,6 +146,7 @@ class Library:
     default_plan: str | None = None  # the plan "start the plan" begins
     # every plan after a long gap: (more days than this without practice, practice days stepped back)
     plan_gap: tuple[int, int] = (7, 0)
+    singular: dict[str, str] = field(default_factory=dict)  # a counted word -> its singular ("minute")
 
     def routine_for_area(self, area_id: str) -> Routine | None:
         """The whole routine that lists ``area_id``, else the focused routine for it."""
@@ -164,8 +165,17 @@ class Library:
         return self.paces.get(pace_id or "", self.paces[self.default_pace])
 
     def say(self, key: str, **fields: object) -> str:
-        """The prompt ``key`` with its placeholders filled (plain text, not yet escaped)."""
-        return self.prompts[key].format(**fields)
+        """The prompt ``key`` with its placeholders filled (plain text, not yet escaped). A count
+        of one takes the singular of the word after it ("about 1 minute"; ``[singular]``)."""
+        return counted_once(self.prompts[key], fields, self.singular).format(**fields)
+
+
+def counted_once(template: str, fields: dict[str, object], singular: dict[str, str]) -> str:
+    """``template`` with the word after each placeholder whose count is one in the singular."""
+    ones = [name for name, value in fields.items() if type(value) is int and value == 1]
+    for name, (counted, one) in itertools.product(ones, singular.items()):
+        template = template.replace(f"{{{name}}} {counted}", f"{{{name}}} {one}")
+    return template
 
 
 def default_content_dir() -> Path:
@@ -651,7 +661,14 @@ def parse_understanding(prompts_file: dict[str, Any], speech: dict[str, str]) ->
         "pains": frozenset(_ids(where, symptoms, "pain", required=False)),
         "soothed": _keys_of_speech("[symptoms] soothed", symptoms.get("soothed", {}), speech),
         "declined": _keys_of_speech("[declined]", prompts_file.get("declined", {}), speech),
+        "singular": _singular(prompts_file.get("singular", {})),
     }
+
+
+def _singular(table: object) -> dict[str, str]:
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ContentError("prompts.toml: [singular] must map counted words to their singular")
+    return dict(table)
 
 
 def _keys_of_speech(where: str, table: object, speech: dict[str, str]) -> dict[str, str]:

@@ -41,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from .audio import Sound, Token, Track, Tracks, new_play_id
-from .content import Library, Plan
+from .content import Library, Plan, Routine
 from .engine import Engine, Position, Segment
 from .moves import Stream, into_stream, routine_end
 from .progress import (
@@ -452,7 +452,7 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
     track = played_track(t, routine_id, length)
     if track is not None:
         return play(t, track, 0, 0, join(lead, t.say("play_start", routine=t.name(routine_id))), skipped=0)
-    if minutes is not None and length is None:
+    if minutes is not None and length is None and minutes != routine_minutes(t, routine_id):
         lead = join(lead, t.say("length_fixed", routine=t.name(routine_id)))
     elif length is not None:
         parts = t.engine.part_count(routine_id, pace, length, quiet=quiet)
@@ -700,6 +700,11 @@ def suggest(t: Decision, routine_id: str, minutes: int | None = None, lead: Scri
     return t.reply(join(lead, question), reprompt, SUGGEST_OFFER, suggested=(routine_id, length))
 
 
+def is_massage(routine: Routine) -> bool:
+    """A routine that massages: its steps work body areas (not the relaxation, not the check-in)."""
+    return any(step.areas for step in routine.steps)
+
+
 def relaxation(library: Library) -> str | None:
     """The whole routine that is a relaxation (no massage), from the data."""
     return next((r.id for r in library.whole_routines.values() if "relaxation" in r.areas), None)
@@ -708,7 +713,7 @@ def relaxation(library: Library) -> str | None:
 def by_length(t: Decision, minutes: int, massage: bool = False) -> tuple[str, int | None]:
     """The longest choice (a routine as written, or at one of its lengths) that fits
     ``minutes``; the shortest one if none does. ``massage``: not the relaxation."""
-    whole = [r for r in t.library.whole_routines.values() if not massage or "relaxation" not in r.areas]
+    whole = [r for r in t.library.whole_routines.values() if not massage or is_massage(r)]
     choices: list[tuple[str, int | None]] = [(r.id, None) for r in whole]
     choices += [(r.id, m) for r in whole for m in r.lengths]
     timed = [(routine_minutes(t, routine_id, m), routine_id, m) for routine_id, m in choices]
@@ -1445,7 +1450,8 @@ def today_asked(t: Decision) -> Outcome:
     if running_plan(t) is not None:
         return offer_today(t)
     done = t.progress.completed
-    whole = list(t.library.whole_routines)
+    # a day's practice: the relaxation or a massage (the check-in is for any moment)
+    whole = [r.id for r in t.library.whole_routines.values() if is_massage(r) or "relaxation" in r.areas]
     routine_id = min(whole, key=lambda r: (done.get(r, 0), whole.index(r)))
     streak = t.progress.streak(t.facts.now, t.facts.local_day)
     lengths = t.engine.routine(routine_id).lengths
