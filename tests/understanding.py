@@ -614,6 +614,12 @@ NAVIGATION: dict[str, Check] = {
     "checkins": said("checkins_offer"),
     "reminders": said("reminder_none"),
     "cancel_checkins": said("checkins_none"),
+    # the plan (the bench's listener has none)
+    "plan_start": said("plan_intro"),
+    "plan_today": said("today_no_plan"),
+    "plan_status": said("plan_none"),
+    "plan_week": said("week_none"),
+    "plan_pause": said("plan_none_to_pause"),
 }
 
 
