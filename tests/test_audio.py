@@ -176,7 +176,7 @@ def test_tracks_of_a_token_checks_the_file_index() -> None:
 
 def test_tracks_of_a_token_of_another_sound_is_that_sound_s_track() -> None:
     plain = track()
-    hushed = replace(track((0, 3)), sound=Sound(bed=False, quiet=True))
+    hushed = track((0, 3))._replace(sound=Sound(bed=False, quiet=True))
     tracks = Tracks(
         {("lower_back", "normal", None): plain}, {hushed.sound: {("lower_back", "normal", None): hushed}}
     )

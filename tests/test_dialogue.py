@@ -7,8 +7,6 @@ what moves the place and what counts.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from pelvic_ease import dialogue as d
@@ -60,7 +58,7 @@ STATE = d.State(finished="daily_massage", suggested=("down_training", 10))
 def decide(mode: str, intent: str, progress: Progress | None = None, **facts: object) -> d.Outcome:
     heard = d.Heard(intent, **SLOTS.get(intent, {}))  # type: ignore[arg-type]
     known = d.Facts(FIXTURE[mode] if progress is None else progress, NOW, **facts)  # type: ignore[arg-type]
-    return d.decide(ENGINE, replace(STATE, mode=mode), heard, known)
+    return d.decide(ENGINE, STATE._replace(mode=mode), heard, known)
 
 
 INTENTS = tuple(d.TABLE)  # everything the core can be told, in the table's order

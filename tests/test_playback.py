@@ -8,7 +8,6 @@ Stopped and Finished at the offsets a real player would, on the test's clock.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -55,7 +54,7 @@ def jumped(reply: Reply, first: Token, file: int) -> Token:
     """The stream a jump (next, previous, resume, start over) plays: ``first``'s track at
     ``file``, as a new play (so the stream it replaced, reporting late, is another play's)."""
     moved = token(reply)
-    assert replace(moved, play=first.play) == first.at_file(file)
+    assert moved._replace(play=first.play) == first.at_file(file)
     assert moved.play != first.play
     return moved
 

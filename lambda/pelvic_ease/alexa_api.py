@@ -19,7 +19,6 @@ import socket
 import ssl
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, tzinfo
 from functools import partial
 from typing import Any, NamedTuple, cast
@@ -308,7 +307,7 @@ class AlexaReminders:
     def put(self, time: DailyTime, existing: str | None) -> ReminderResult:
         """The skill's one daily reminder, every day at ``time`` (see ``_put``)."""
         result = self._put((time,), (existing,) if existing else (), self.is_daily, self.text)
-        return replace(result, token=result.tokens[0], tokens=()) if result.ok else result
+        return result._replace(token=result.tokens[0], tokens=()) if result.ok else result
 
     def delete(self, existing: str | None) -> ReminderResult:
         """Every daily reminder the skill has deleted (the check-ins stay)."""

@@ -98,8 +98,7 @@ class AudioFile(NamedTuple):
         return offset_ms - BACK_IN_SILENCE_MS
 
 
-@dataclass(frozen=True)
-class Track:
+class Track(NamedTuple):
     """One routine at one pace and length, as a row of files (one per main step)."""
 
     routine: str
@@ -117,8 +116,7 @@ class Track:
         return next((i for i, f in enumerate(self.files) if f.step >= step), None)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """What a stream's token says: the routine, pace, length, file, play it belongs to and
     the sound of the track (named only when it is not the default)."""
 

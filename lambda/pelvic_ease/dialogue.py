@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from .audio import Sound, Token, Track, Tracks, new_play_id
 from .content import Library, Plan, Routine
@@ -141,8 +142,7 @@ ENDED = "ended"  # the session closed without an answer (nothing can be said bac
 ANY = "*"  # a row's default, for every state not listed
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
     """What this session remembers between turns."""
 
     mode: str = OUTSIDE
@@ -153,8 +153,7 @@ class State:
     times: tuple[str, ...] | None = None  # REMINDER_OFFER: the check-ins offered ("10:30", ...)
 
 
-@dataclass(frozen=True)
-class Heard:
+class Heard(NamedTuple):
     """What the user said, as the core needs it (slots already resolved to ids)."""
 
     intent: str
@@ -166,7 +165,7 @@ class Heard:
     style: str | None = None  # STRAIGHT or STEPS
     time: str | None = None  # AMAZON.TIME's value ("20:00", or "EV" for the evening)
     times: tuple[str, ...] = ()  # check-ins: the times said (AMAZON.TIME's values), or consented to
-    count: int | None = None  # check-ins: how many a day ("three times a day")
+    per_day: int | None = None  # check-ins: how many a day ("three times a day")
     consent: str | None = None  # CONSENT: ACCEPTED, DENIED, NOT_ANSWERED or UNSUPPORTED
     area: str | None = None  # the AREA id said, when the model knows it (a routine or not)
     symptom: str | None = None  # the SYMPTOM id (None: a symptom the model did not recognise)
@@ -176,8 +175,7 @@ class Heard:
     bed: str | None = None  # BED_ON or BED_OFF: the ambient bed under played routines
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     """What the turn knows besides the state: the record, the time, whether the read failed."""
 
     progress: Progress
@@ -188,7 +186,7 @@ class Facts:
     tracks: Tracks | None = None
     playing: bool = False  # a stream of ours is playing on this device
     local_day: DayOf = utc_day  # epoch seconds -> the user's day number (their time zone)
-    reminders: Reminders = field(default_factory=NoReminders)
+    reminders: Reminders = NoReminders()  # stateless: one for every turn without the API
     can_remind: bool = False  # the Reminders API can be reached from this request
     fresh: bool = False  # a one-shot request opened this session: the answer ends it
     stream: tuple[Token, int] | None = None  # this device's stream of ours and its offset (ms), when it plays
@@ -201,8 +199,7 @@ RESUME_AFRESH_SECONDS = 600
 PLAYED_RECENTLY_SECONDS = 1_800
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What the core decided: what to say, the new state, the change to progress and what to do."""
 
     speech: Script
@@ -267,7 +264,7 @@ class Decision:
             speech,
             reprompt,
             # the check-ins offered are forgotten unless offered again
-            replace(self.state, mode=mode, **{"times": None, **state}),  # type: ignore[arg-type]
+            self.state._replace(mode=mode, **{"times": None, **state}),  # type: ignore[arg-type]
             change,
             tuple(self.counts),
             place,
@@ -379,7 +376,7 @@ def hands_free_unasked(t: Decision, routine_id: str, length: int | None) -> bool
     they like routines to play: asked once, in a short question, before it starts."""
     if t.progress.playback is not None or t.state.mode == PLAY_OFFER or is_relaxation(t, routine_id):
         return False
-    chosen = replace(t, facts=replace(t.facts, progress=replace(t.progress, playback=STRAIGHT)))
+    chosen = replace(t, facts=t.facts._replace(progress=replace(t.progress, playback=STRAIGHT)))
     return played_track(chosen, routine_id, length) is not None
 
 
@@ -392,11 +389,11 @@ def play_offer_answered(t: Decision) -> Outcome:
     # no (or "next"): massages step by step, the relaxation still plays
     style = STRAIGHT if straight else GUIDED
     change = t.change(playback=style)
-    chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+    chosen = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
     outcome = start(chosen, *t.state.suggested)
     # the choice goes with the start's own change (one write), or alone
     both = Change(**{**vars(outcome.change), "playback": style}) if outcome.change else change
-    return replace(outcome, change=both)
+    return outcome._replace(change=both)
 
 
 def repeat_play_offer(t: Decision) -> Outcome:
@@ -434,7 +431,7 @@ def play(
         track, token, offset, skipped, t.facts.now, disclaimer_version=heard, playback=playback
     )
     outcome = t.reply(join(notice, lead), None, OUTSIDE, change, place=change.position)
-    return replace(outcome, play=Stream.of(track, token, offset))
+    return outcome._replace(play=Stream.of(track, token, offset))
 
 
 def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script = ()) -> Outcome:
@@ -457,7 +454,7 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
     elif length is not None:
         parts = t.engine.part_count(routine_id, pace, length, quiet=quiet)
         lead = join(lead, t.say("length_intro", minutes=length, parts=parts))
-    fresh = replace(t, facts=replace(t.facts, progress=replace(t.progress, minutes=length, skipped=0)))
+    fresh = replace(t, facts=t.facts._replace(progress=replace(t.progress, minutes=length, skipped=0)))
     return speak(fresh, t.engine.start(routine_id, pace, length, quiet=quiet), lead, skipped=0)
 
 
@@ -566,7 +563,7 @@ def ask_extra_again(t: Decision) -> Outcome:
 def hold_extra(t: Decision) -> Outcome:
     """ "Hang on, let me get one" at the tennis-ball question: the question stays open."""
     asked = ask_extra_again(t)
-    return replace(asked, speech=t.say("hold_extra"))
+    return asked._replace(speech=t.say("hold_extra"))
 
 
 def take_extra(t: Decision) -> Outcome:
@@ -661,15 +658,15 @@ def back_to_routine(t: Decision, answer: Script, change: Change | None = None) -
     still open; a one-shot while our routine plays ends (it plays on); else the menu."""
     position = t.under_way
     if position is None and t.facts.playing and t.facts.fresh:
-        return replace(t.end(answer), change=change)
+        return t.end(answer)._replace(change=change)
     if position is None:
         outcome = menu(t, answer)
-        return replace(outcome, change=change)
+        return outcome._replace(change=change)
     if t.state.mode == PAIN_PAUSE:
         return t.reply(join(answer, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE, change)
     if t.state.mode == EXTRA_OFFER:
         asked = ask_extra_again(t)
-        return replace(asked, speech=join(answer, asked.speech), change=change)
+        return asked._replace(speech=join(answer, asked.speech), change=change)
     back_line = t.say("back_to_routine", routine=t.name(position.routine_id))
     return t.reply(join(answer, back_line), back_line, ROUTINE, change)
 
@@ -754,11 +751,11 @@ def launch(t: Decision) -> Outcome:
     notice, heard = disclaimer(t)
     change = t.change(disclaimer_version=heard) if notice else None
     if t.progress.position is not None:
-        return replace(offer_resume(t, notice), change=change)
+        return offer_resume(t, notice)._replace(change=change)
     welcome = t.say("welcome_new" if first_time else "welcome_back")
     if running_plan(t) is not None:  # a returning user on a plan: today's session first
-        return replace(offer_today(t, join(welcome, notice)), change=change)
-    return replace(menu(t, join(welcome, notice)), change=change)
+        return offer_today(t, join(welcome, notice))._replace(change=change)
+    return menu(t, join(welcome, notice))._replace(change=change)
 
 
 def start_asked(t: Decision) -> Outcome:
@@ -986,10 +983,10 @@ def pain(t: Decision) -> Outcome:
     if played is not None:
         # a routine was playing here (or just stopped): stop it, keep the place, never play on
         outcome = t.end(t.say("pain_played", **t.fields(played)))
-        return replace(outcome, change=t.stay(hurt=True), stop_audio=True)
+        return outcome._replace(change=t.stay(hurt=True), stop_audio=True)
     if position is None and t.facts.playing:
         # a stream of ours this device is playing, though no longer the place: stopped first
-        return replace(pain_outside_routine(t), stop_audio=True)
+        return pain_outside_routine(t)._replace(stop_audio=True)
     if position is None:
         return pain_outside_routine(t)
     return t.reply(pain_words(t, position), t.say("pain_reprompt"), PAIN_PAUSE, t.stay(hurt=True))
@@ -1023,8 +1020,8 @@ def change_pace(t: Decision) -> Outcome:
     if in_routine:
         return t.reply(join(lead, t.say("pace_reprompt")), t.say("invitation_reprompt"), ROUTINE, change)
     if t.facts.playing and t.facts.fresh:
-        return replace(t.end(t.say("pace_next_time", pace=name) if change else lead), change=change)
-    return replace(menu(t, lead), change=change)
+        return t.end(t.say("pace_next_time", pace=name) if change else lead)._replace(change=change)
+    return menu(t, lead)._replace(change=change)
 
 
 def repeat_slowly(t: Decision) -> Outcome:
@@ -1033,7 +1030,7 @@ def repeat_slowly(t: Decision) -> Outcome:
         return again(t)
     slower = shifted_pace(t.library, t.progress.pace, "slower")
     change = t.change(pace=slower) if slower != t.library.pace(t.progress.pace).id else None
-    return replace(repeat_part(t, slower), change=change)
+    return repeat_part(t, slower)._replace(change=change)
 
 
 def report(t: Decision) -> Outcome:
@@ -1123,7 +1120,7 @@ def read_disclaimer(t: Decision) -> Outcome:
     if position is not None:
         back_line = t.say("disclaimer_return_routine", **t.fields(position))
         return t.reply(join(text, back_line), back_line, ROUTINE, change)
-    return replace(menu(t, text), change=change)
+    return menu(t, text)._replace(change=change)
 
 
 def by_length_asked(t: Decision) -> Outcome:
@@ -1140,7 +1137,7 @@ def cues(t: Decision) -> Outcome:
     change = t.change(cues=FEWER_CUES if fewer else EVERY_CUE)
     words = t.say("cues_fewer" if fewer else "cues_every")
     if t.facts.playing and t.facts.fresh and t.under_way is None:  # what plays is not changed
-        return replace(t.end(join(words, t.say("sound_next_time"))), change=change)
+        return t.end(join(words, t.say("sound_next_time")))._replace(change=change)
     return back_to_routine(t, words, change)
 
 
@@ -1153,7 +1150,7 @@ def background_sound(t: Decision) -> Outcome:
     change = t.change(bed=setting)
     words = t.say("bed_off" if setting == BED_OFF else "bed_on")
     if t.facts.playing and t.facts.fresh and t.under_way is None:
-        return replace(t.end(join(words, t.say("sound_next_time"))), change=change)
+        return t.end(join(words, t.say("sound_next_time")))._replace(change=change)
     return back_to_routine(t, words, change)
 
 
@@ -1171,7 +1168,7 @@ def play_style(t: Decision) -> Outcome:
         return t.reply(join(answer, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE, change)
     position = t.under_way
     if style == STRAIGHT and position is not None:
-        chosen = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+        chosen = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
         found = played_from(chosen, position.routine_id, position.step)
         if found is not None:
             return play(chosen, *found, 0, answer, skipped=t.progress.skipped, playback=style)
@@ -1211,13 +1208,13 @@ def extra_unanswered(t: Decision) -> Outcome:
     if position is None:
         return unanswered(t)
     outcome = finish(t, position.routine_id, (), t.progress.skipped)
-    return replace(outcome, speech=(), reprompt=None)
+    return outcome._replace(speech=(), reprompt=None)
 
 
 def question_again(t: Decision) -> Outcome:
     """Words that answer none of a yes/no question: sorry, and the question again."""
     asked = again(t)
-    return replace(asked, speech=join(t.say("fallback_menu"), asked.speech))
+    return asked._replace(speech=join(t.say("fallback_menu"), asked.speech))
 
 
 MAX_ECHO_CHARS = 40  # how much of an unrecognised area we repeat back
@@ -1240,9 +1237,9 @@ def symptom(t: Decision) -> Outcome:
     words = t.say("red_flag" if red else "symptom_stop")
     place = t.under_way or played_place(t)
     if place is None:
-        return replace(t.end(words), stop_audio=t.facts.playing)
+        return t.end(words)._replace(stop_audio=t.facts.playing)
     kept = () if red else t.say("place_kept", **t.fields(place))
-    return replace(t.end(join(words, kept)), change=t.stay(hurt=True))
+    return t.end(join(words, kept))._replace(change=t.stay(hurt=True))
 
 
 def check_first(t: Decision) -> Outcome:
@@ -1260,7 +1257,7 @@ def check_first(t: Decision) -> Outcome:
     if played is not None:
         stopped = join(answer, t.say("played_kept"))
         outcome = t.end(stopped) if is_relaxation(t, played.routine_id) else offer_relaxation(t, stopped)
-        return replace(outcome, stop_audio=True)
+        return outcome._replace(stop_audio=True)
     return offer_relaxation(t, answer)
 
 
@@ -1439,9 +1436,9 @@ def start_plan(t: Decision) -> Outcome:
     if t.progress.plan == plan_id and not t.progress.plan_paused:
         return offer_today(t, t.say("plan_already"))
     change = t.change(plan=plan_id, day=today(t))
-    begun = replace(t, facts=replace(t.facts, progress=change.applied_to(t.progress)))
+    begun = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
     lead = t.say("plan_resumed") if t.progress.plan == plan_id else t.say("plan_intro")
-    return replace(offer_today(begun, lead), change=change)
+    return offer_today(begun, lead)._replace(change=change)
 
 
 def today_asked(t: Decision) -> Outcome:
@@ -1538,7 +1535,7 @@ def follow_up(t: Decision, words: Script, change: Change | None = None, card: bo
     """What was said about the reminder, then the way back to where the conversation was:
     the offer of another routine, the routine under way, the end of a one-shot, or the menu."""
     mode = returning_to(t)
-    back = replace(t, state=replace(t.state, mode=mode or OUTSIDE, back=None))
+    back = replace(t, state=t.state._replace(mode=mode or OUTSIDE, back=None))
     if mode == ANOTHER_OFFER or (mode is None and t.state.finished):
         outcome = back.reply(join(words, t.say("another_offer")), t.say("another_reprompt"), ANOTHER_OFFER)
     elif mode == PAIN_PAUSE:  # after "it hurts" only skip or end go on
@@ -1549,7 +1546,7 @@ def follow_up(t: Decision, words: Script, change: Change | None = None, card: bo
         outcome = back.end(words)
     else:
         outcome = menu(back, words)
-    return replace(outcome, change=change, permission_card=card)
+    return outcome._replace(change=change, permission_card=card)
 
 
 def ask_time(t: Decision, lead: Script = (), period: str | None = None) -> Outcome:
@@ -1598,7 +1595,7 @@ def put_reminder(t: Decision, time: DailyTime) -> Outcome:
     if result.status == NO_PERMISSION and t.heard.intent != CONSENT:
         # Alexa asks the user; the answer comes back as CONSENT, with the time in its token
         outcome = t.reply((), None, t.state.mode)
-        return replace(outcome, ask_permission=time.consent_token())
+        return outcome._replace(ask_permission=time.consent_token())
     return reminder_failed(t, result.status)
 
 
@@ -1712,7 +1709,7 @@ def set_checkins(t: Decision) -> Outcome:
     offered, set on a yes); times that are none, or too many, are said so, then offered."""
     said = [PERIOD_TIMES.get(value, value) for value in t.heard.times]
     times = checkin_times(said)
-    count = t.heard.count
+    count = t.heard.per_day
     if said and len(times) < len(set(said)):
         return offer_checkins(t, default_checkins(len(said)), t.say("checkins_time_unclear"))
     if len(times) > MAX_CHECKINS or (not times and count is not None and not 1 <= count <= MAX_CHECKINS):
@@ -1757,7 +1754,7 @@ def put_checkins(t: Decision, times: tuple[DailyTime, ...]) -> Outcome:
         return follow_up(t, words, t.change(checkins=result.tokens))
     if result.status == NO_PERMISSION and t.heard.intent != CONSENT:
         outcome = t.reply((), None, t.state.mode)
-        return replace(outcome, ask_permission=checkins_consent_token(times))
+        return outcome._replace(ask_permission=checkins_consent_token(times))
     return reminder_failed(t, result.status)
 
 
@@ -1900,12 +1897,12 @@ def transition(mode: str, intent: str) -> Transition:
 def decide(engine: Engine, state: State, heard: Heard, facts: Facts) -> Outcome:
     """What happens when the user in ``state`` says ``heard``."""
     mode = state.mode if state.mode in MODES else OUTSIDE
-    turn = Decision(engine, replace(state, mode=mode), heard, facts)
+    turn = Decision(engine, state._replace(mode=mode), heard, facts)
     outcome = transition(mode, heard.intent)(turn)
     # never a stream of ours playing on under a spoken routine: a spoken move stops it
     spoken_move = outcome.change is not None and outcome.change.moved and outcome.play is None
     # "I'm done", "no", "hang on", "tomorrow" said while it plays: it stops there
     stops = outcome.end and heard.intent in STOPS_OUR_STREAM
     if (spoken_move or stops) and facts.playing:
-        return replace(outcome, stop_audio=True)
+        return outcome._replace(stop_audio=True)
     return outcome

@@ -16,7 +16,6 @@ place whichever way it was reached.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Literal, NamedTuple
 
@@ -59,8 +58,7 @@ class Position(NamedTuple):
         return self.step == 0 and self.segment == 0
 
 
-@dataclass(frozen=True)
-class StepKey:
+class StepKey(NamedTuple):
     """A step as said at one pace, length and amount of talk (the segment cache's key)."""
 
     routine_id: str
@@ -385,7 +383,7 @@ class Engine:
         breaths, silence = self._timing(key.routine_id, key.pace_id, key.minutes, key.quiet)[key.step]
         rate = self.library.paces[key.pace_id].rate
         units = breaths + (len(even_split(silence, MAX_SILENCE_RUN_SECONDS)) if silence else 0)
-        spoken_in_full = replace(key, quiet=False)
+        spoken_in_full = key._replace(quiet=False)
 
         def longest(parts: int) -> float:
             return max(

@@ -151,7 +151,7 @@ def time(turn: Turn) -> dict[str, Any]:
 def checkins(turn: Turn) -> dict[str, Any]:
     """ "At 10 am and 3 pm" (the times, as AMAZON.TIME sends them), "three times a day"."""
     said = (slot_value(turn.handler_input, name) for name in CHECKIN_SLOTS)
-    return {"times": tuple(v for v in said if v), "count": number_slot(turn.handler_input, COUNT_SLOT)}
+    return {"times": tuple(v for v in said if v), "per_day": number_slot(turn.handler_input, COUNT_SLOT)}
 
 
 def symptom(turn: Turn) -> dict[str, Any]:

@@ -28,7 +28,6 @@ request from that device.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import NamedTuple
 
 from .audio import PREVIOUS_RESTARTS_AFTER_MS, Token, Track, Tracks, new_play_id, stamp_time
@@ -174,6 +173,6 @@ def jump(track: Track, to: Token, offset: int, skipped: int, now: int) -> Action
     """Play ``to``'s file from ``offset`` as a new play (the stream it replaces, which reports
     late, is then another play's), and move the place there: applied while ``to``'s play is
     still the place."""
-    target = replace(to, play=new_play_id(now))
+    target = to._replace(play=new_play_id(now))
     change = into_stream(track, target, offset, skipped, now, same_play=to.play)
     return Action(play=Stream.of(track, target, offset), change=change, place=change.position)

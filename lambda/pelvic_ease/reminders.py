@@ -7,7 +7,6 @@ answered, and the port the core asks through (``Reminders``). No ask-sdk types, 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
@@ -93,8 +92,7 @@ NO_ZONE = "no_zone"  # the device's time zone could not be read: no reminder at 
 REFUSED = "refused"  # 400, 409: the request itself was refused; trying again will not change it
 
 
-@dataclass(frozen=True)
-class ReminderResult:
+class ReminderResult(NamedTuple):
     """What a call to the Reminders API came to."""
 
     status: str
