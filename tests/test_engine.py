@@ -178,7 +178,7 @@ def test_every_run_of_sided_steps_is_said_twice_with_one_switch() -> None:
     steps = both_sides(
         (step("arrive"), step("left", True), step("middle"), step("reach", True), step("curl", True))
     )
-    routine = replace(LIB.routines["psoas_release"], id="sides", steps=steps)
+    routine = LIB.routines["psoas_release"]._replace(id="sides", steps=steps)
     engine = Engine(replace(LIB, routines={**LIB.routines, "sides": routine}))
     switch = LIB.say("switch_sides")
     spoken = [words(segment) for segment in engine.walk("sides", NORMAL)]

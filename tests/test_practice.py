@@ -250,9 +250,9 @@ def test_skip_on_a_long_last_step_gives_the_closing_cue(
 ) -> None:
     # Today's last steps fit one part; a content author may write a longer one.
     routine = LIB.routines["lower_back"]
-    long_last = replace(routine.steps[-1], breaths=40, seconds=600)
+    long_last = routine.steps[-1]._replace(breaths=40, seconds=600)
     library = replace(
-        LIB, routines={**LIB.routines, "lower_back": replace(routine, steps=(*routine.steps[:-1], long_last))}
+        LIB, routines={**LIB.routines, "lower_back": routine._replace(steps=(*routine.steps[:-1], long_last))}
     )
     use_skill(build_skill(Settings(TABLE_NAME, DEFAULT_SKILL_ID), table=table, library=library, clock=clock))
     conv = Conversation(app.lambda_handler)

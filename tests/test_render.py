@@ -271,8 +271,8 @@ def cache_copy(rendered_audio: Path, tmp_path: Path) -> Path:
 def with_step_changed(library: Library, routine_id: str, step: int) -> Library:
     routine = library.routines[routine_id]
     steps = list(routine.steps)
-    steps[step] = replace(steps[step], instruction=steps[step].instruction + " Take your time.")
-    routines = {**library.routines, routine_id: replace(routine, steps=tuple(steps))}
+    steps[step] = steps[step]._replace(instruction=steps[step].instruction + " Take your time.")
+    routines = {**library.routines, routine_id: routine._replace(steps=tuple(steps))}
     return replace(library, routines=routines)
 
 

@@ -28,8 +28,9 @@ import json
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 TOKEN_PREFIX = "pe1"
@@ -193,12 +194,11 @@ def new_play_id(at: int) -> str:
     return stamped(at)
 
 
-@dataclass(frozen=True)
-class Tracks:
+class Tracks(NamedTuple):
     """Every track the manifest holds for one locale: in the default sound, and in others."""
 
     tracks: dict[tuple[str, str, int | None], Track]
-    other_sounds: dict[Sound, dict[tuple[str, str, int | None], Track]] = field(default_factory=dict)
+    other_sounds: Mapping[Sound, dict[tuple[str, str, int | None], Track]] = MappingProxyType({})
 
     def get(self, routine: str, pace: str, minutes: int | None, sound: Sound = DEFAULT_SOUND) -> Track | None:
         tracks = self.tracks if sound == DEFAULT_SOUND else self.other_sounds.get(sound, {})

@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import json
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -35,8 +35,7 @@ class ContentError(ValueError):
     """A content file does not follow the schema."""
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One step of a routine as the content files describe it."""
 
     title: str
@@ -66,8 +65,7 @@ class Focus(NamedTuple):
     outro: str
 
 
-@dataclass(frozen=True)
-class Routine:
+class Routine(NamedTuple):
     """A routine: its words, the areas it serves and its steps (sided steps laid out twice)."""
 
     id: str
@@ -347,7 +345,7 @@ def both_sides(steps: tuple[Step, ...]) -> tuple[Step, ...]:
         if step is not None and step.sided:
             run.append(step)
             continue
-        out += [replace(s, side=FIRST_SIDE) for s in run] + [replace(s, side=SECOND_SIDE) for s in run]
+        out += [s._replace(side=FIRST_SIDE) for s in run] + [s._replace(side=SECOND_SIDE) for s in run]
         run = []
         if step is not None:
             out.append(step)
@@ -425,7 +423,7 @@ def focused(parent: Routine, focus: Focus) -> Routine:
     for index, step in enumerate(parent.steps):
         if step.settling or focus.area in step.areas:
             moved = index > 0 and (not taken or taken[-1] != index - 1)
-            steps.append(replace(step, position=step.setup) if moved and step.setup else step)
+            steps.append(step._replace(position=step.setup) if moved and step.setup else step)
             taken.append(index)
     return Routine(
         id=f"{parent.id}.{focus.area}",

@@ -38,7 +38,7 @@ as a finished session if at most one was skipped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import NamedTuple
 
 from .audio import Sound, Token, Track, Tracks, new_play_id
@@ -218,15 +218,14 @@ class Outcome(NamedTuple):
         return self.reprompt is None
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """One decision's inputs and helpers (what every transition reads)."""
 
     engine: Engine
     state: State
     heard: Heard
     facts: Facts
-    counts: list[str] = field(default_factory=list)
+    counts: list[str]  # metric names, added to as the decision goes
 
     @property
     def library(self) -> Library:
@@ -376,7 +375,7 @@ def hands_free_unasked(t: Decision, routine_id: str, length: int | None) -> bool
     they like routines to play: asked once, in a short question, before it starts."""
     if t.progress.playback is not None or t.state.mode == PLAY_OFFER or is_relaxation(t, routine_id):
         return False
-    chosen = replace(t, facts=t.facts._replace(progress=replace(t.progress, playback=STRAIGHT)))
+    chosen = t._replace(facts=t.facts._replace(progress=replace(t.progress, playback=STRAIGHT)))
     return played_track(chosen, routine_id, length) is not None
 
 
@@ -389,7 +388,7 @@ def play_offer_answered(t: Decision) -> Outcome:
     # no (or "next"): massages step by step, the relaxation still plays
     style = STRAIGHT if straight else GUIDED
     change = t.change(playback=style)
-    chosen = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
+    chosen = t._replace(facts=t.facts._replace(progress=change.applied_to(t.progress)))
     outcome = start(chosen, *t.state.suggested)
     # the choice goes with the start's own change (one write), or alone
     both = Change(**{**vars(outcome.change), "playback": style}) if outcome.change else change
@@ -454,7 +453,7 @@ def start(t: Decision, routine_id: str, minutes: int | None = None, lead: Script
     elif length is not None:
         parts = t.engine.part_count(routine_id, pace, length, quiet=quiet)
         lead = join(lead, t.say("length_intro", minutes=length, parts=parts))
-    fresh = replace(t, facts=t.facts._replace(progress=replace(t.progress, minutes=length, skipped=0)))
+    fresh = t._replace(facts=t.facts._replace(progress=replace(t.progress, minutes=length, skipped=0)))
     return speak(fresh, t.engine.start(routine_id, pace, length, quiet=quiet), lead, skipped=0)
 
 
@@ -742,7 +741,7 @@ def pain_words(t: Decision, position: Position) -> Script:
 # -- transitions: one function per (state, what was said) that needs its own -----------------
 def launch(t: Decision) -> Outcome:
     """ "Open Pelvic Ease": the disclaimer the first time, an offer to resume, or the menu."""
-    t = replace(t, state=State())
+    t = t._replace(state=State())
     if t.facts.read_failed:
         # Unknown user state: the disclaimer to be safe, and the truth about their place.
         lead = join(t.say("welcome_new"), say(t.library.disclaimer_text), t.say("progress_unavailable"))
@@ -1168,7 +1167,7 @@ def play_style(t: Decision) -> Outcome:
         return t.reply(join(answer, t.say("pain_reprompt")), t.say("pain_reprompt"), PAIN_PAUSE, change)
     position = t.under_way
     if style == STRAIGHT and position is not None:
-        chosen = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
+        chosen = t._replace(facts=t.facts._replace(progress=change.applied_to(t.progress)))
         found = played_from(chosen, position.routine_id, position.step)
         if found is not None:
             return play(chosen, *found, 0, answer, skipped=t.progress.skipped, playback=style)
@@ -1436,7 +1435,7 @@ def start_plan(t: Decision) -> Outcome:
     if t.progress.plan == plan_id and not t.progress.plan_paused:
         return offer_today(t, t.say("plan_already"))
     change = t.change(plan=plan_id, day=today(t))
-    begun = replace(t, facts=t.facts._replace(progress=change.applied_to(t.progress)))
+    begun = t._replace(facts=t.facts._replace(progress=change.applied_to(t.progress)))
     lead = t.say("plan_resumed") if t.progress.plan == plan_id else t.say("plan_intro")
     return offer_today(begun, lead)._replace(change=change)
 
@@ -1535,7 +1534,7 @@ def follow_up(t: Decision, words: Script, change: Change | None = None, card: bo
     """What was said about the reminder, then the way back to where the conversation was:
     the offer of another routine, the routine under way, the end of a one-shot, or the menu."""
     mode = returning_to(t)
-    back = replace(t, state=t.state._replace(mode=mode or OUTSIDE, back=None))
+    back = t._replace(state=t.state._replace(mode=mode or OUTSIDE, back=None))
     if mode == ANOTHER_OFFER or (mode is None and t.state.finished):
         outcome = back.reply(join(words, t.say("another_offer")), t.say("another_reprompt"), ANOTHER_OFFER)
     elif mode == PAIN_PAUSE:  # after "it hurts" only skip or end go on
@@ -1897,7 +1896,7 @@ def transition(mode: str, intent: str) -> Transition:
 def decide(engine: Engine, state: State, heard: Heard, facts: Facts) -> Outcome:
     """What happens when the user in ``state`` says ``heard``."""
     mode = state.mode if state.mode in MODES else OUTSIDE
-    turn = Decision(engine, state._replace(mode=mode), heard, facts)
+    turn = Decision(engine, state._replace(mode=mode), heard, facts, [])
     outcome = transition(mode, heard.intent)(turn)
     # never a stream of ours playing on under a spoken routine: a spoken move stops it
     spoken_move = outcome.change is not None and outcome.change.moved and outcome.play is None

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import (
@@ -72,15 +72,14 @@ class Contents:
         return frozenset(self(locale)[0].say(key) for locale in LOCALES)
 
 
-@dataclass(frozen=True)
-class Deps:
+class Deps(NamedTuple):
     """What every handler is built with: content, the repository, the clock, settings and audio."""
 
     contents: Contents
     repository: ProgressRepository
     clock: Callable[[], float]
     settings: Settings
-    audio: AudioLibrary = field(default_factory=lambda: AudioLibrary(None, None))
+    audio: AudioLibrary
 
 
 class Turn:
