@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -172,6 +171,8 @@ _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 def stamped(at: int) -> str:
     """An id that starts with its creation time ``at`` (7 base-36 characters) and ends with 48
     random bits: unique among one user's ids, and its age can be read back (``stamp_time``)."""
+    import secrets  # noqa: PLC0415 - a turn that writes nothing never needs it
+
     stamp = ""
     for _ in range(STAMP_CHARS):
         at, rest = divmod(at, 36)

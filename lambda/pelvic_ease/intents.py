@@ -13,7 +13,6 @@ from typing import Any, NamedTuple
 
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_model import IntentRequest, Slot
-from ask_sdk_model.slu.entityresolution import StatusCode
 
 from . import dialogue, playback
 from .audio import Token
@@ -63,12 +62,18 @@ def slot_value(handler_input: HandlerInput, name: str) -> str | None:
     return slot.value.strip() if slot and isinstance(slot.value, str) and slot.value.strip() else None
 
 
+def matched(code: object) -> bool:
+    """An entity-resolution status of a match (by its value: a request with no resolved slot,
+    a launch among them, never loads the resolution models)."""
+    return getattr(code, "value", code) == "ER_SUCCESS_MATCH"
+
+
 def resolved_id(handler_input: HandlerInput, name: str) -> str | None:
     """The canonical id Alexa matched for a custom slot, or None."""
     slot = _slot(handler_input, name)
     authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
     for authority in authorities or []:
-        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
+        if authority.status and matched(authority.status.code):
             for resolved in authority.values or []:
                 if resolved.value and resolved.value.id:
                     return str(resolved.value.id)
@@ -89,7 +94,7 @@ def resolved_name(handler_input: HandlerInput, name: str) -> str | None:
     slot = _slot(handler_input, name)
     authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
     for authority in authorities or []:
-        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH:
+        if authority.status and matched(authority.status.code):
             for resolved in authority.values or []:
                 if resolved.value and resolved.value.name:
                     return str(resolved.value.name)

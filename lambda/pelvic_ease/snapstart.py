@@ -91,7 +91,23 @@ def rehearsal_events(skill_id: str | None) -> list[dict[str, Any]]:
         "intent": {
             "name": "StartRoutineIntent",
             "confirmationStatus": "NONE",
-            "slots": {"area": {"name": "area", "value": "hips", "confirmationStatus": "NONE"}},
+            "slots": {
+                "area": {
+                    "name": "area",
+                    "value": "hips",
+                    "confirmationStatus": "NONE",
+                    # resolved, as Alexa sends it: the resolution models are loaded before the snapshot
+                    "resolutions": {
+                        "resolutionsPerAuthority": [
+                            {
+                                "authority": "amzn1.er-authority.echo-sdk.snapshot-rehearsal.AREA",
+                                "status": {"code": "ER_SUCCESS_MATCH"},
+                                "values": [{"value": {"name": "hips", "id": "hips"}}],
+                            }
+                        ]
+                    },
+                }
+            },
         },
     }
     report: dict[str, Any] = {
