@@ -68,16 +68,22 @@ def matched(code: object) -> bool:
     return getattr(code, "value", code) == "ER_SUCCESS_MATCH"
 
 
-def resolved_id(handler_input: HandlerInput, name: str) -> str | None:
-    """The canonical id Alexa matched for a custom slot, or None."""
+def _resolved(handler_input: HandlerInput, name: str, field: str) -> str | None:
+    """``field`` ("id" or "name") of the first value Alexa matched for a custom slot, or None."""
     slot = _slot(handler_input, name)
     authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
     for authority in authorities or []:
         if authority.status and matched(authority.status.code):
             for resolved in authority.values or []:
-                if resolved.value and resolved.value.id:
-                    return str(resolved.value.id)
+                value = getattr(resolved.value, field, None) if resolved.value else None
+                if value:
+                    return str(value)
     return None
+
+
+def resolved_id(handler_input: HandlerInput, name: str) -> str | None:
+    """The canonical id Alexa matched for a custom slot, or None."""
+    return _resolved(handler_input, name, "id")
 
 
 def requested_minutes(turn: Turn) -> int | None:
@@ -91,14 +97,7 @@ def requested_minutes(turn: Turn) -> int | None:
 
 def resolved_name(handler_input: HandlerInput, name: str) -> str | None:
     """The canonical name of the value Alexa matched for a custom slot, or None."""
-    slot = _slot(handler_input, name)
-    authorities = slot.resolutions.resolutions_per_authority if slot and slot.resolutions else None
-    for authority in authorities or []:
-        if authority.status and matched(authority.status.code):
-            for resolved in authority.values or []:
-                if resolved.value and resolved.value.name:
-                    return str(resolved.value.name)
-    return None
+    return _resolved(handler_input, name, "name")
 
 
 def routine_from_slot(turn: Turn) -> tuple[str | None, str]:
