@@ -22,10 +22,12 @@ os.environ.update(
 os.environ.pop("AWS_PROFILE", None)
 
 from pelvic_ease import app
+from pelvic_ease.alexa_api import TimedApiClient
 from pelvic_ease.audio import AudioLibrary, Manifest
 from pelvic_ease.repository import DynamoTable
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill, use_skill
+from sim.alexa_api import FakeAlexaApi, alexa_api
 from sim.driver import DEFAULT_SKILL_ID, Conversation
 from sim.local_dynamodb import moto_endpoint
 from tests import offline  # noqa: F401  # before any test runs: no host but this machine
@@ -92,6 +94,24 @@ def handler(table: DynamoTable, clock: Clock) -> Iterator[Callable[..., dict[str
     """The real lambda_handler, with the container's skill built on the moto store."""
     settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
     use_skill(build_skill(settings, table=table, clock=clock))
+    yield app.lambda_handler
+    use_skill(None)
+
+
+@pytest.fixture
+def api() -> Iterator[FakeAlexaApi]:
+    """The fake of the Alexa APIs on 127.0.0.1 over HTTPS (sim/alexa_api.py)."""
+    with alexa_api(time_zone="America/Los_Angeles") as fake:
+        yield fake
+
+
+@pytest.fixture
+def skill(table: DynamoTable, clock: Clock, api: FakeAlexaApi) -> Iterator[Callable[..., dict[str, Any]]]:
+    """The real handler calling the fake Alexa APIs (``api``), its API client trusting the
+    fake's certificate (time-out 0.5 s): the reminders' and check-ins' tests."""
+    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
+    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
+    use_skill(build_skill(settings, table=table, clock=clock, api_client=client))
     yield app.lambda_handler
     use_skill(None)
 

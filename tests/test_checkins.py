@@ -8,68 +8,29 @@ is stored, and the requests the fake received (their bodies printed, to be quote
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
-from pelvic_ease import app
-from pelvic_ease.alexa_api import TimedApiClient
 from pelvic_ease.content import default_library, load_library
 from pelvic_ease.dialogue import spoken_times
 from pelvic_ease.markets import LOCALES
 from pelvic_ease.reminders import DailyTime
-from pelvic_ease.repository import DynamoTable
-from pelvic_ease.settings import Settings
-from pelvic_ease.skill import build_skill, use_skill
-from sim.alexa_api import FakeAlexaApi, alexa_api
-from sim.driver import DEFAULT_SKILL_ID, Clock, Conversation, Resolved
+from sim.alexa_api import FakeAlexaApi
+from sim.driver import Clock, Conversation, Resolved
 from tests.conftest import stored_items
 from tests.support import TABLE_NAME
-from tests.test_reminders import REMINDERS, SCOPE, Handler, stored, talk
+from tests.test_reminders import REMINDERS, SCOPE, Handler, reminder_body, stored, talk
 
 LIB = load_library()
 DEFAULTS = (DailyTime(10, 30), DailyTime(14, 0), DailyTime(18, 0))
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAlexaApi]:
-    with alexa_api(time_zone="America/Los_Angeles") as fake:
-        yield fake
-
-
-@pytest.fixture
-def skill(table: DynamoTable, clock: Clock, api: FakeAlexaApi) -> Iterator[Handler]:
-    """The real handler, its API client trusting the fake's certificate (time-out 0.5 s)."""
-    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
-    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    use_skill(build_skill(settings, table=table, clock=clock, api_client=client))
-    yield app.lambda_handler
-    use_skill(None)
 
 
 def checkin_body(
     clock: Clock, zone: str, hour: int, minute: int = 0, locale: str = "en-US"
 ) -> dict[str, Any]:
     """The body the skill must send for one check-in: every day at hour:minute in ``zone``."""
-    started = datetime.fromtimestamp(clock.now, ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
-    requested = datetime.fromtimestamp(clock.now, ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
-    text = default_library(locale).say("checkin_reminder_text")
-    return {
-        "requestTime": requested.isoformat(),
-        "trigger": {
-            "type": "SCHEDULED_ABSOLUTE",
-            "timeZoneId": zone,
-            "recurrence": {
-                "startDateTime": started.isoformat(),
-                "recurrenceRules": [f"FREQ=DAILY;BYHOUR={hour};BYMINUTE={minute};BYSECOND=0"],
-            },
-        },
-        "alertInfo": {"spokenInfo": {"content": [{"locale": locale, "text": text}]}},
-        "pushNotification": {"status": "ENABLED"},
-    }
+    return reminder_body(clock, zone, hour, minute, locale, text="checkin_reminder_text")
 
 
 def times_of(api: FakeAlexaApi) -> list[str]:

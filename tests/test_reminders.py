@@ -29,7 +29,7 @@ from pelvic_ease.reminders import DailyTime
 from pelvic_ease.repository import DynamoTable, decode, encode
 from pelvic_ease.settings import Settings
 from pelvic_ease.skill import build_skill, use_skill
-from sim.alexa_api import FakeAlexaApi, alexa_api
+from sim.alexa_api import FakeAlexaApi
 from sim.driver import (
     CONSENT_TOKEN,
     DEFAULT_SKILL_ID,
@@ -49,22 +49,6 @@ LIB = load_library()
 SCOPE = "alexa::alerts:reminders:skill:readwrite"
 REMINDERS = "/v1/alerts/reminders"
 Handler = Callable[..., dict[str, Any]]
-
-
-@pytest.fixture
-def api() -> Iterator[FakeAlexaApi]:
-    with alexa_api(time_zone="America/Los_Angeles") as fake:
-        yield fake
-
-
-@pytest.fixture
-def skill(table: DynamoTable, clock: Clock, api: FakeAlexaApi) -> Iterator[Handler]:
-    """The real handler, its API client trusting the fake's certificate (time-out 0.5 s)."""
-    client = TimedApiClient(ca_certs=api.ca_path, total_seconds=0.5)
-    settings = Settings(table_name=TABLE_NAME, skill_id=DEFAULT_SKILL_ID)
-    use_skill(build_skill(settings, table=table, clock=clock, api_client=client))
-    yield app.lambda_handler
-    use_skill(None)
 
 
 def talk(skill: Handler, api: FakeAlexaApi, granted: bool = False, locale: str = "en-US") -> Conversation:
@@ -87,9 +71,10 @@ def routine_to_end(conv: Conversation, utterance: str = "massage my lower back")
 
 
 def reminder_body(
-    clock: Clock, zone: str, hour: int, minute: int = 0, locale: str = "en-US"
+    clock: Clock, zone: str, hour: int, minute: int = 0, locale: str = "en-US", *, text: str = "reminder_text"
 ) -> dict[str, Any]:
-    """The body the skill must send: every day at hour:minute in ``zone``, from now."""
+    """The body the skill must send: every day at hour:minute in ``zone``, from now, saying
+    the prompt ``text`` (the daily reminder's, or a check-in's)."""
     started = datetime.fromtimestamp(clock.now, ZoneInfo(zone)).replace(tzinfo=None, microsecond=0)
     requested = datetime.fromtimestamp(clock.now, ZoneInfo("UTC")).replace(tzinfo=None, microsecond=0)
     return {
@@ -103,9 +88,7 @@ def reminder_body(
             },
         },
         "alertInfo": {
-            "spokenInfo": {
-                "content": [{"locale": locale, "text": default_library(locale).say("reminder_text")}]
-            }
+            "spokenInfo": {"content": [{"locale": locale, "text": default_library(locale).say(text)}]}
         },
         "pushNotification": {"status": "ENABLED"},
     }
