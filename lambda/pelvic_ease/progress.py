@@ -316,8 +316,9 @@ class Progress:
         return replace(self, **place)
 
     def with_days(self, days: set[int], today: int) -> Progress:
-        """Keep the last DAY_WINDOW days as dates; count the older ones, and remember how long
-        an unbroken run of them led up to the oldest kept date (so a long streak stays exact)."""
+        """Keep the last DAY_WINDOW days as dates (and their minutes); count the older ones, and
+        remember how long an unbroken run of them led up to the oldest kept date (so a long
+        streak stays exact)."""
         recent = sorted(d for d in days if d > today - DAY_WINDOW)
         dropped = sorted(d for d in days if d <= today - DAY_WINDOW)
         run_before = self.run_before
@@ -329,8 +330,13 @@ class Progress:
             run_before = run + (run_before if run == len(dropped) else 0)
         elif not recent:
             run_before = 0
+        minutes = {d: m for d, m in self.day_minutes.items() if int(d) > today - DAY_WINDOW}
         return replace(
-            self, days=tuple(recent), earlier_days=self.earlier_days + len(dropped), run_before=run_before
+            self,
+            days=tuple(recent),
+            earlier_days=self.earlier_days + len(dropped),
+            run_before=run_before,
+            day_minutes=minutes,
         )
 
     # -- the plan -----------------------------------------------------------------------------
@@ -600,16 +606,10 @@ class Change:
             progress = replace(progress, completed=counts)
         if completed or practised:
             day = self.on_day
-            progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
             if self.spent:
-                minutes = {
-                    **progress.day_minutes,
-                    str(day): progress.day_minutes.get(str(day), 0) + self.spent,
-                }
-                oldest = max(progress.days) - DAY_WINDOW  # the window the days keep
-                progress = replace(
-                    progress, day_minutes={k: v for k, v in minutes.items() if int(k) > oldest}
-                )
+                spent = progress.day_minutes.get(str(day), 0) + self.spent
+                progress = replace(progress, day_minutes={**progress.day_minutes, str(day): spent})
+            progress = progress.with_days({*progress.days, day}, today=max([day, *progress.days]))
             if self.plan_gap is not None:
                 progress = progress.plan_counted(day, (self.plan_gap, self.plan_back))
         return progress
