@@ -288,6 +288,13 @@ def copy_content(tmp_path: Path) -> Path:
             "steps serve area 'hips', as in daily_massage.toml",
         ),
         ("daily_massage.toml", 'name = "hip massage"', 'name = "psoas release"', "is also the name of"),
+        ("plans.toml", 'massage = "daily_massage"', 'massage = "foot_rub"', "'foot_rub' is not a routine"),
+        ("plans.toml", 'massage = "daily_massage"', 'massage = "daily_massage.hips"', "is not a routine"),
+        ("plans.toml", "minutes = 5\n", "minutes = 7\n", "week 1: 7 is not a length of down_training"),
+        ("plans.toml", "massage_days = [4]", "massage_days = [8]", "'massage_days' must be days 1 to 7"),
+        ("plans.toml", 'default = "four_weeks"', 'default = "six_weeks"', "'default' must name one of"),
+        ("plans.toml", "step_back = 3", "step_back = 99", "'step_back' must be a whole number from 0 to 28"),
+        ("plans.toml", "days_per_week = 7", "days_per_week = 7\nrest = 1", "unknown field(s) ['rest']"),
     ],
 )
 def test_schema_errors_name_the_file_and_field(

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from pelvic_ease.content import default_library
-from pelvic_ease.progress import Progress
+from pelvic_ease.progress import Change, Progress
 from pelvic_ease.repository import decode
 from sim.driver import Clock, Conversation, Reply
 from sim.player import Player
@@ -199,3 +199,23 @@ def test_a_played_relaxation_counts_its_plan_day_when_its_last_file_ends(
     assert conv.say("open pelvic ease").text.endswith(
         LIB.say("plan_today", day=2, total=PLAN.days, session=session_words(1))
     )
+
+
+def test_a_practice_dated_before_the_plan_began_or_already_counted_counts_no_plan_day() -> None:
+    """A late report of an earlier day (a played routine's end stored late) never counts a
+    plan day before the plan's first, nor a second one on a day already counted."""
+    begun = Change(at=1_795_000_000, plan=PLAN.id, day=100).applied_to(Progress())
+    gap = LIB.plan_gap
+    ended = {"completed": "down_training", "plan_gap": gap[0], "plan_back": gap[1], "spent": 5}
+    earlier = Change(at=1_795_000_100, day=99, **ended).applied_to(begun)  # type: ignore[arg-type]
+    assert (earlier.plan_days, earlier.plan_last) == (0, 0)
+    counted = Change(at=1_795_000_200, day=100, **ended).applied_to(begun)  # type: ignore[arg-type]
+    again = Change(at=1_795_000_300, day=100, **ended).applied_to(counted)  # type: ignore[arg-type]
+    assert (counted.plan_days, again.plan_days) == (1, 1)
+    assert again.day_minutes == {"100": 10}  # both routines' minutes kept, one plan day
+
+
+def test_minutes_of_days_not_written_as_day_numbers_are_dropped_from_a_stored_record() -> None:
+    record, dropped = Progress.salvaged({"day_minutes": {"20800": 12, "sunday": 5, "20801": -3}})
+    assert record.day_minutes == {"20800": 12}
+    assert dropped == ["day_minutes"]
