@@ -1365,7 +1365,12 @@ def later(t: Decision) -> Outcome:
 # -- the plan ----------------------------------------------------------------------------------
 def running_plan(t: Decision) -> Plan | None:
     """The plan under way (not paused), from the data; None if there is none."""
-    return t.library.plans.get(t.progress.plan or "") if t.progress.plan_running else None
+    return plan_of(t.library, t.progress) if t.progress.plan_running else None
+
+
+def plan_of(library: Library, progress: Progress) -> Plan | None:
+    """The plan the record names (running or paused), from the data; None if it names none."""
+    return library.plans.get(progress.plan or "")
 
 
 def today(t: Decision) -> int:
@@ -1413,7 +1418,7 @@ def offer_today(t: Decision, lead: Script = ()) -> Outcome:
 
 def plan_counted(t: Decision, after: Progress) -> Script:
     """At a routine's end, a plan's day counted: which one, and what comes next time."""
-    plan = t.library.plans.get(after.plan or "")
+    plan = plan_of(t.library, after)
     if plan is None or not after.plan_running:
         return ()
     if after.plan_days == plan.days and t.progress.plan_days < plan.days:
@@ -1458,7 +1463,7 @@ def today_asked(t: Decision) -> Outcome:
 def plan_status(t: Decision) -> Outcome:
     """ "How is my plan going": days done of the plan, this week's and next week's session
     length, the minutes of the last seven days."""
-    plan = t.library.plans.get(t.progress.plan or "")
+    plan = plan_of(t.library, t.progress)
     if plan is None:
         return back_to_routine(t, join(t.say("plan_none"), t.say("plan_intro"), t.say("plan_how_to_start")))
     done = t.progress.plan_days
@@ -1493,7 +1498,7 @@ def week(t: Decision) -> Outcome:
         words = t.say("week_none")
     else:
         words = t.say("week_summary", days=days, minutes=progress.minutes_since(today(t) - 6))
-    plan = t.library.plans.get(progress.plan or "")
+    plan = plan_of(t.library, progress)
     if plan is not None:
         words = join(words, t.say("week_plan", done=min(progress.plan_days, plan.days), total=plan.days))
     return back_to_routine(t, words)
